@@ -1,0 +1,30 @@
+// The `ocp` command tree. Exit codes: 0 ok, 1 rejected or failed, 2 bad input.
+import { Command, CommanderError } from "commander";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export function buildProgram(): Command {
+  const program = new Command("ocp")
+    .description("ocp: peer-to-peer attestation network node for execution tables")
+    .version("0.1.0")
+    .exitOverride()
+    .showHelpAfterError();
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      if (err.code === "commander.help") return EXIT_OK;
+      return EXIT_BAD_INPUT;
+    }
+    throw err;
+  }
+}

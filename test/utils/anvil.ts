@@ -1,0 +1,18 @@
+// Test helper: one anvil per suite, started before and always stopped after.
+import { afterAll, beforeAll } from "vitest";
+import { type Anvil, type AnvilOptions, startAnvil } from "../../packages/node/src/devnet/anvil.ts";
+
+export { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.ts";
+export type { Anvil };
+
+/** Registers beforeAll/afterAll hooks; read `.current` inside tests. */
+export function useAnvil(opts: AnvilOptions = {}): { current: Anvil } {
+  const ref = {} as { current: Anvil };
+  beforeAll(async () => {
+    ref.current = await startAnvil(opts);
+  });
+  afterAll(async () => {
+    await ref.current?.stop();
+  });
+  return ref;
+}
