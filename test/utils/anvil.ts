@@ -1,8 +1,8 @@
 // Test helper: one anvil per suite, started before and always stopped after.
 import { afterAll, beforeAll } from "vitest";
-import { type Anvil, type AnvilOptions, startAnvil } from "../../packages/node/src/devnet/anvil.ts";
+import { type Anvil, type AnvilOptions, startAnvil } from "../../packages/node/src/devnet/anvil.js";
 
-export { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.ts";
+export { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.js";
 export type { Anvil };
 
 /** Registers beforeAll/afterAll hooks; read `.current` inside tests. */

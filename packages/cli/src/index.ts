@@ -1,1 +1,1 @@
-export { buildProgram, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, run } from "./program.ts";
+export { buildProgram, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, run } from "./program.js";

@@ -4,4 +4,4 @@ export {
   type AnvilOptions,
   anvilBinary,
   startAnvil,
-} from "./devnet/anvil.ts";
+} from "./devnet/anvil.js";
