@@ -20,7 +20,10 @@ describe("anvil helper", () => {
       const client = createPublicClient({ transport: http(a.rpcUrl) });
       expect(await client.getChainId()).toBe(31337);
       // G1ADD precompile (0x0b) of two infinity points returns 128 zero bytes.
-      const out = await client.call({ to: "0x000000000000000000000000000000000000000b", data: `0x${"00".repeat(256)}` });
+      const out = await client.call({
+        to: "0x000000000000000000000000000000000000000b",
+        data: `0x${"00".repeat(256)}`,
+      });
       expect(out.data).toBe(`0x${"00".repeat(128)}`);
     } finally {
       await a.stop();
