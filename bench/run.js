@@ -1,0 +1,47 @@
+// `npm run bench`: runs every bench/<area>.js (each exports `run()` returning
+// named figures) one after another and writes them, merged into one flat
+// object, to bench/results/latest.json. Pass area names to run a subset.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import "@ocp/node/polyfill";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith(".js") && f !== "run.js")
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+
+const outFile = join(here, "results", "latest.json");
+// A partial run keeps the other areas' last figures.
+let results = {};
+if (only.length > 0) {
+  try {
+    results = JSON.parse(readFileSync(outFile, "utf8"));
+  } catch {
+    results = {};
+  }
+}
+
+const started = Date.now();
+for (const file of files) {
+  const t0 = Date.now();
+  console.log(`bench: ${file} …`);
+  const mod = await import(pathToFileURL(join(here, file)).href);
+  const figures = await mod.run();
+  for (const [k, v] of Object.entries(figures)) {
+    results[k] = v;
+    console.log(`  ${k} = ${v}`);
+  }
+  console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+results["bench.meta.run_seconds"] = Math.round((Date.now() - started) / 1000);
+results["bench.meta.node"] = process.version;
+results["bench.meta.date"] = new Date().toISOString();
+mkdirSync(dirname(outFile), { recursive: true });
+const sorted = Object.fromEntries(Object.entries(results).sort(([a], [b]) => a.localeCompare(b)));
+writeFileSync(outFile, `${JSON.stringify(sorted, null, 2)}\n`);
+console.log(`bench: wrote ${outFile}`);
+process.exit(0);
