@@ -1,5 +1,7 @@
 // The `ocp` command tree. Exit codes: 0 ok, 1 rejected or failed, 2 bad input.
 import { Command, CommanderError } from "commander";
+import { registerCert } from "./commands/cert.js";
+import { registerTable } from "./commands/table.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .exitOverride()
     .showHelpAfterError();
+  registerCert(program);
+  registerTable(program);
   return program;
 }
 
@@ -23,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
       if (err.code === "commander.help") return EXIT_OK;
+      // Commands end with their own exit code through an "ocp." CommanderError.
+      if (err.code.startsWith("ocp.")) return err.exitCode;
       return EXIT_BAD_INPUT;
     }
     throw err;

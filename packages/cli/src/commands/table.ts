@@ -1,0 +1,156 @@
+// `ocp table digest`: computes a table digest from batch calldata (`ocp.eez.v1`)
+// or from opaque entries (`ocp.merkle.v1`) and prints it as JSON.
+import { readFile } from "node:fs/promises";
+import {
+  EEZ_SCHEMA_NAME,
+  eezTableDigest,
+  fromHex,
+  isProtocolError,
+  MERKLE_SCHEMA_NAME,
+  merkleTableDigest,
+  toHex,
+} from "@ocp/protocol";
+import { type Command, CommanderError } from "commander";
+import { EXIT_BAD_INPUT } from "../program.js";
+
+function badInput(message: string): never {
+  console.error(`error: ${message}`);
+  throw new CommanderError(EXIT_BAD_INPUT, "ocp.badInput", message);
+}
+
+function reason(e: unknown): string {
+  return isProtocolError(e) || e instanceof Error ? e.message : String(e);
+}
+
+/** `0x…` hex, or `@file` holding hex text (or raw bytes when it does not start with 0x). */
+async function readBytesArg(what: string, arg: string): Promise<Uint8Array> {
+  if (arg.startsWith("@")) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(arg.slice(1));
+    } catch (e) {
+      return badInput(
+        `${what}: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? reason(e)}`,
+      );
+    }
+    const text = raw.toString("utf8").trim();
+    if (!text.startsWith("0x")) return new Uint8Array(raw);
+    arg = text;
+  }
+  try {
+    return fromHex(arg);
+  } catch (e) {
+    return badInput(`${what}: ${reason(e)}`);
+  }
+}
+
+/** Entries for ocp.merkle.v1: `0xaa,0xbb` or `@file` with a JSON array of hex strings or one hex per line. */
+async function readEntries(arg: string): Promise<Uint8Array[]> {
+  let items: unknown[];
+  if (arg.startsWith("@")) {
+    let text: string;
+    try {
+      text = (await readFile(arg.slice(1), "utf8")).trim();
+    } catch (e) {
+      return badInput(
+        `--entries: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? reason(e)}`,
+      );
+    }
+    if (text.startsWith("[")) {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (!Array.isArray(parsed)) return badInput("--entries: expected a JSON array of hex strings");
+        items = parsed;
+      } catch (e) {
+        return badInput(`--entries: ${reason(e)}`);
+      }
+    } else {
+      items = text === "" ? [] : text.split(/\r?\n/).map((l) => l.trim());
+    }
+  } else {
+    items = arg === "" ? [] : arg.split(",");
+  }
+  return items.map((x, i) => {
+    try {
+      return fromHex(x);
+    } catch (e) {
+      return badInput(`--entries[${i}]: ${reason(e)}`);
+    }
+  });
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+interface DigestOpts {
+  schema: string;
+  calldata: string[];
+  blobHashes?: string;
+  entries?: string;
+}
+
+export function registerTable(program: Command): void {
+  const table = program.command("table").description("execution table schemas");
+  table
+    .command("digest")
+    .description("compute (tableDigest, entryCount) of a table and print it as JSON")
+    .requiredOption("--schema <name>", `table schema: ${EEZ_SCHEMA_NAME} or ${MERKLE_SCHEMA_NAME}`)
+    .option(
+      "--calldata <0xhex|@file>",
+      `${EEZ_SCHEMA_NAME}: postAndVerifyBatch calldata; repeat for several batches in execution order`,
+      collect,
+      [],
+    )
+    .option("--blob-hashes <h1,h2,...>", `${EEZ_SCHEMA_NAME}: the transaction's blob versioned hashes`)
+    .option("--entries <0xhex,...|@file>", `${MERKLE_SCHEMA_NAME}: entries (comma list, JSON array or lines)`)
+    .action(async (opts: DigestOpts) => {
+      if (opts.schema === EEZ_SCHEMA_NAME) {
+        if (opts.calldata.length === 0) badInput("--calldata is required for ocp.eez.v1");
+        if (opts.entries !== undefined) badInput("--entries applies to ocp.merkle.v1 only");
+        const blobHashes =
+          opts.blobHashes === undefined || opts.blobHashes === ""
+            ? []
+            : opts.blobHashes.split(",").map((h, i) => {
+                try {
+                  return fromHex(h.trim(), 32);
+                } catch (e) {
+                  return badInput(`--blob-hashes[${i}]: ${reason(e)}`);
+                }
+              });
+        const calls = [];
+        for (const [i, arg] of opts.calldata.entries()) {
+          calls.push({ calldata: await readBytesArg(`--calldata[${i}]`, arg), blobHashes });
+        }
+        let result: ReturnType<typeof eezTableDigest>;
+        try {
+          result = eezTableDigest(calls);
+        } catch (e) {
+          return badInput(`--calldata: ${reason(e)}`);
+        }
+        console.log(
+          JSON.stringify({
+            tableDigest: toHex(result.tableDigest),
+            entryCount: result.entryCount,
+            batches: result.batches.map((b) => ({
+              shared: toHex(b.shared),
+              entryHashes: b.entryHashes.map(toHex),
+            })),
+          }),
+        );
+        return;
+      }
+      if (opts.schema === MERKLE_SCHEMA_NAME) {
+        if (opts.entries === undefined) badInput("--entries is required for ocp.merkle.v1");
+        if (opts.calldata.length > 0 || opts.blobHashes !== undefined) {
+          badInput("--calldata and --blob-hashes apply to ocp.eez.v1 only");
+        }
+        const result = merkleTableDigest(await readEntries(opts.entries));
+        console.log(
+          JSON.stringify({ tableDigest: toHex(result.tableDigest), entryCount: result.entryCount }),
+        );
+        return;
+      }
+      badInput(
+        `unknown schema ${JSON.stringify(opts.schema)} (known: ${EEZ_SCHEMA_NAME}, ${MERKLE_SCHEMA_NAME})`,
+      );
+    });
+}

@@ -1,0 +1,195 @@
+// The mandatory `observe` checker: reads the slot's block from the node's
+// RPCs once confirmed, requires the configured number of them to agree, and
+// computes the ocp.eez.v1 table digest itself.
+import { eezTableDigest, isProtocolError, type Observation, SCHEMA_EEZ_V1, toHex } from "@ocp/protocol";
+import { type BlockTable, getBlock, getHead, readBlockTable } from "../chain/l1/reader.js";
+import { httpJsonRpc, type JsonRpcClient, RpcError } from "../chain/l1/rpc.js";
+import { AbstainReason, type ObserveResult, type StreamContext } from "./types.js";
+
+export type SlotMapping =
+  /** slot = L1 block number (dev chains such as anvil). */
+  | { mode: "block-number" }
+  /** Ethereum: block.timestamp = genesisTime + slot * secondsPerSlot. */
+  | { mode: "beacon-time"; genesisTime: number; secondsPerSlot: number };
+
+export interface ObserveOptions {
+  rpcUrls: string[];
+  /** How many RPCs must return the same block hash and digest. @default 1 */
+  agreement: number;
+  /** Blocks on top of the slot's block before it is read. @default 1 */
+  confirmations: number;
+  /** @default 5000 */
+  rpcTimeoutMs: number;
+  slots: SlotMapping;
+}
+
+export const defaultObserveOptions: Omit<ObserveOptions, "rpcUrls"> = {
+  agreement: 1,
+  confirmations: 1,
+  rpcTimeoutMs: 5000,
+  slots: { mode: "block-number" },
+};
+
+type OneRpc =
+  | { ok: true; key: string; result: ObserveResult }
+  | { ok: false; kind: "unreachable" | "unconfirmed" | "error"; detail: string };
+
+// Walking to a beacon-time slot's block is bounded: each step costs an RPC call.
+const MAX_BLOCK_SEARCH_STEPS = 64;
+
+export class ObserveChecker {
+  readonly name = "observe";
+  private readonly rpcs: JsonRpcClient[];
+
+  constructor(
+    private readonly opts: ObserveOptions,
+    modules: { rpcs?: JsonRpcClient[] } = {},
+  ) {
+    if (opts.rpcUrls.length === 0 && !modules.rpcs)
+      throw new Error("observe: at least one RPC URL is required");
+    this.rpcs = modules.rpcs ?? opts.rpcUrls.map((u) => httpJsonRpc(u, opts.rpcTimeoutMs));
+    if (opts.agreement < 1 || opts.agreement > this.rpcs.length) {
+      throw new Error(`observe: agreement must be between 1 and the number of RPCs (${this.rpcs.length})`);
+    }
+  }
+
+  /** Observes `slot` of `stream`. Never throws: failures become abstentions. */
+  async observe(stream: StreamContext, slot: bigint): Promise<ObserveResult> {
+    const answers = await Promise.all(this.rpcs.map((rpc) => this.observeOne(rpc, stream, slot)));
+    const tally = new Map<string, { count: number; result: ObserveResult }>();
+    let unreachable = 0;
+    let unconfirmed = 0;
+    const errors: string[] = [];
+    for (const a of answers) {
+      if (a.ok) {
+        const t = tally.get(a.key);
+        if (t) t.count++;
+        else tally.set(a.key, { count: 1, result: a.result });
+      } else if (a.kind === "unreachable") {
+        unreachable++;
+        errors.push(a.detail);
+      } else if (a.kind === "unconfirmed") {
+        unconfirmed++;
+      } else {
+        errors.push(a.detail);
+      }
+    }
+    for (const t of tally.values()) {
+      if (t.count >= this.opts.agreement) return t.result;
+    }
+    if (tally.size > 1) {
+      return {
+        kind: "abstain",
+        reason: AbstainReason.RPC_DISAGREE,
+        detail: `${tally.size} different answers`,
+      };
+    }
+    if (unconfirmed > 0 && unreachable === 0 && errors.length === 0) {
+      return {
+        kind: "abstain",
+        reason: AbstainReason.NOT_CONFIRMED,
+        detail: `slot ${slot} lacks ${this.opts.confirmations} confirmations`,
+      };
+    }
+    if (unreachable > 0) {
+      return { kind: "abstain", reason: AbstainReason.RPC_UNREACHABLE, detail: errors.join("; ") };
+    }
+    if (unconfirmed > 0) {
+      return { kind: "abstain", reason: AbstainReason.NOT_CONFIRMED, detail: errors.join("; ") };
+    }
+    const undecodable = errors.find((e) => e.startsWith("TABLE:"));
+    if (undecodable) return { kind: "abstain", reason: AbstainReason.TABLE_UNDECODABLE, detail: undecodable };
+    return { kind: "abstain", reason: AbstainReason.RPC_ERROR, detail: errors.join("; ") };
+  }
+
+  private async observeOne(rpc: JsonRpcClient, stream: StreamContext, slot: bigint): Promise<OneRpc> {
+    let table: BlockTable | undefined;
+    try {
+      const head = await getHead(rpc);
+      const number = await this.blockForSlot(rpc, slot, head);
+      if (number === undefined)
+        return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
+      // [ABSTAIN] the slot's block must have the configured confirmation depth
+      if (head < number + BigInt(this.opts.confirmations)) {
+        return {
+          ok: false,
+          kind: "unconfirmed",
+          detail: `head ${head} < ${number} + ${this.opts.confirmations}`,
+        };
+      }
+      table = await readBlockTable(rpc, number, stream.tableContract);
+      if (table === undefined) return { ok: false, kind: "error", detail: `block ${number} not found` };
+    } catch (e) {
+      if (e instanceof RpcError) {
+        return {
+          ok: false,
+          kind: e.kind === "UNREACHABLE" || e.kind === "TIMEOUT" ? "unreachable" : "error",
+          detail: e.message,
+        };
+      }
+      return { ok: false, kind: "error", detail: (e as Error).message };
+    }
+    if (table.calls.length === 0) {
+      return {
+        ok: true,
+        key: `none:table:${toHex(table.block.hash)}`,
+        result: { kind: "nothing", reason: "NO_TABLE" },
+      };
+    }
+    try {
+      const digest = eezTableDigest(table.calls);
+      const observation: Observation = {
+        stream: stream.id,
+        slot,
+        l1BlockNumber: table.block.number,
+        l1BlockHash: table.block.hash,
+        schema: SCHEMA_EEZ_V1,
+        tableDigest: digest.tableDigest,
+        entryCount: digest.entryCount,
+      };
+      return {
+        ok: true,
+        key: `${toHex(table.block.hash)}:${toHex(digest.tableDigest)}:${digest.entryCount}`,
+        result: { kind: "observed", observation, table: { block: table.block, calls: table.calls, digest } },
+      };
+    } catch (e) {
+      // A call that succeeded on chain passed Solidity's decoder; if ours
+      // refuses it we abstain rather than sign something we can't reproduce.
+      const detail = isProtocolError(e) ? e.message : String(e);
+      return { ok: false, kind: "error", detail: `TABLE: ${detail}` };
+    }
+  }
+
+  /** The L1 block number carrying `slot`, or undefined if the slot has none. */
+  private async blockForSlot(rpc: JsonRpcClient, slot: bigint, head: bigint): Promise<bigint | undefined> {
+    const m = this.opts.slots;
+    if (m.mode === "block-number") return slot <= head ? slot : undefined;
+    const slotOf = (ts: bigint): bigint => (ts - BigInt(m.genesisTime)) / BigInt(m.secondsPerSlot);
+    // Each block takes at least one slot, so block(slot) ≥ n − (slotOf(n) − slot):
+    // jump back by the slot distance, then walk forward.
+    let n = head;
+    let walkingForward = false;
+    for (let step = 0; step < MAX_BLOCK_SEARCH_STEPS; step++) {
+      const b = await getBlock(rpc, n);
+      if (b === undefined) return undefined;
+      const s = slotOf(b.timestamp);
+      if (s === slot) return n;
+      if (s > slot) {
+        // Passed the slot while walking forward: the slot has no block.
+        if (walkingForward) return undefined;
+        const back = s - slot;
+        if (back > n) return undefined;
+        n -= back;
+      } else {
+        if (n >= head) return undefined;
+        walkingForward = true;
+        n += 1n;
+      }
+    }
+    throw new RpcError(
+      rpc.url,
+      "BAD_RESPONSE",
+      `no block found for slot ${slot} within ${MAX_BLOCK_SEARCH_STEPS} steps`,
+    );
+  }
+}

@@ -1,0 +1,95 @@
+// Composes checkers: `observe` first (mandatory); costly checkers only after
+// it produced an observation, once per (block, digest); every decision
+// records which checkers ran.
+import { type Observation, toHex } from "@ocp/protocol";
+import type { ObserveChecker } from "./observe.js";
+import { AbstainReason, type ObserveResult, type StreamContext, type TableChecker } from "./types.js";
+
+export type Decision =
+  | { verdict: "sign"; observation: Observation; checkersRan: string[] }
+  | { verdict: "nothing"; reason: string; checkersRan: string[] }
+  | { verdict: "abstain"; reason: AbstainReason; detail: string; checkersRan: string[] };
+
+export interface CheckerPipelineOptions {
+  /** Decisions kept in memory (per stream and slot). @default 256 */
+  maxCachedDecisions: number;
+}
+
+export class CheckerPipeline {
+  private readonly decisions = new Map<string, Promise<Decision>>();
+
+  constructor(
+    private readonly opts: CheckerPipelineOptions,
+    private readonly modules: { observe: ObserveChecker; checkers: TableChecker[] },
+  ) {}
+
+  get checkerNames(): string[] {
+    return ["observe", ...this.modules.checkers.map((c) => c.name)];
+  }
+
+  /**
+   * Decides a slot once. Abstentions caused by timing or RPC trouble are not
+   * cached, so a later call (e.g. next head) can succeed.
+   */
+  decide(stream: StreamContext, slot: bigint): Promise<Decision> {
+    const key = `${toHex(stream.id)}:${slot}`;
+    const cached = this.decisions.get(key);
+    if (cached) return cached;
+    const p = this.run(stream, slot).then((d) => {
+      if (d.verdict === "abstain" && isTransient(d.reason)) this.decisions.delete(key);
+      return d;
+    });
+    this.decisions.set(key, p);
+    // Bounded: forget the oldest decisions first (Map keeps insertion order).
+    while (this.decisions.size > this.opts.maxCachedDecisions) {
+      const first = this.decisions.keys().next().value as string;
+      this.decisions.delete(first);
+    }
+    return p;
+  }
+
+  private async run(stream: StreamContext, slot: bigint): Promise<Decision> {
+    const ran = ["observe"];
+    let observed: ObserveResult;
+    try {
+      observed = await this.modules.observe.observe(stream, slot);
+    } catch (e) {
+      return { verdict: "abstain", reason: AbstainReason.CHECKER_ERROR, detail: String(e), checkersRan: ran };
+    }
+    if (observed.kind === "nothing") return { verdict: "nothing", reason: observed.reason, checkersRan: ran };
+    if (observed.kind === "abstain") {
+      return { verdict: "abstain", reason: observed.reason, detail: observed.detail, checkersRan: ran };
+    }
+    for (const checker of this.modules.checkers) {
+      ran.push(checker.name);
+      try {
+        const v = await checker.check({ stream, observation: observed.observation, table: observed.table });
+        if (!v.ok)
+          return {
+            verdict: "abstain",
+            reason: v.reason,
+            detail: `${checker.name}: ${v.detail}`,
+            checkersRan: ran,
+          };
+      } catch (e) {
+        return {
+          verdict: "abstain",
+          reason: AbstainReason.CHECKER_ERROR,
+          detail: `${checker.name}: ${String(e)}`,
+          checkersRan: ran,
+        };
+      }
+    }
+    return { verdict: "sign", observation: observed.observation, checkersRan: ran };
+  }
+}
+
+function isTransient(reason: AbstainReason): boolean {
+  return (
+    reason === AbstainReason.NOT_CONFIRMED ||
+    reason === AbstainReason.RPC_UNREACHABLE ||
+    reason === AbstainReason.RPC_ERROR ||
+    reason === AbstainReason.RPC_DISAGREE ||
+    reason === AbstainReason.CHECKER_ERROR
+  );
+}
