@@ -1,3 +1,8 @@
+export * from "./chain/clock.js";
+export * from "./chain/index.js";
+export * from "./chain/tableBytes.js";
+export * from "./checkers/index.js";
+export * from "./db/index.js";
 export {
   ANVIL_PRIVATE_KEYS,
   type Anvil,
@@ -5,3 +10,10 @@ export {
   anvilBinary,
   startAnvil,
 } from "./devnet/anvil.js";
+export { type CounterVec, createCounterVec } from "./metrics/counter.js";
+export { createNetworkMetrics, type NetworkMetrics } from "./metrics/network.js";
+export * from "./network/index.js";
+export * from "./node.js";
+export * from "./options.js";
+export * from "./signer/index.js";
+export * from "./util/index.js";

@@ -3,10 +3,16 @@
 // records which checkers ran.
 import { type Observation, toHex } from "@ocp/protocol";
 import type { ObserveChecker } from "./observe.js";
-import { AbstainReason, type ObserveResult, type StreamContext, type TableChecker } from "./types.js";
+import {
+  AbstainReason,
+  type ObservedTable,
+  type ObserveResult,
+  type StreamContext,
+  type TableChecker,
+} from "./types.js";
 
 export type Decision =
-  | { verdict: "sign"; observation: Observation; checkersRan: string[] }
+  | { verdict: "sign"; observation: Observation; table: ObservedTable; checkersRan: string[] }
   | { verdict: "nothing"; reason: string; checkersRan: string[] }
   | { verdict: "abstain"; reason: AbstainReason; detail: string; checkersRan: string[] };
 
@@ -80,7 +86,7 @@ export class CheckerPipeline {
         };
       }
     }
-    return { verdict: "sign", observation: observed.observation, checkersRan: ran };
+    return { verdict: "sign", observation: observed.observation, table: observed.table, checkersRan: ran };
   }
 }
 

@@ -1,0 +1,180 @@
+// Forms certificates from the attestation pool: when a group's signed weight
+// strictly passes quorum, build, self-verify and emit; later votes may emit a
+// heavier certificate, at most once per group per upgrade interval.
+import {
+  buildCertificate,
+  type Certificate,
+  quorumReached,
+  type VerifierSet,
+  type VerifierSetRegistry,
+  verifyCertificate,
+} from "@ocp/protocol";
+import { type Logger, nullLogger } from "../../util/logger.js";
+import type { AttestationGroup } from "../pools/attestationPool.js";
+
+export interface AggregatorOptions {
+  /**
+   * Shortest time between two certificates for one group (the first one is
+   * not delayed). Building re-aggregates every signature (~0.1 ms each), and
+   * peers IGNORE certificates that add no weight anyway.
+   * @default 500
+   */
+  upgradeIntervalMs: number;
+}
+
+export const defaultAggregatorOptions: AggregatorOptions = { upgradeIntervalMs: 500 };
+
+export interface CertificateEvent {
+  /** "new": first certificate for the group; "upgrade": more weight than the last one emitted. */
+  kind: "new" | "upgrade";
+  certificate: Certificate;
+  set: VerifierSet;
+  signedWeight: bigint;
+  observationRoot: Uint8Array;
+  rootHex: string;
+  slotKey: string;
+  slot: bigint;
+}
+
+export interface AggregatorModules {
+  /** Where verifyCertificate looks up sets (the self-check). */
+  sets: VerifierSetRegistry;
+  onCertificate: (ev: CertificateEvent) => void;
+  /** @default Date.now */
+  now?: () => number;
+  logger?: Logger;
+}
+
+interface GroupState {
+  group: AttestationGroup;
+  emittedWeight: bigint;
+  lastEmitMs: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+  pending: boolean;
+}
+
+export class Aggregator {
+  /** Certificates emitted (new + upgrades). */
+  emitted = 0;
+  /** Built certificates that failed their own verification (never emitted). */
+  selfCheckFailures = 0;
+  private readonly opts: AggregatorOptions;
+  private readonly modules: AggregatorModules;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly states = new Map<string, GroupState>();
+  private immediate: NodeJS.Immediate | undefined;
+  private stopped = false;
+
+  constructor(opts: Partial<AggregatorOptions>, modules: AggregatorModules) {
+    this.opts = { ...defaultAggregatorOptions, ...opts };
+    this.modules = modules;
+    this.now = modules.now ?? Date.now;
+    this.logger = modules.logger ?? nullLogger;
+  }
+
+  /**
+   * A group gained a vote. Work is deferred to the next macrotask so a burst
+   * of votes (one batch flush) yields one certificate, not one per vote.
+   */
+  onGroupUpdated(group: AttestationGroup): void {
+    if (this.stopped) return;
+    if (!quorumReached(group.set, group.signedWeight)) return;
+    let st = this.states.get(group.key);
+    if (st === undefined) {
+      st = { group, emittedWeight: 0n, lastEmitMs: undefined, timer: undefined, pending: false };
+      this.states.set(group.key, st);
+    }
+    if (group.signedWeight <= st.emittedWeight || st.pending) return;
+    st.pending = true;
+    const wait = st.lastEmitMs === undefined ? 0 : st.lastEmitMs + this.opts.upgradeIntervalMs - this.now();
+    if (wait > 0) {
+      st.timer = setTimeout(() => {
+        st.timer = undefined;
+        this.process(st);
+      }, wait);
+    } else {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.flush();
+      });
+    }
+  }
+
+  /** Builds now every pending group whose upgrade interval has passed; returns what was emitted. */
+  flush(): CertificateEvent[] {
+    const out: CertificateEvent[] = [];
+    const now = this.now();
+    for (const st of this.states.values()) {
+      if (!st.pending || st.timer !== undefined) continue;
+      if (st.lastEmitMs !== undefined && now - st.lastEmitMs < this.opts.upgradeIntervalMs) continue;
+      const ev = this.process(st);
+      if (ev !== undefined) out.push(ev);
+    }
+    return out;
+  }
+
+  private process(st: GroupState): CertificateEvent | undefined {
+    st.pending = false;
+    if (this.stopped) return undefined;
+    const { group } = st;
+    if (group.signedWeight <= st.emittedWeight) return undefined;
+    let certificate: Certificate;
+    try {
+      certificate = buildCertificate([...group.byIndex.values()], group.set);
+    } catch (e) {
+      this.selfCheckFailures++;
+      this.logger.error(
+        { group: group.key, err: e instanceof Error ? e.message : String(e) },
+        "certificate build failed",
+      );
+      return undefined;
+    }
+    // Self-check: never emit a certificate that does not verify.
+    const r = verifyCertificate(certificate, this.modules.sets);
+    if (!r.ok) {
+      this.selfCheckFailures++;
+      this.logger.error(
+        { group: group.key, code: r.code, detail: r.detail },
+        "built certificate does not verify",
+      );
+      return undefined;
+    }
+    const ev: CertificateEvent = {
+      kind: st.lastEmitMs === undefined ? "new" : "upgrade",
+      certificate,
+      set: r.value.set,
+      signedWeight: r.value.signedWeight,
+      observationRoot: group.observationRoot,
+      rootHex: group.rootHex,
+      slotKey: group.slotKey,
+      slot: group.slot,
+    };
+    st.emittedWeight = r.value.signedWeight;
+    st.lastEmitMs = this.now();
+    this.emitted++;
+    try {
+      this.modules.onCertificate(ev);
+    } catch (e) {
+      this.logger.error({ err: e instanceof Error ? e.message : String(e) }, "certificate listener threw");
+    }
+    return ev;
+  }
+
+  /** Forgets groups of slots below `minSlot`. */
+  prune(minSlot: bigint): void {
+    for (const [key, st] of this.states) {
+      if (st.group.slot >= minSlot) continue;
+      if (st.timer !== undefined) clearTimeout(st.timer);
+      this.states.delete(key);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    for (const st of this.states.values()) if (st.timer !== undefined) clearTimeout(st.timer);
+    this.states.clear();
+  }
+}

@@ -1,0 +1,233 @@
+// The chain side of gossip: owns the pools, seen caches, batching BLS verifier
+// and aggregator, and gives each topic its two steps — validate (read-only) and
+// accept (record seen, insert into the pool, emit certificates and evidence).
+import {
+  type BlsBackend,
+  buildVerifierEquivocation,
+  type Domain,
+  evidenceKey,
+  type Offence,
+  type SszEvidence,
+  SszEvidenceKind,
+  type VerifierSetRegistry,
+} from "@ocp/protocol";
+import { type Logger, nullLogger } from "../util/logger.js";
+import { Aggregator, type AggregatorOptions, type CertificateEvent } from "./aggregation/aggregator.js";
+import { BatchingBlsVerifier, type BlsVerifierOptions, type IBlsVerifier } from "./bls/verifier.js";
+import { AttestationPool, type AttestationPoolOptions } from "./pools/attestationPool.js";
+import {
+  CertificatePool,
+  type CertificatePoolOptions,
+  type PooledCertificate,
+} from "./pools/certificatePool.js";
+import { CommitmentPool, type CommitmentPoolOptions } from "./pools/commitmentPool.js";
+import { SeenCache, type SeenCacheOptions } from "./pools/seenCache.js";
+import { type ValidatedAttestation, validateGossipAttestationBytes } from "./validation/attestation.js";
+import { type ValidatedCertificate, validateGossipCertificateBytes } from "./validation/certificate.js";
+import { type ValidatedCommitment, validateGossipCommitmentBytes } from "./validation/commitment.js";
+import {
+  type ChainPools,
+  createValidationContext,
+  type SeenCaches,
+  type SlotWindow,
+  type ValidationContext,
+  type ValidationOptions,
+} from "./validation/context.js";
+import { type ValidatedEvidence, validateGossipEvidenceBytes } from "./validation/evidence.js";
+
+export interface ChainPipelineOptions {
+  validation: Partial<ValidationOptions>;
+  blsVerifier: Partial<BlsVerifierOptions>;
+  aggregator: Partial<AggregatorOptions>;
+  seen: Partial<SeenCacheOptions>;
+  commitmentPool: Partial<CommitmentPoolOptions>;
+  attestationPool: Partial<AttestationPoolOptions>;
+  certificatePool: Partial<CertificatePoolOptions>;
+}
+
+export interface EvidenceEvent {
+  evidence: SszEvidence;
+  offence: Offence;
+  key: string;
+  /** "local": detected here from two messages; "gossip": received as evidence. */
+  source: "local" | "gossip";
+}
+
+export interface ChainPipelineModules {
+  domains: readonly Domain[];
+  streams: readonly Uint8Array[];
+  clock: SlotWindow;
+  sets: VerifierSetRegistry;
+  /** @default getBls() */
+  bls?: BlsBackend;
+  /** @default a BatchingBlsVerifier over `bls` */
+  verifier?: IBlsVerifier;
+  logger?: Logger;
+  /** @default Date.now (aggregator rate limit) */
+  now?: () => number;
+  /** A certificate entered the pool: formed here ("aggregator", gossip it) or received ("gossip"). */
+  onCertificate?(cert: PooledCertificate, source: "aggregator" | "gossip", ev?: CertificateEvent): void;
+  /** New evidence to store (and gossip when local). */
+  onEvidence?(ev: EvidenceEvent): void;
+}
+
+/** Per-topic validate/accept pair; `validate` throws GossipActionError. */
+export interface TopicHandler<V> {
+  validate(bytes: Uint8Array): Promise<V>;
+  accept(value: V): void;
+}
+
+export class ChainPipeline {
+  readonly ctx: ValidationContext;
+  readonly pools: ChainPools;
+  readonly seen: SeenCaches;
+  readonly verifier: IBlsVerifier;
+  readonly aggregator: Aggregator;
+  private readonly modules: ChainPipelineModules;
+  private readonly logger: Logger;
+
+  constructor(opts: Partial<ChainPipelineOptions>, modules: ChainPipelineModules) {
+    this.modules = modules;
+    this.logger = modules.logger ?? nullLogger;
+    this.pools = {
+      commitments: new CommitmentPool(opts.commitmentPool),
+      attestations: new AttestationPool(opts.attestationPool),
+      certificates: new CertificatePool(opts.certificatePool),
+    };
+    this.seen = {
+      commitments: new SeenCache(opts.seen),
+      attestations: new SeenCache(opts.seen),
+      evidence: new SeenCache(opts.seen),
+    };
+    this.verifier =
+      modules.verifier ??
+      new BatchingBlsVerifier(opts.blsVerifier, modules.bls === undefined ? {} : { bls: modules.bls });
+    this.ctx = createValidationContext(opts.validation ?? {}, {
+      domains: modules.domains,
+      streams: modules.streams,
+      clock: modules.clock,
+      sets: modules.sets,
+      seen: this.seen,
+      pools: this.pools,
+      bls: this.verifier,
+    });
+    this.aggregator = new Aggregator(opts.aggregator ?? {}, {
+      sets: modules.sets,
+      onCertificate: (ev) => this.onAggregated(ev),
+      ...(modules.now === undefined ? {} : { now: modules.now }),
+      logger: this.logger,
+    });
+  }
+
+  readonly commitment: TopicHandler<ValidatedCommitment> = {
+    validate: (bytes) => validateGossipCommitmentBytes(this.ctx, bytes),
+    accept: (v) => this.acceptCommitment(v),
+  };
+  readonly attestation: TopicHandler<ValidatedAttestation> = {
+    validate: (bytes) => validateGossipAttestationBytes(this.ctx, bytes),
+    accept: (v) => this.acceptAttestation(v),
+  };
+  readonly certificate: TopicHandler<ValidatedCertificate> = {
+    validate: (bytes) => validateGossipCertificateBytes(this.ctx, bytes),
+    accept: (v) => this.acceptCertificate(v),
+  };
+  readonly evidence: TopicHandler<ValidatedEvidence> = {
+    validate: (bytes) => validateGossipEvidenceBytes(this.ctx, bytes),
+    accept: (v) => this.acceptEvidence(v),
+  };
+
+  acceptCommitment(v: ValidatedCommitment): void {
+    this.seen.commitments.add(v.slot, v.seenKey);
+    this.pools.commitments.add(v);
+    if (v.equivocation !== undefined && v.evidenceKey !== undefined) {
+      const { commitment, domain } = v.signed;
+      this.recordEvidence(
+        { kind: SszEvidenceKind.BuilderEquivocation, evidence: v.equivocation },
+        {
+          kind: "builder",
+          builder: commitment.builder,
+          domain,
+          stream: commitment.observation.stream,
+          slot: v.slot,
+        },
+        v.evidenceKey,
+        "local",
+      );
+    }
+  }
+
+  acceptAttestation(v: ValidatedAttestation): void {
+    // Recorded only now: the signature verified, so this is the real vote.
+    this.seen.attestations.add(v.slot, v.seenKey);
+    const r = this.pools.attestations.add(v);
+    if (r.status === "added") this.aggregator.onGroupUpdated(r.group);
+    let equivocation = v.equivocation;
+    if (equivocation === undefined && r.status === "equivocation") {
+      // Two votes validated concurrently: the validator could not see the first.
+      const ev = buildVerifierEquivocation(r.first.attestation, v.attestation, this.modules.sets);
+      if (ev.ok) equivocation = ev.value;
+    }
+    if (equivocation !== undefined) {
+      const { domain, observation } = v.attestation;
+      const pubkey = v.set.verifiers[v.attestation.verifierIndex]!.pubkey;
+      const offence: Offence = { kind: "verifier", pubkey, domain, stream: observation.stream, slot: v.slot };
+      this.recordEvidence(
+        { kind: SszEvidenceKind.VerifierEquivocation, evidence: equivocation },
+        offence,
+        evidenceKey(offence),
+        "local",
+      );
+    }
+  }
+
+  acceptCertificate(v: ValidatedCertificate): void {
+    const r = this.pools.certificates.add(v);
+    if (r === "added" || r === "upgraded") this.modules.onCertificate?.(v, "gossip");
+  }
+
+  acceptEvidence(v: ValidatedEvidence): void {
+    this.recordEvidence(v.evidence, v.offence, v.key, "gossip");
+  }
+
+  /** Called on each new slot: forgets everything older than the retention window. */
+  onSlot(slot: bigint): void {
+    const minSlot = slot - BigInt(this.ctx.retentionSlots);
+    this.seen.commitments.prune(minSlot);
+    this.seen.attestations.prune(minSlot);
+    this.seen.evidence.prune(minSlot);
+    this.pools.commitments.prune(minSlot);
+    this.pools.attestations.prune(minSlot);
+    this.pools.certificates.prune(minSlot);
+    this.aggregator.prune(minSlot);
+  }
+
+  async stop(): Promise<void> {
+    this.aggregator.stop();
+    await this.verifier.close();
+  }
+
+  private recordEvidence(
+    evidence: SszEvidence,
+    offence: Offence,
+    key: string,
+    source: EvidenceEvent["source"],
+  ): void {
+    if (!this.seen.evidence.add(offence.slot, key)) return;
+    this.modules.onEvidence?.({ evidence, offence, key, source });
+  }
+
+  private onAggregated(ev: CertificateEvent): void {
+    const pooled: PooledCertificate = {
+      certificate: ev.certificate,
+      set: ev.set,
+      signedWeight: ev.signedWeight,
+      observationRoot: ev.observationRoot,
+      rootHex: ev.rootHex,
+      slotKey: ev.slotKey,
+      slot: ev.slot,
+    };
+    const r = this.pools.certificates.add(pooled);
+    // A heavier certificate for the root may already have arrived by gossip.
+    if (r === "added" || r === "upgraded") this.modules.onCertificate?.(pooled, "aggregator", ev);
+  }
+}

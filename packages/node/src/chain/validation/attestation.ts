@@ -1,0 +1,111 @@
+// Gossip validation of the `attestation` topic (DESIGN §5). The signature is
+// verified through the batching verifier; "seen" is consulted but recorded
+// only by the caller, after acceptance, so a forged copy cannot mask the real vote.
+import {
+  type Attestation,
+  BLS_SIGNATURE_LENGTH,
+  buildVerifierEquivocation,
+  decodeAttestationSsz,
+  isCompressedInfinity,
+  observationRoot,
+  toHex,
+  type VerifierEquivocation,
+  type VerifierSet,
+} from "@ocp/protocol";
+import type { PooledAttestation } from "../pools/attestationPool.js";
+import { checkPlace, type ValidationContext } from "./context.js";
+import { AttestationErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
+import { attestationRootFromBytes } from "./rootCache.js";
+
+export interface ValidatedAttestation extends PooledAttestation {
+  /** Key of the (setId, verifierIndex, observationRoot) seen cache. */
+  seenKey: string;
+  /** Set when this verifier signed another root for the same slot (verified). */
+  equivocation?: VerifierEquivocation;
+}
+
+const PLACE_CODES = {
+  unknownDomain: AttestationErrorCode.UNKNOWN_DOMAIN,
+  unknownStream: AttestationErrorCode.UNKNOWN_STREAM,
+  tooOld: AttestationErrorCode.SLOT_TOO_OLD,
+  fromFuture: AttestationErrorCode.SLOT_FROM_FUTURE,
+};
+
+export function attestationSeenKey(set: VerifierSet, index: number, rootHex: string): string {
+  return `${set.setIdHex}:${index}:${rootHex}`;
+}
+
+/** decode → validate; throws GossipActionError. */
+export async function validateGossipAttestationBytes(
+  ctx: ValidationContext,
+  bytes: Uint8Array,
+): Promise<ValidatedAttestation> {
+  const att = decodeOrReject(decodeAttestationSsz, bytes);
+  return validateGossipAttestation(ctx, att, attestationRootFromBytes(bytes, att.domain, att.observation));
+}
+
+/** `root`: observationRoot of the attestation when the caller already has it. */
+export async function validateGossipAttestation(
+  ctx: ValidationContext,
+  att: Attestation,
+  root: Uint8Array = observationRoot(att.domain, att.observation),
+): Promise<ValidatedAttestation> {
+  const { observation } = att;
+  const slot = observation.slot;
+  const place = checkPlace(ctx, att.domain, observation.stream, slot, PLACE_CODES);
+
+  const set = ctx.sets.get(att.setId);
+  // [REJECT] setId must be a known set
+  if (set === undefined) throw reject(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
+  // [REJECT] setId must be the set governing the slot
+  if (ctx.sets.governing(slot) !== set)
+    throw reject(AttestationErrorCode.WRONG_SET_FOR_SLOT, `epoch ${set.epoch}`);
+  const index = att.verifierIndex;
+  // [REJECT] verifier index inside the set
+  if (!Number.isInteger(index) || index < 0 || index >= set.size) {
+    throw reject(AttestationErrorCode.INDEX_OUT_OF_RANGE, `${index} ≥ ${set.size}`);
+  }
+
+  const rootHex = toHex(root);
+  const seenKey = attestationSeenKey(set, index, rootHex);
+  // [IGNORE] already seen (setId, verifierIndex, observationRoot) — only verified votes are recorded
+  if (ctx.seen.attestations.has(slot, seenKey)) throw ignore(AttestationErrorCode.ALREADY_SEEN);
+  // [IGNORE] the index already equivocated this slot: its evidence is held and
+  // a further vote would count nowhere, so it is not worth a pairing
+  if (ctx.pools.attestations.hasEquivocated(place.slotKey, set.setIdHex, index)) {
+    throw ignore(AttestationErrorCode.KNOWN_EQUIVOCATOR);
+  }
+
+  const sig = att.signature;
+  // [REJECT] signature must be a compressed, non-infinity G2 encoding (cheap pre-check;
+  // the verifier does the subgroup check)
+  if (sig.length !== BLS_SIGNATURE_LENGTH || (sig[0]! & 0x80) === 0 || isCompressedInfinity(sig)) {
+    throw reject(AttestationErrorCode.INVALID_SIGNATURE, "encoding");
+  }
+  const ok = await ctx.bls.verifySignatureSets(
+    [{ pubkeys: [set.pubkeys[index]!], message: root, signature: sig }],
+    { batchable: true },
+  );
+  // [REJECT] signature must verify
+  if (!ok) throw reject(AttestationErrorCode.INVALID_SIGNATURE);
+  // [IGNORE] already seen: a copy verified meanwhile was accepted first
+  if (ctx.seen.attestations.has(slot, seenKey)) throw ignore(AttestationErrorCode.ALREADY_SEEN);
+
+  const validated: ValidatedAttestation = {
+    attestation: att,
+    observationRoot: root,
+    rootHex,
+    set,
+    slotKey: place.slotKey,
+    slot,
+    seenKey,
+  };
+  // A different root from this index in the same slot: equivocation (both
+  // signatures verified; buildVerifierEquivocation re-checks both).
+  const prior = ctx.pools.attestations.voteOf(place.slotKey, set.setIdHex, index);
+  if (prior !== undefined && prior.rootHex !== rootHex) {
+    const ev = buildVerifierEquivocation(prior.attestation, att, ctx.sets);
+    if (ev.ok) validated.equivocation = ev.value;
+  }
+  return validated;
+}

@@ -1,0 +1,73 @@
+// Gossip validation of the `certificate` topic (DESIGN §5): full verification,
+// and [IGNORE] unless it carries more weight than the one held for its root.
+import {
+  type Certificate,
+  decodeCertificateSsz,
+  observationRoot,
+  signedWeightOf,
+  toHex,
+  validateBitfield,
+  verifyCertificate,
+} from "@ocp/protocol";
+import type { PooledCertificate } from "../pools/certificatePool.js";
+import { checkPlace, type ValidationContext } from "./context.js";
+import { CertificateGossipErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
+
+export type ValidatedCertificate = PooledCertificate;
+
+const PLACE_CODES = {
+  unknownDomain: CertificateGossipErrorCode.UNKNOWN_DOMAIN,
+  unknownStream: CertificateGossipErrorCode.UNKNOWN_STREAM,
+  tooOld: CertificateGossipErrorCode.SLOT_TOO_OLD,
+  fromFuture: CertificateGossipErrorCode.SLOT_FROM_FUTURE,
+};
+
+export async function validateGossipCertificateBytes(
+  ctx: ValidationContext,
+  bytes: Uint8Array,
+): Promise<ValidatedCertificate> {
+  return validateGossipCertificate(ctx, decodeOrReject(decodeCertificateSsz, bytes));
+}
+
+export async function validateGossipCertificate(
+  ctx: ValidationContext,
+  cert: Certificate,
+): Promise<ValidatedCertificate> {
+  const slot = cert.observation.slot;
+  const place = checkPlace(ctx, cert.domain, cert.observation.stream, slot, PLACE_CODES);
+  const root = observationRoot(cert.domain, cert.observation);
+  const rootHex = toHex(root);
+  const held = ctx.pools.certificates.weightFor(place.slotKey, rootHex);
+
+  // Cheap pre-check before the pairing, when the weight can be read off the bitfield.
+  if (held !== undefined) {
+    const set = ctx.sets.get(cert.setId);
+    if (set !== undefined && validateBitfield(cert.signers, set.size).ok) {
+      const weight = signedWeightOf(set, cert.signers);
+      // [IGNORE] no more weight than the certificate already held for this root
+      if (weight <= held) throw ignore(CertificateGossipErrorCode.NOT_BETTER, `${weight} ≤ ${held}`);
+    }
+  }
+
+  const r = verifyCertificate(cert, ctx.sets);
+  // [REJECT] fails verifyCertificate (unknown or wrong set, bitfield, quorum, signature)
+  if (!r.ok)
+    throw reject(
+      CertificateGossipErrorCode.INVALID,
+      r.detail === undefined ? r.code : `${r.code}: ${r.detail}`,
+    );
+  const { set, signedWeight } = r.value;
+  // [IGNORE] no more weight than the certificate already held for this root
+  if (held !== undefined && signedWeight <= held) {
+    throw ignore(CertificateGossipErrorCode.NOT_BETTER, `${signedWeight} ≤ ${held}`);
+  }
+  return {
+    certificate: cert,
+    set,
+    signedWeight,
+    observationRoot: root,
+    rootHex,
+    slotKey: place.slotKey,
+    slot,
+  };
+}

@@ -1,0 +1,137 @@
+// What gossip validators may read: the network's domains and streams, the slot
+// window, verifier sets, seen caches, pools and the BLS verifier. Validators
+// never write to any of it; the gossip handler records after acceptance.
+import { type Domain, toHex, type VerifierSetRegistry } from "@ocp/protocol";
+import type { IBlsVerifier } from "../bls/verifier.js";
+import type { SlotClock } from "../clock.js";
+import type { AttestationPool } from "../pools/attestationPool.js";
+import type { CertificatePool } from "../pools/certificatePool.js";
+import type { CommitmentPool } from "../pools/commitmentPool.js";
+import { domainKey, slotKey } from "../pools/keys.js";
+import type { SeenCache } from "../pools/seenCache.js";
+import { ignore, reject } from "./errors.js";
+
+/** The slot-window half of the SlotClock (§5: retention window, one slot ahead). */
+export type SlotWindow = Pick<SlotClock, "isTooOld" | "isFromFuture">;
+
+export interface SeenCaches {
+  /** `builderHex:rootHex` per slot. */
+  commitments: SeenCache;
+  /** `setIdHex:index:rootHex` per slot. */
+  attestations: SeenCache;
+  /** evidenceKey(offence) per slot. */
+  evidence: SeenCache;
+}
+
+export interface ChainPools {
+  commitments: CommitmentPool;
+  attestations: AttestationPool;
+  certificates: CertificatePool;
+}
+
+export interface ValidationOptions {
+  /**
+   * Slots behind the current one that gossip still carries.
+   * @default 64 — two Ethereum epochs: certificates of the previous epoch can still form
+   */
+  retentionSlots: number;
+  /**
+   * Distinct commitments one builder may publish per (domain, stream, slot).
+   * 2 lets a corrected commitment through (and with it the equivocation evidence).
+   * @default 2
+   */
+  maxCommitmentsPerBuilderPerSlot: number;
+  /** 20-byte builder addresses; undefined = permissionless (DESIGN §3). @default undefined */
+  builderAllowlist?: readonly Uint8Array[];
+}
+
+export const defaultValidationOptions: ValidationOptions = {
+  retentionSlots: 64,
+  maxCommitmentsPerBuilderPerSlot: 2,
+};
+
+export interface ValidationContext {
+  /** domainKey() of each network domain this node serves. */
+  readonly domains: ReadonlySet<string>;
+  /** 0x-hex stream ids this network carries. */
+  readonly streams: ReadonlySet<string>;
+  readonly clock: SlotWindow;
+  readonly retentionSlots: number;
+  readonly sets: VerifierSetRegistry;
+  readonly seen: SeenCaches;
+  readonly pools: ChainPools;
+  readonly bls: IBlsVerifier;
+  readonly maxCommitmentsPerBuilderPerSlot: number;
+  /** 0x-hex builder addresses, or undefined when permissionless. */
+  readonly builderAllowlist: ReadonlySet<string> | undefined;
+}
+
+export interface ValidationContextModules {
+  domains: readonly Domain[];
+  /** 32-byte stream ids. */
+  streams: readonly Uint8Array[];
+  clock: SlotWindow;
+  sets: VerifierSetRegistry;
+  seen: SeenCaches;
+  pools: ChainPools;
+  bls: IBlsVerifier;
+}
+
+export function createValidationContext(
+  opts: Partial<ValidationOptions>,
+  modules: ValidationContextModules,
+): ValidationContext {
+  const o = { ...defaultValidationOptions, ...opts };
+  if (!(Number.isInteger(o.retentionSlots) && o.retentionSlots >= 0)) throw new RangeError("retentionSlots");
+  if (!(Number.isInteger(o.maxCommitmentsPerBuilderPerSlot) && o.maxCommitmentsPerBuilderPerSlot >= 1)) {
+    throw new RangeError("maxCommitmentsPerBuilderPerSlot must be ≥ 1");
+  }
+  return {
+    domains: new Set(modules.domains.map(domainKey)),
+    streams: new Set(modules.streams.map((s) => toHex(s))),
+    clock: modules.clock,
+    retentionSlots: o.retentionSlots,
+    sets: modules.sets,
+    seen: modules.seen,
+    pools: modules.pools,
+    bls: modules.bls,
+    maxCommitmentsPerBuilderPerSlot: o.maxCommitmentsPerBuilderPerSlot,
+    builderAllowlist:
+      o.builderAllowlist === undefined ? undefined : new Set(o.builderAllowlist.map((a) => toHex(a))),
+  };
+}
+
+/** The codes a topic uses for the rules every topic shares. */
+export interface PlaceCodes<C extends string> {
+  unknownDomain: C;
+  unknownStream: C;
+  tooOld: C;
+  fromFuture: C;
+}
+
+export interface Place {
+  domainKey: string;
+  streamHex: string;
+  slotKey: string;
+}
+
+/** The checks of DESIGN §5 "all": domain, stream, slot window. */
+export function checkPlace<C extends string>(
+  ctx: ValidationContext,
+  domain: Domain,
+  stream: Uint8Array,
+  slot: bigint,
+  codes: PlaceCodes<C>,
+): Place {
+  const dk = domainKey(domain);
+  // [REJECT] domain unknown to this network
+  if (!ctx.domains.has(dk)) throw reject(codes.unknownDomain, dk);
+  const streamHex = toHex(stream);
+  // [REJECT] stream unknown to this network
+  if (!ctx.streams.has(streamHex)) throw reject(codes.unknownStream, streamHex);
+  // [IGNORE] slot older than the retention window
+  if (ctx.clock.isTooOld(slot, ctx.retentionSlots)) throw ignore(codes.tooOld, `slot ${slot}`);
+  // [IGNORE] slot more than one slot in the future (clock disparity allowed)
+  if (ctx.clock.isFromFuture(slot)) throw ignore(codes.fromFuture, `slot ${slot}`);
+  return { domainKey: dk, streamHex, slotKey: slotKey(dk, streamHex, slot) };
+}

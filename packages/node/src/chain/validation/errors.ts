@@ -1,0 +1,83 @@
+// Error codes of gossip validation, one string enum per topic, and the helpers
+// that raise them as the network layer's GossipActionError (IGNORE | REJECT).
+import { isProtocolError, SszErrorCode } from "@ocp/protocol";
+import { GossipAction, GossipActionError } from "../../network/errors.js";
+
+export enum CommitmentErrorCode {
+  UNKNOWN_DOMAIN = "COMMITMENT_ERROR_UNKNOWN_DOMAIN",
+  UNKNOWN_STREAM = "COMMITMENT_ERROR_UNKNOWN_STREAM",
+  SLOT_TOO_OLD = "COMMITMENT_ERROR_SLOT_TOO_OLD",
+  SLOT_FROM_FUTURE = "COMMITMENT_ERROR_SLOT_FROM_FUTURE",
+  BUILDER_NOT_ALLOWED = "COMMITMENT_ERROR_BUILDER_NOT_ALLOWED",
+  /** Bad, high-s or wrong-builder signature; detail carries the BuilderSigErrorCode. */
+  INVALID_SIGNATURE = "COMMITMENT_ERROR_INVALID_SIGNATURE",
+  ALREADY_SEEN = "COMMITMENT_ERROR_ALREADY_SEEN",
+  OVER_ALLOWANCE = "COMMITMENT_ERROR_OVER_ALLOWANCE",
+}
+
+export enum AttestationErrorCode {
+  UNKNOWN_DOMAIN = "ATTESTATION_ERROR_UNKNOWN_DOMAIN",
+  UNKNOWN_STREAM = "ATTESTATION_ERROR_UNKNOWN_STREAM",
+  SLOT_TOO_OLD = "ATTESTATION_ERROR_SLOT_TOO_OLD",
+  SLOT_FROM_FUTURE = "ATTESTATION_ERROR_SLOT_FROM_FUTURE",
+  UNKNOWN_SET = "ATTESTATION_ERROR_UNKNOWN_SET",
+  WRONG_SET_FOR_SLOT = "ATTESTATION_ERROR_WRONG_SET_FOR_SLOT",
+  INDEX_OUT_OF_RANGE = "ATTESTATION_ERROR_INDEX_OUT_OF_RANGE",
+  INVALID_SIGNATURE = "ATTESTATION_ERROR_INVALID_SIGNATURE",
+  ALREADY_SEEN = "ATTESTATION_ERROR_ALREADY_SEEN",
+  /** The index already signed two roots this slot: evidence is held, more votes count nowhere. */
+  KNOWN_EQUIVOCATOR = "ATTESTATION_ERROR_KNOWN_EQUIVOCATOR",
+}
+
+/** Named apart from the protocol's CertificateErrorCode, which travels in `detail`. */
+export enum CertificateGossipErrorCode {
+  UNKNOWN_DOMAIN = "CERTIFICATE_ERROR_UNKNOWN_DOMAIN",
+  UNKNOWN_STREAM = "CERTIFICATE_ERROR_UNKNOWN_STREAM",
+  SLOT_TOO_OLD = "CERTIFICATE_ERROR_SLOT_TOO_OLD",
+  SLOT_FROM_FUTURE = "CERTIFICATE_ERROR_SLOT_FROM_FUTURE",
+  /** verifyCertificate failed; detail starts with its CertificateErrorCode. */
+  INVALID = "CERTIFICATE_ERROR_INVALID",
+  /** No more signed weight than the certificate already held for the root. */
+  NOT_BETTER = "CERTIFICATE_ERROR_NOT_BETTER",
+}
+
+/** Named apart from the protocol's EvidenceErrorCode, which travels in `detail`. */
+export enum EvidenceGossipErrorCode {
+  UNKNOWN_DOMAIN = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_DOMAIN",
+  UNKNOWN_STREAM = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_STREAM",
+  SLOT_TOO_OLD = "EVIDENCE_GOSSIP_ERROR_SLOT_TOO_OLD",
+  SLOT_FROM_FUTURE = "EVIDENCE_GOSSIP_ERROR_SLOT_FROM_FUTURE",
+  /** The evidence does not verify; detail starts with its EvidenceErrorCode. */
+  INVALID = "EVIDENCE_GOSSIP_ERROR_INVALID",
+  ALREADY_KNOWN = "EVIDENCE_GOSSIP_ERROR_ALREADY_KNOWN",
+}
+
+export type ValidationErrorCode =
+  | CommitmentErrorCode
+  | AttestationErrorCode
+  | CertificateGossipErrorCode
+  | EvidenceGossipErrorCode
+  | SszErrorCode;
+
+export function ignore<C extends string>(code: C, detail?: string): GossipActionError<C> {
+  return new GossipActionError(GossipAction.IGNORE, code, detail);
+}
+
+export function reject<C extends string>(code: C, detail?: string): GossipActionError<C> {
+  return new GossipActionError(GossipAction.REJECT, code, detail);
+}
+
+const SSZ_CODES = new Set<string>(Object.values(SszErrorCode));
+
+/**
+ * First step of every validator: decode the payload. Any failure is the
+ * sender's fault, so it REJECTs with the SszErrorCode as the code.
+ */
+export function decodeOrReject<T>(decode: (bytes: Uint8Array) => T, bytes: Uint8Array): T {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    if (isProtocolError(e) && SSZ_CODES.has(e.code)) throw reject(e.code as SszErrorCode, e.detail);
+    throw reject(SszErrorCode.INVALID, e instanceof Error ? e.message : String(e));
+  }
+}

@@ -1,0 +1,16 @@
+export * from "./attestations.js";
+export * from "./buckets.js";
+export * from "./certificates.js";
+export * from "./codecs.js";
+export * from "./commitments.js";
+export * from "./database.js";
+export * from "./evidence.js";
+export { readUint64BE, uint64BE } from "./keys.js";
+export * from "./meta.js";
+export * from "./nodeDb.js";
+export * from "./observations.js";
+export * from "./peers.js";
+export * from "./repository.js";
+export { defaultRetentionOptions, type RetentionOptions, retentionCutoff } from "./retention.js";
+export * from "./streamSlot.js";
+export * from "./tables.js";

@@ -1,0 +1,248 @@
+// Gossip plumbing: subscribe a topic kind with its validator, run the network's
+// own pre-checks, turn the verdict into gossipsub's TopicValidatorResult in one
+// place (counting every outcome), and hand accepted messages to the pipeline.
+import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import { isProtocolError } from "@ocp/protocol";
+import type { Logger } from "pino";
+import type { NetworkMetrics } from "../metrics/network.js";
+import { GossipAction, GossipActionError, GossipErrorCode } from "./errors.js";
+import { type Host, type HostGossipMessage, type PublishOutcome, TopicValidatorResult } from "./host.js";
+import type { GossipOptions } from "./options.js";
+import { GOSSIP_KINDS, GOSSIP_MAX_BYTES, type GossipKind, gossipTopic } from "./topics.js";
+
+/** What a validator sees. `from` forwarded the message; it is not necessarily the author. */
+export interface GossipMessage {
+  kind: GossipKind;
+  topic: string;
+  data: Uint8Array;
+  from: string;
+  msgId: string;
+}
+
+/** A successful validation, carrying the decoded value so it is decoded only once. */
+export interface GossipValidationResult<T = unknown> {
+  value: T;
+}
+
+/**
+ * Validates one message: resolves to accept, throws GossipActionError to IGNORE
+ * or REJECT. A ProtocolError with an SSZ code (undecodable payload) counts as
+ * REJECT; any other throw is IGNOREd as VALIDATOR_FAILED (our fault, not the peer's).
+ * Validators never write state (STYLE 3).
+ */
+export type GossipValidatorFn<T = unknown> = (msg: GossipMessage) => Promise<GossipValidationResult<T>>;
+
+export interface AcceptedGossipMessage<T = unknown> extends GossipMessage {
+  value: T;
+}
+
+/** Runs after ACCEPT was reported (the message is already being forwarded): pool + emit. */
+export type GossipAcceptedHandler<T = unknown> = (msg: AcceptedGossipMessage<T>) => void | Promise<void>;
+
+export interface GossipPublishResult {
+  outcome: PublishOutcome;
+  recipients: number;
+}
+
+export type GossipOutcome = { result: "accept" } | { result: "ignore" | "reject"; code: string };
+
+export interface GossipModules {
+  host: Host;
+  metrics: NetworkMetrics;
+  logger: Logger;
+  /** Called for every accepted message after the kind's own handler (network event). */
+  onAccepted?(msg: AcceptedGossipMessage): void;
+}
+
+interface Subscription {
+  validator: GossipValidatorFn;
+  onAccepted: GossipAcceptedHandler | undefined;
+}
+
+/**
+ * Topic score params per kind: the hook for the gossip scoring issue. Empty
+ * until then, which leaves only the global (IP colocation, behaviour,
+ * app-specific) score components active.
+ */
+export function gossipTopicScoreParams(
+  network: string,
+  perKind: Partial<Record<GossipKind, TopicScoreParams>> = {},
+): Record<string, TopicScoreParams> {
+  const out: Record<string, TopicScoreParams> = {};
+  for (const kind of GOSSIP_KINDS) {
+    const params = perKind[kind];
+    if (params !== undefined) out[gossipTopic(network, kind)] = params;
+  }
+  return out;
+}
+
+/** The single conversion point from our verdict to gossipsub's. */
+function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
+  switch (outcome.result) {
+    case "accept":
+      return TopicValidatorResult.Accept;
+    case "ignore":
+      return TopicValidatorResult.Ignore;
+    case "reject":
+      return TopicValidatorResult.Reject;
+  }
+}
+
+function outcomeOfError(e: unknown): GossipOutcome {
+  if (e instanceof GossipActionError)
+    return { result: e.action === GossipAction.REJECT ? "reject" : "ignore", code: e.code };
+  // [REJECT] an undecodable payload (DESIGN §5)
+  if (isProtocolError(e) && e.code.startsWith("SSZ_ERROR_")) return { result: "reject", code: e.code };
+  return { result: "ignore", code: GossipErrorCode.VALIDATOR_FAILED };
+}
+
+export class Gossip {
+  private readonly subscriptions = new Map<GossipKind, Subscription>();
+  private readonly kindOfTopic = new Map<string, GossipKind>();
+  private pending = 0;
+  private started = false;
+  private stopped = false;
+
+  constructor(
+    private readonly opts: GossipOptions & { network: string },
+    private readonly modules: GossipModules,
+  ) {
+    for (const kind of GOSSIP_KINDS) this.kindOfTopic.set(gossipTopic(opts.network, kind), kind);
+  }
+
+  topic(kind: GossipKind): string {
+    return gossipTopic(this.opts.network, kind);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.modules.host.pubsub.onMessage((m) => void this.onMessage(m));
+    for (const kind of this.subscriptions.keys()) this.modules.host.pubsub.subscribe(this.topic(kind));
+  }
+
+  /** Unsubscribes every topic; messages still in validation are IGNOREd. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (!this.started) return;
+    for (const kind of this.subscriptions.keys()) this.modules.host.pubsub.unsubscribe(this.topic(kind));
+  }
+
+  /**
+   * Subscribes the topic of `kind`, validating every message with `validator`;
+   * `onAccepted` gets accepted messages with the decoded value. Replaces a previous registration.
+   */
+  subscribe<T>(
+    kind: GossipKind,
+    validator: GossipValidatorFn<T>,
+    onAccepted?: GossipAcceptedHandler<T>,
+  ): void {
+    const had = this.subscriptions.has(kind);
+    this.subscriptions.set(kind, {
+      validator: validator as GossipValidatorFn,
+      onAccepted: onAccepted as GossipAcceptedHandler | undefined,
+    });
+    if (this.started && !this.stopped && !had) this.modules.host.pubsub.subscribe(this.topic(kind));
+  }
+
+  unsubscribe(kind: GossipKind): void {
+    if (!this.subscriptions.delete(kind)) return;
+    if (this.started && !this.stopped) this.modules.host.pubsub.unsubscribe(this.topic(kind));
+  }
+
+  isSubscribed(kind: GossipKind): boolean {
+    return this.subscriptions.has(kind);
+  }
+
+  /**
+   * Publishes `data` on `kind`'s topic. Outcome "no_peers" means nobody got it
+   * and it was not marked seen, so it may be published again later.
+   */
+  async publish(kind: GossipKind, data: Uint8Array): Promise<GossipPublishResult> {
+    const { metrics } = this.modules;
+    if (data.length > GOSSIP_MAX_BYTES[kind]) {
+      metrics.gossipPublish.inc({ kind, result: "too_large" });
+      throw new GossipActionError(
+        GossipAction.REJECT,
+        GossipErrorCode.MESSAGE_TOO_LARGE,
+        `${data.length} > ${GOSSIP_MAX_BYTES[kind]} bytes`,
+      );
+    }
+    try {
+      const res = await this.modules.host.pubsub.publish(this.topic(kind), data);
+      metrics.gossipPublish.inc({ kind, result: res.outcome });
+      return res;
+    } catch (e) {
+      metrics.gossipPublish.inc({ kind, result: "error" });
+      throw e;
+    }
+  }
+
+  getMeshPeers(kind: GossipKind): string[] {
+    return this.modules.host.pubsub.getMeshPeers(this.topic(kind));
+  }
+
+  getTopicPeers(kind: GossipKind): string[] {
+    return this.modules.host.pubsub.getSubscribers(this.topic(kind));
+  }
+
+  private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome): void {
+    const code = outcome.result === "accept" ? "" : outcome.code;
+    this.modules.metrics.gossipValidation.inc({ kind, result: outcome.result, code });
+    try {
+      this.modules.host.pubsub.reportValidationResult(m.msgId, m.from, toTopicValidatorResult(outcome));
+    } catch (e) {
+      // Only possible while gossipsub stops under a pending validation.
+      this.modules.logger.debug({ err: e }, "could not report a gossip verdict");
+    }
+  }
+
+  private async onMessage(m: HostGossipMessage): Promise<void> {
+    const kind = this.kindOfTopic.get(m.topic);
+    // Gossipsub only delivers subscribed topics; anything else is not ours to judge.
+    if (kind === undefined) return;
+    // [REJECT] payload over the topic's size limit, before any other work
+    if (m.data.length > GOSSIP_MAX_BYTES[kind])
+      return this.report(kind, m, { result: "reject", code: GossipErrorCode.MESSAGE_TOO_LARGE });
+    const sub = this.subscriptions.get(kind);
+    if (sub === undefined || this.stopped)
+      return this.report(kind, m, { result: "ignore", code: GossipErrorCode.NO_VALIDATOR });
+    if (this.pending >= this.opts.maxPendingValidations)
+      return this.report(kind, m, { result: "ignore", code: GossipErrorCode.QUEUE_FULL });
+
+    // A copy: the payload may be a view into a larger RPC buffer.
+    const msg: GossipMessage = { kind, topic: m.topic, data: m.data.slice(), from: m.from, msgId: m.msgId };
+    this.pending++;
+    let value: unknown;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A validator stuck on I/O must not hold a validation slot forever.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new GossipActionError(GossipAction.IGNORE, GossipErrorCode.VALIDATION_TIMEOUT)),
+          this.opts.validationTimeoutMs,
+        );
+      });
+      value = (await Promise.race([sub.validator(msg), timeout])).value;
+    } catch (e) {
+      const outcome = outcomeOfError(e);
+      if (outcome.result === "ignore" && outcome.code === GossipErrorCode.VALIDATOR_FAILED)
+        this.modules.logger.warn({ kind, err: e }, "gossip validator failed");
+      return this.report(kind, m, outcome);
+    } finally {
+      clearTimeout(timer);
+      this.pending--;
+    }
+    this.report(kind, m, { result: "accept" });
+
+    const accepted: AcceptedGossipMessage = { ...msg, value };
+    try {
+      await sub.onAccepted?.(accepted);
+    } catch (e) {
+      this.modules.metrics.gossipHandlerError.inc({ kind });
+      this.modules.logger.warn({ kind, err: e }, "gossip handler failed");
+    }
+    this.modules.onAccepted?.(accepted);
+  }
+}

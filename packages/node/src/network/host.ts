@@ -1,0 +1,418 @@
+// The libp2p host: every libp2p and gossipsub import of the node lives in this
+// module, behind the small Host interface, so a move to libp2p 3 stays local.
+import "../polyfill.js";
+import { createHash } from "node:crypto";
+import { type GossipSub, gossipsub } from "@chainsafe/libp2p-gossipsub";
+import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { bootstrap } from "@libp2p/bootstrap";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import { identify } from "@libp2p/identify";
+import {
+  type Connection,
+  type Message,
+  type PeerId,
+  type PrivateKey,
+  type Stream,
+  StrictNoSign,
+  TopicValidatorResult,
+} from "@libp2p/interface";
+import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
+import { ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { multiaddr } from "@multiformats/multiaddr";
+import { ProtocolError } from "@ocp/protocol";
+import { createLibp2p, type Libp2p } from "libp2p";
+import { NetworkErrorCode } from "./errors.js";
+import type { NetworkOptions } from "./options.js";
+
+export { TopicValidatorResult };
+
+/** A bidirectional byte stream of one req/resp exchange. */
+export interface HostStream {
+  /** Incoming bytes; throws if the stream is reset or aborted. */
+  readonly source: AsyncIterable<Uint8Array>;
+  /** Writes every chunk of `source`, then closes the writing side. */
+  sink(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
+  /** Resets the stream immediately; pending reads and writes fail. */
+  abort(err: Error): void;
+  /** Graceful close of both sides. */
+  close(): Promise<void>;
+}
+
+export type ConnectionDirection = "inbound" | "outbound";
+
+export interface HostConnection {
+  peer: string;
+  remoteAddr: string;
+  direction: ConnectionDirection;
+}
+
+/** A gossip message that passed gossipsub's own checks and awaits our verdict. */
+export interface HostGossipMessage {
+  topic: string;
+  data: Uint8Array;
+  msgId: string;
+  /** Peer that forwarded the message to us (not necessarily its author: messages are unsigned). */
+  from: string;
+}
+
+export type PublishOutcome = "sent" | "no_peers" | "duplicate";
+
+export interface HostPubSub {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Never throws for "no peers" or "duplicate": those are outcomes, see PublishOutcome. */
+  publish(topic: string, data: Uint8Array): Promise<{ outcome: PublishOutcome; recipients: number }>;
+  /** Every message received on a subscribed topic, before validation. */
+  onMessage(handler: (msg: HostGossipMessage) => void): void;
+  /** Verdict for a message handed to onMessage; only ACCEPT forwards it. */
+  reportValidationResult(msgId: string, from: string, result: TopicValidatorResult): void;
+  getScore(peer: string): number;
+  getMeshPeers(topic: string): string[];
+  getSubscribers(topic: string): string[];
+}
+
+export interface Host {
+  readonly peerId: string;
+  /** Protobuf-encoded private key (libp2p's format): what the caller persists. */
+  readonly privateKey: Uint8Array;
+  readonly pubsub: HostPubSub;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  getMultiaddrs(): string[];
+  handle(
+    protocol: string,
+    handler: (stream: HostStream, peer: string) => void,
+    opts: { maxInboundStreams: number },
+  ): Promise<void>;
+  unhandle(protocol: string): Promise<void>;
+  newStream(peer: string, protocol: string, signal: AbortSignal): Promise<HostStream>;
+  /** Dials a multiaddr with /p2p/<id>; resolves with the remote peer id. */
+  dial(addr: string, signal: AbortSignal): Promise<string>;
+  hangUp(peer: string): Promise<void>;
+  getConnections(peer?: string): HostConnection[];
+  /** Addresses the peer announced (identify), with /p2p/<id> appended. */
+  getPeerAddrs(peer: string): Promise<string[]>;
+  /** Remembers addresses for a peer so later dials by id can use them. */
+  addPeerAddrs(peer: string, addrs: string[]): Promise<void>;
+  onPeerConnect(handler: (peer: string) => void): void;
+  onPeerDisconnect(handler: (peer: string) => void): void;
+}
+
+export interface HostModules {
+  /** Protobuf-encoded libp2p private key; a new Ed25519 key is generated when absent. */
+  privateKey?: Uint8Array;
+  /** Connection gater: true refuses dials to and connections from this peer. */
+  isDenied(peer: string): boolean;
+  /** Application component of the gossipsub score (the peer manager's opinion). */
+  appSpecificScore?(peer: string): number;
+  /** Gossipsub topic score params keyed by full topic string (the scoring hook). */
+  topicScoreParams?: PeerScoreParams["topics"];
+}
+
+/** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
+export async function generatePeerKey(): Promise<Uint8Array> {
+  return encodePrivateKey(await newPrivateKey());
+}
+
+/** Peer id string of a protobuf-encoded private key. Throws ProtocolError on malformed bytes. */
+export function peerIdFromPeerKey(key: Uint8Array): string {
+  return peerIdFromPrivateKey(decodePrivateKey(key)).toString();
+}
+
+// @libp2p/crypto 5.1.23 declares its keys with @libp2p/interface 3 types; the
+// objects are the ones libp2p 2 itself uses, so the casts below are sound.
+async function newPrivateKey(): Promise<PrivateKey> {
+  return (await generateKeyPair("Ed25519")) as unknown as PrivateKey;
+}
+
+function decodePrivateKey(key: Uint8Array): PrivateKey {
+  try {
+    return privateKeyFromProtobuf(key) as unknown as PrivateKey;
+  } catch (e) {
+    throw new ProtocolError(NetworkErrorCode.INVALID_PRIVATE_KEY, (e as Error).message);
+  }
+}
+
+function encodePrivateKey(key: PrivateKey): Uint8Array {
+  return privateKeyToProtobuf(key as unknown as Parameters<typeof privateKeyToProtobuf>[0]);
+}
+
+/** Parses a peer id string; ProtocolError on garbage. */
+export function parsePeerId(peer: string): PeerId {
+  try {
+    return peerIdFromString(peer);
+  } catch (e) {
+    throw new ProtocolError(NetworkErrorCode.INVALID_PEER_ID, `${peer}: ${(e as Error).message}`);
+  }
+}
+
+/** The /p2p/<id> component of a multiaddr string; ProtocolError when missing or malformed. */
+export function peerIdOfMultiaddr(addr: string): string {
+  let id: string | null;
+  try {
+    id = multiaddr(addr).getPeerId();
+  } catch (e) {
+    throw new ProtocolError(NetworkErrorCode.INVALID_MULTIADDR, `${addr}: ${(e as Error).message}`);
+  }
+  if (id === null) throw new ProtocolError(NetworkErrorCode.INVALID_MULTIADDR, `${addr}: no /p2p/<peer id>`);
+  return id;
+}
+
+/** Gossipsub message id (DESIGN §5): the first 20 bytes of sha256(data). */
+export function gossipMessageId(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest().subarray(0, 20));
+}
+
+// Gossipsub mesh parameters, taken from the Ethereum consensus p2p spec
+// (p2p-interface.md, "The gossipsub parameters"), the deployment closest to
+// ours: small messages, a few hundred peers, slot-paced traffic.
+const GOSSIP_D = 8; // mesh degree
+const GOSSIP_D_LOW = 6;
+const GOSSIP_D_HIGH = 12;
+const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
+const GOSSIP_HEARTBEAT_MS = 700;
+const GOSSIP_FANOUT_TTL_MS = 60_000;
+const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
+const GOSSIP_MCACHE_GOSSIP = 3; // heartbeats a message is advertised in IHAVE
+// Ethereum keeps seen ids for one epoch (~384 s = 550 heartbeats); our slots
+// are L1 slots, so the same horizon applies.
+const GOSSIP_SEEN_TTL_MS = 550 * GOSSIP_HEARTBEAT_MS;
+
+/**
+ * Score thresholds of Lodestar/Lighthouse (scoringParameters.ts): the
+ * graylist sits far below any penalty a peer gets from a few bad messages.
+ * They are calibrated for topic score params; ours come with the scoring issue
+ * through `HostModules.topicScoreParams`.
+ */
+export const defaultGossipScoreThresholds: PeerScoreThresholds = {
+  gossipThreshold: -4000,
+  publishThreshold: -8000,
+  graylistThreshold: -16000,
+  acceptPXThreshold: 100,
+  opportunisticGraftThreshold: 5,
+};
+
+// Many nodes on 127.0.0.1 (FACTS pitfall): libp2p's default of 5 inbound
+// connections per second per host and 10 pending upgrades drop dials.
+const LOCAL_INBOUND_CONNECTION_THRESHOLD = 10_000;
+const LOCAL_MAX_INCOMING_PENDING = 1_000;
+
+function wrapStream(stream: Stream): HostStream {
+  return {
+    source: (async function* () {
+      for await (const chunk of stream.source) yield chunk.subarray();
+    })(),
+    sink: (source) => stream.sink(source),
+    abort: (err) => stream.abort(err),
+    close: () => stream.close(),
+  };
+}
+
+function connectionInfo(c: Connection): HostConnection {
+  return { peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction };
+}
+
+type GossipsubService = GossipSub & {
+  // Present at runtime, missing from the 14.1.2 types (FACTS pitfall).
+  getMeshPeers(topic: string): string[];
+};
+
+/** Creates (but does not start) the libp2p host. */
+export async function createHost(opts: NetworkOptions, modules: HostModules): Promise<Host> {
+  const privateKey =
+    modules.privateKey === undefined ? await newPrivateKey() : decodePrivateKey(modules.privateKey);
+  const g = opts.gossip;
+
+  const scoreParams: Partial<PeerScoreParams> = {
+    // Disabled on local networks: every peer shares 127.0.0.1 (FACTS pitfall).
+    ...(opts.localNetwork ? { IPColocationFactorWeight: 0 } : {}),
+    appSpecificScore: (peer) => modules.appSpecificScore?.(peer) ?? 0,
+    topics: modules.topicScoreParams ?? {},
+  };
+
+  const directPeers = opts.staticPeers.map((addr) => ({
+    id: parsePeerId(peerIdOfMultiaddr(addr)),
+    addrs: [multiaddr(addr)],
+  }));
+
+  const libp2p = await createLibp2p({
+    start: false,
+    privateKey,
+    addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery:
+      opts.bootstrapPeers.length > 0 ? [bootstrap({ list: opts.bootstrapPeers, timeout: 0 })] : [],
+    connectionManager: {
+      maxConnections: opts.maxConnections,
+      dialTimeout: opts.dialTimeoutMs,
+      ...(opts.localNetwork
+        ? {
+            inboundConnectionThreshold: LOCAL_INBOUND_CONNECTION_THRESHOLD,
+            maxIncomingPendingConnections: LOCAL_MAX_INCOMING_PENDING,
+          }
+        : {}),
+    },
+    connectionGater: {
+      denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
+      denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
+      denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictNoSign,
+        msgIdFn: (msg: Message) => gossipMessageId(msg.data),
+        msgIdToStrFn: (id: Uint8Array) => Buffer.from(id).toString("hex"),
+        // No fastMsgIdFn: a sha256 of ≤ 4 KiB costs a few µs, and a second
+        // (non-spec) id would only add a cache to keep consistent.
+        // Our validators run after gossipsub hands us the message; only
+        // ACCEPT forwards it (reportMessageValidationResult).
+        asyncValidation: true,
+        // Kept false: a publish with no topic peers then fails *without*
+        // marking the message seen, so the caller may publish it again once
+        // the mesh has formed. The host reports it as outcome "no_peers".
+        allowPublishToZeroTopicPeers: false,
+        ignoreDuplicatePublishError: false,
+        // Own messages go to every topic peer above publishThreshold, not just the mesh.
+        floodPublish: true,
+        emitSelf: false,
+        fallbackToFloodsub: false,
+        D: g.D ?? GOSSIP_D,
+        Dlo: g.Dlo ?? GOSSIP_D_LOW,
+        Dhi: g.Dhi ?? GOSSIP_D_HIGH,
+        Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
+        heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
+        fanoutTTL: GOSSIP_FANOUT_TTL_MS,
+        mcacheLength: GOSSIP_MCACHE_LENGTH,
+        mcacheGossip: GOSSIP_MCACHE_GOSSIP,
+        seenTTL: GOSSIP_SEEN_TTL_MS,
+        // One RPC may batch several messages plus control data; 4 KiB
+        // messages make 1 MiB ample while bounding what a peer can push.
+        maxInboundDataLength: g.maxInboundRpcBytes,
+        directPeers,
+        scoreParams: { ...scoreParams, ...g.scoreParams },
+        scoreThresholds: { ...defaultGossipScoreThresholds, ...g.scoreThresholds },
+      }),
+    },
+  });
+  return new Libp2pHost(
+    libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>,
+    encodePrivateKey(privateKey),
+  );
+}
+
+class Libp2pHost implements Host {
+  readonly peerId: string;
+  readonly pubsub: HostPubSub;
+
+  constructor(
+    private readonly libp2p: Libp2p<{ pubsub: GossipsubService }>,
+    readonly privateKey: Uint8Array,
+  ) {
+    this.peerId = libp2p.peerId.toString();
+    const gs = libp2p.services.pubsub;
+    this.pubsub = {
+      subscribe: (topic) => gs.subscribe(topic),
+      unsubscribe: (topic) => gs.unsubscribe(topic),
+      publish: async (topic, data) => {
+        try {
+          const res = await gs.publish(topic, data);
+          return { outcome: "sent", recipients: res.recipients.length };
+        } catch (e) {
+          const message = (e as Error).message;
+          if (message === "PublishError.NoPeersSubscribedToTopic")
+            return { outcome: "no_peers", recipients: 0 };
+          if (message === "PublishError.Duplicate") return { outcome: "duplicate", recipients: 0 };
+          throw new ProtocolError(NetworkErrorCode.PUBLISH_FAILED, message);
+        }
+      },
+      onMessage: (handler) => {
+        gs.addEventListener("gossipsub:message", (evt) => {
+          const { propagationSource, msgId, msg } = evt.detail;
+          handler({ topic: msg.topic, data: msg.data, msgId, from: propagationSource.toString() });
+        });
+      },
+      reportValidationResult: (msgId, from, result) => gs.reportMessageValidationResult(msgId, from, result),
+      getScore: (peer) => gs.getScore(peer),
+      getMeshPeers: (topic) => gs.getMeshPeers(topic),
+      getSubscribers: (topic) => gs.getSubscribers(topic).map((p) => p.toString()),
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.libp2p.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.libp2p.stop();
+  }
+
+  getMultiaddrs(): string[] {
+    return this.libp2p.getMultiaddrs().map((a) => a.toString());
+  }
+
+  async handle(
+    protocol: string,
+    handler: (stream: HostStream, peer: string) => void,
+    opts: { maxInboundStreams: number },
+  ): Promise<void> {
+    await this.libp2p.handle(
+      protocol,
+      ({ stream, connection }) => handler(wrapStream(stream), connection.remotePeer.toString()),
+      { maxInboundStreams: opts.maxInboundStreams },
+    );
+  }
+
+  async unhandle(protocol: string): Promise<void> {
+    await this.libp2p.unhandle(protocol);
+  }
+
+  async newStream(peer: string, protocol: string, signal: AbortSignal): Promise<HostStream> {
+    const stream = await this.libp2p.dialProtocol(parsePeerId(peer), protocol, { signal });
+    return wrapStream(stream);
+  }
+
+  async dial(addr: string, signal: AbortSignal): Promise<string> {
+    const conn = await this.libp2p.dial(multiaddr(addr), { signal });
+    return conn.remotePeer.toString();
+  }
+
+  async hangUp(peer: string): Promise<void> {
+    await this.libp2p.hangUp(parsePeerId(peer));
+  }
+
+  getConnections(peer?: string): HostConnection[] {
+    const conns =
+      peer === undefined ? this.libp2p.getConnections() : this.libp2p.getConnections(parsePeerId(peer));
+    return conns.filter((c) => c.status === "open").map(connectionInfo);
+  }
+
+  async getPeerAddrs(peer: string): Promise<string[]> {
+    try {
+      const p = await this.libp2p.peerStore.get(parsePeerId(peer));
+      return p.addresses.map((a) => `${a.multiaddr.toString()}/p2p/${peer}`);
+    } catch {
+      return []; // unknown peer
+    }
+  }
+
+  async addPeerAddrs(peer: string, addrs: string[]): Promise<void> {
+    await this.libp2p.peerStore.merge(parsePeerId(peer), {
+      multiaddrs: addrs.map((a) => multiaddr(a).decapsulateCode(421)), // strip /p2p/<id>
+    });
+  }
+
+  onPeerConnect(handler: (peer: string) => void): void {
+    this.libp2p.addEventListener("peer:connect", (evt) => handler(evt.detail.toString()));
+  }
+
+  onPeerDisconnect(handler: (peer: string) => void): void {
+    this.libp2p.addEventListener("peer:disconnect", (evt) => handler(evt.detail.toString()));
+  }
+}

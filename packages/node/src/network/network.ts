@@ -1,0 +1,254 @@
+// The node's network: one libp2p host with gossip, req/resp and peer
+// management wired together behind a `(opts, modules)` component with start/stop.
+import "../polyfill.js";
+import { EventEmitter } from "node:events";
+import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import { ProtocolError } from "@ocp/protocol";
+import { type Logger, pino } from "pino";
+import type { Registry } from "prom-client";
+import { createNetworkMetrics, type NetworkMetrics } from "../metrics/network.js";
+import { NetworkErrorCode } from "./errors.js";
+import {
+  type AcceptedGossipMessage,
+  Gossip,
+  type GossipAcceptedHandler,
+  type GossipPublishResult,
+  type GossipValidatorFn,
+  gossipTopicScoreParams,
+} from "./gossip.js";
+import { createHost, type Host, type HostStream } from "./host.js";
+import type { NetworkOptions, NetworkOptionsInput } from "./options.js";
+import { resolveNetworkOptions } from "./options.js";
+import {
+  type KnownPeersStore,
+  type LocalStatus,
+  PeerDisconnectReason,
+  type PeerInfo,
+  PeerManager,
+} from "./peers.js";
+import type { ReqRespProtocolName } from "./reqresp/protocols.js";
+import { ReqResp, type RequestOptions } from "./reqresp/reqResp.js";
+import type { ReqRespHandler } from "./reqresp/types.js";
+import { type GossipKind, isValidNetworkName } from "./topics.js";
+
+export interface NetworkModules {
+  /** Protobuf-encoded libp2p private key; generated when absent (read `network.privateKey` to persist it). */
+  privateKey?: Uint8Array;
+  logger?: Logger;
+  /** Counters; created (in `metricsRegistry` if given) when absent. */
+  metrics?: NetworkMetrics;
+  metricsRegistry?: Registry;
+  /** Chain part of our Status (set ids, slots); zeros and no sets when absent. */
+  getStatus?: () => LocalStatus;
+  knownPeers?: KnownPeersStore;
+  /** Gossip topic score params per kind: the peer-scoring hook. */
+  topicScoreParams?: Partial<Record<GossipKind, TopicScoreParams>>;
+  /** Application-specific gossipsub score per peer (peer scoring hook). */
+  appSpecificScore?: (peer: string) => number;
+}
+
+export interface NetworkEvents {
+  /** A peer on our network finished the status exchange. */
+  "peer:connected": [PeerInfo];
+  /** A peer previously reported by peer:connected is gone. */
+  "peer:disconnected": [string];
+  /** A gossip message was accepted (after the kind's own handler ran). */
+  "gossip:accepted": [AcceptedGossipMessage];
+}
+
+export class Network {
+  readonly opts: NetworkOptions;
+  readonly metrics: NetworkMetrics;
+  readonly events = new EventEmitter<NetworkEvents>();
+  private readonly logger: Logger;
+  private host_: Host | undefined;
+  private gossip_: Gossip | undefined;
+  private reqResp_: ReqResp | undefined;
+  private peers_: PeerManager | undefined;
+  private readonly pendingSubscriptions: [
+    GossipKind,
+    GossipValidatorFn,
+    GossipAcceptedHandler | undefined,
+  ][] = [];
+  private readonly pendingHandlers: [ReqRespProtocolName, ReqRespHandler][] = [];
+  private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(
+    opts: NetworkOptionsInput,
+    private readonly modules: NetworkModules = {},
+  ) {
+    this.opts = resolveNetworkOptions(opts);
+    if (!isValidNetworkName(this.opts.network))
+      throw new ProtocolError(
+        NetworkErrorCode.INVALID_NETWORK_NAME,
+        `invalid network name "${this.opts.network}"`,
+      );
+    this.logger = modules.logger ?? pino({ level: "silent" });
+    this.metrics = modules.metrics ?? createNetworkMetrics(modules.metricsRegistry);
+    this.events.setMaxListeners(100);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "starting";
+    const { opts, modules, metrics, logger } = this;
+    let peers: PeerManager | undefined;
+    const host = await createHost(opts, {
+      privateKey: modules.privateKey,
+      isDenied: (peer) => peers?.isBanned(peer) ?? false,
+      appSpecificScore: modules.appSpecificScore,
+      topicScoreParams: gossipTopicScoreParams(opts.network, modules.topicScoreParams),
+    });
+    const reqResp = new ReqResp(opts.reqResp, { host, metrics });
+    const gossip = new Gossip(
+      { ...opts.gossip, network: opts.network },
+      { host, metrics, logger, onAccepted: (m) => this.events.emit("gossip:accepted", m) },
+    );
+    peers = new PeerManager(opts, {
+      host,
+      reqResp,
+      metrics,
+      logger,
+      getStatus: modules.getStatus ?? (() => ({ setIds: [], latestCertifiedSlot: 0n, headSlot: 0n })),
+      getScore: (peer) => host.pubsub.getScore(peer),
+      knownPeers: modules.knownPeers,
+      onPeerConnected: (p) => this.events.emit("peer:connected", p),
+      onPeerDisconnected: (p) => this.events.emit("peer:disconnected", p),
+    });
+    this.host_ = host;
+    this.reqResp_ = reqResp;
+    this.gossip_ = gossip;
+    this.peers_ = peers;
+
+    for (const [kind, validate, onAccepted] of this.pendingSubscriptions)
+      gossip.subscribe(kind, validate, onAccepted);
+    for (const [protocol, handler] of this.pendingHandlers) await reqResp.registerHandler(protocol, handler);
+    await peers.init();
+    // Req/resp handlers exist before the host accepts connections; gossipsub
+    // accepts subscriptions only once started (it announces them to peers).
+    await reqResp.start();
+    await host.start();
+    gossip.start();
+    await peers.start();
+    this.state = "started";
+    logger.info({ peerId: host.peerId, addrs: host.getMultiaddrs() }, "network started");
+  }
+
+  /** Graceful and idempotent: stops redials, unsubscribes, aborts streams, stops libp2p. */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  private async doStop(): Promise<void> {
+    const prev = this.state;
+    this.state = "stopping";
+    if (prev !== "new") {
+      await this.peers_?.stop();
+      this.gossip_?.stop();
+      await this.reqResp_?.stop();
+      await this.host_?.stop();
+    }
+    this.events.removeAllListeners();
+    this.state = "stopped";
+  }
+
+  get isStarted(): boolean {
+    return this.state === "started";
+  }
+
+  private get host(): Host {
+    if (this.host_ === undefined)
+      throw new ProtocolError(NetworkErrorCode.NOT_STARTED, "network not started");
+    return this.host_;
+  }
+
+  get peerId(): string {
+    return this.host.peerId;
+  }
+
+  /** Protobuf-encoded libp2p private key (persist it to keep the peer id). */
+  get privateKey(): Uint8Array {
+    return this.host.privateKey;
+  }
+
+  getMultiaddrs(): string[] {
+    return this.host.getMultiaddrs();
+  }
+
+  /** Subscribes `kind` with its validator (before or after start). */
+  subscribe<T>(
+    kind: GossipKind,
+    validate: GossipValidatorFn<T>,
+    onAccepted?: GossipAcceptedHandler<T>,
+  ): void {
+    if (this.gossip_ === undefined)
+      this.pendingSubscriptions.push([
+        kind,
+        validate as GossipValidatorFn,
+        onAccepted as GossipAcceptedHandler,
+      ]);
+    else this.gossip_.subscribe(kind, validate, onAccepted);
+  }
+
+  unsubscribe(kind: GossipKind): void {
+    this.gossip_?.unsubscribe(kind);
+  }
+
+  publish(kind: GossipKind, data: Uint8Array): Promise<GossipPublishResult> {
+    return this.gossip.publish(kind, data);
+  }
+
+  get gossip(): Gossip {
+    if (this.gossip_ === undefined)
+      throw new ProtocolError(NetworkErrorCode.NOT_STARTED, "network not started");
+    return this.gossip_;
+  }
+
+  /** Serves a req/resp protocol (before or after start). */
+  async registerHandler(protocol: ReqRespProtocolName, handler: ReqRespHandler): Promise<void> {
+    if (this.reqResp_ === undefined) this.pendingHandlers.push([protocol, handler]);
+    else await this.reqResp_.registerHandler(protocol, handler);
+  }
+
+  /** Response chunk payloads, or a RequestError. */
+  async request(
+    peer: string,
+    protocol: ReqRespProtocolName,
+    payload: Uint8Array,
+    opts?: RequestOptions,
+  ): Promise<Uint8Array[]> {
+    if (this.reqResp_ === undefined)
+      throw new ProtocolError(NetworkErrorCode.NOT_STARTED, "network not started");
+    return this.reqResp_.request(peer, protocol, payload, opts);
+  }
+
+  get peers(): PeerManager {
+    if (this.peers_ === undefined)
+      throw new ProtocolError(NetworkErrorCode.NOT_STARTED, "network not started");
+    return this.peers_;
+  }
+
+  getPeers(): PeerInfo[] {
+    return this.peers_?.getPeers() ?? [];
+  }
+
+  /** Dials a multiaddr with /p2p/<id>; resolves with the peer id. */
+  async dial(addr: string): Promise<string> {
+    return this.host.dial(addr, AbortSignal.timeout(this.opts.dialTimeoutMs));
+  }
+
+  disconnect(peer: string): Promise<void> {
+    return this.peers.disconnect(peer, PeerDisconnectReason.REQUESTED);
+  }
+
+  ban(peer: string, durationMs?: number, reason?: string): Promise<void> {
+    return this.peers.ban(peer, durationMs, reason);
+  }
+
+  /** A raw stream on any protocol: for tests and diagnostics of hostile peers. */
+  openRawStream(peer: string, protocolId: string): Promise<HostStream> {
+    return this.host.newStream(peer, protocolId, AbortSignal.timeout(this.opts.reqResp.dialTimeoutMs));
+  }
+}

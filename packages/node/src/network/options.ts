@@ -1,0 +1,135 @@
+// Options of the network layer (NetworkOptions) and their defaults. The node's
+// NodeOptions embeds these; the CLI deep-merges flags over defaultNetworkOptions.
+import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
+import type { ReqRespProtocolName } from "./reqresp/protocols.js";
+import type { RateLimit } from "./reqresp/rateLimiter.js";
+
+export interface GossipOptions {
+  /** Gossipsub mesh degree. @default 8 (Ethereum consensus p2p spec) */
+  D?: number;
+  /** @default 6 */
+  Dlo?: number;
+  /** @default 12 */
+  Dhi?: number;
+  /** @default 6 */
+  Dlazy?: number;
+  /** @default 700 (Ethereum consensus p2p spec) */
+  heartbeatIntervalMs?: number;
+  /**
+   * Largest RPC frame gossipsub accepts from a peer (several messages plus control).
+   * @default 1 MiB: 256 maximum-size messages
+   */
+  maxInboundRpcBytes: number;
+  /**
+   * Messages waiting for or in validation at once; beyond it new ones are IGNOREd.
+   * @default 4096
+   */
+  maxPendingValidations: number;
+  /**
+   * A validation still running after this is IGNOREd and its slot freed.
+   * @default 12000: one Ethereum slot; a later verdict is of no use to the mesh
+   */
+  validationTimeoutMs: number;
+  /** Overrides over the peer score params (topic params come through the scoring hook). */
+  scoreParams: Partial<PeerScoreParams>;
+  /** Overrides over `defaultGossipScoreThresholds`. */
+  scoreThresholds: Partial<PeerScoreThresholds>;
+}
+
+export interface ReqRespOptions {
+  /** Time to open a stream (dial + protocol negotiation). @default 5000 */
+  dialTimeoutMs: number;
+  /** Client: time from sending the request to the first response byte. @default 5000 */
+  ttfbTimeoutMs: number;
+  /** Client and server: time for the whole response. @default 20000 (16 MiB table at ≥ 1 MiB/s) */
+  respTimeoutMs: number;
+  /** Server: time for the requester to deliver its request. @default 5000 */
+  requestTimeoutMs: number;
+  /** Server: concurrent inbound streams per peer, over all protocols. @default 8 */
+  maxConcurrentInboundPerPeer: number;
+  /** Per-peer token buckets per protocol, overriding `defaultRateLimits`. */
+  rateLimits: Partial<Record<ReqRespProtocolName, RateLimit>>;
+}
+
+export interface NetworkOptions {
+  /** Network name: part of every gossip topic and hashed into Status. @default "devnet" */
+  network: string;
+  /** @default ["/ip4/127.0.0.1/tcp/0"]: local only until told otherwise */
+  listenAddrs: string[];
+  /** Addresses to announce instead of the listen addresses. @default [] */
+  announceAddrs: string[];
+  /** Multiaddrs with /p2p/<id>, dialed once at start through @libp2p/bootstrap. @default [] */
+  bootstrapPeers: string[];
+  /** Multiaddrs with /p2p/<id>, kept connected: redialed with backoff whenever lost. @default [] */
+  staticPeers: string[];
+  /**
+   * All peers may share one IP (devnets, tests): lifts libp2p's per-host inbound
+   * rate limit and turns off gossipsub's IP-colocation penalty. @default false
+   */
+  localNetwork: boolean;
+  /** Upper bound on open connections. @default 64 */
+  maxConnections: number;
+  /** @default 10000 */
+  dialTimeoutMs: number;
+  /** Static peer redial backoff: first delay, doubling up to the max. @default 1000 / 60000 */
+  staticPeerRedialMinMs: number;
+  staticPeerRedialMaxMs: number;
+  /** Status requests on connect: attempts before giving up on a peer. @default 3 */
+  statusAttempts: number;
+  /** How long a ban from `banPeer` lasts by default. @default 3_600_000 (1 h) */
+  banDurationMs: number;
+  gossip: GossipOptions;
+  reqResp: ReqRespOptions;
+}
+
+export const defaultNetworkOptions: NetworkOptions = {
+  network: "devnet",
+  listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
+  announceAddrs: [],
+  bootstrapPeers: [],
+  staticPeers: [],
+  localNetwork: false,
+  // Gossip needs D_high = 12 mesh peers per topic plus room for churn and
+  // req/resp-only peers; 64 keeps a node cheap to run.
+  maxConnections: 64,
+  dialTimeoutMs: 10_000,
+  staticPeerRedialMinMs: 1_000,
+  staticPeerRedialMaxMs: 60_000,
+  statusAttempts: 3,
+  banDurationMs: 3_600_000,
+  gossip: {
+    maxInboundRpcBytes: 1024 * 1024,
+    maxPendingValidations: 4096,
+    validationTimeoutMs: 12_000,
+    scoreParams: {},
+    scoreThresholds: {},
+  },
+  reqResp: {
+    dialTimeoutMs: 5_000,
+    ttfbTimeoutMs: 5_000,
+    respTimeoutMs: 20_000,
+    requestTimeoutMs: 5_000,
+    maxConcurrentInboundPerPeer: 8,
+    rateLimits: {},
+  },
+};
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
+export type NetworkOptionsInput = DeepPartial<NetworkOptions>;
+
+/** `defaultNetworkOptions` with `over` merged in, one level deep for gossip and reqResp. */
+export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOptions {
+  const d = defaultNetworkOptions;
+  return {
+    ...d,
+    ...(over as Partial<NetworkOptions>),
+    gossip: { ...d.gossip, ...over.gossip } as GossipOptions,
+    reqResp: {
+      ...d.reqResp,
+      ...over.reqResp,
+      rateLimits: { ...d.reqResp.rateLimits, ...over.reqResp?.rateLimits },
+    } as ReqRespOptions,
+  };
+}

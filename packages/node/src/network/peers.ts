@@ -1,0 +1,347 @@
+// Peer management: status exchange on every connection (wrong network →
+// disconnect), the peer table, bans, static peers kept connected with backoff,
+// and the hook that persists known peers across restarts.
+import {
+  bytesEqual,
+  decodeStatusSsz,
+  encodeStatusSsz,
+  isProtocolError,
+  type SszStatus,
+  sszNetworkId,
+  toHex,
+} from "@ocp/protocol";
+import type { Logger } from "pino";
+import type { NetworkMetrics } from "../metrics/network.js";
+import { isRequestError } from "./errors.js";
+import { type ConnectionDirection, type Host, peerIdOfMultiaddr } from "./host.js";
+import type { NetworkOptions } from "./options.js";
+import { ReqRespProtocolName } from "./reqresp/protocols.js";
+import type { ReqResp } from "./reqresp/reqResp.js";
+import { ResponseCode, ResponseError } from "./reqresp/types.js";
+
+/** Persistence of known peers (the db layer's PeerRepository implements it). */
+export interface KnownPeersStore {
+  /** Multiaddrs with /p2p/<id>, dialed once at start. */
+  load(): Promise<string[]>;
+  /** Replaces the stored list; called at stop with the connected peers' addresses. */
+  save(addrs: string[]): Promise<void>;
+}
+
+/** The chain-dependent part of our Status; the network id comes from the options. */
+export type LocalStatus = Omit<SszStatus, "network">;
+
+export interface PeerInfo {
+  peerId: string;
+  /** Remote addresses of the open connections. */
+  addrs: string[];
+  direction: ConnectionDirection;
+  /** The peer's Status, once exchanged. */
+  status: SszStatus | undefined;
+  /** Gossipsub score. */
+  score: number;
+  connectedAtMs: number;
+  isStatic: boolean;
+}
+
+export enum PeerDisconnectReason {
+  NETWORK_MISMATCH = "network_mismatch",
+  STATUS_FAILED = "status_failed",
+  BANNED = "banned",
+  REQUESTED = "requested",
+}
+
+export interface PeerManagerModules {
+  host: Host;
+  reqResp: ReqResp;
+  metrics: NetworkMetrics;
+  logger: Logger;
+  getStatus: () => LocalStatus;
+  getScore: (peer: string) => number;
+  knownPeers?: KnownPeersStore;
+  onPeerConnected?(peer: PeerInfo): void;
+  onPeerDisconnected?(peer: string): void;
+}
+
+interface PeerEntry {
+  direction: ConnectionDirection;
+  status: SszStatus | undefined;
+  connectedAtMs: number;
+  /** Reported through onPeerConnected (status exchanged, same network). */
+  announced: boolean;
+}
+
+interface StaticPeer {
+  addr: string;
+  failures: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const STATUS_RETRY_DELAY_MS = 500;
+
+export class PeerManager {
+  private readonly peers = new Map<string, PeerEntry>();
+  private readonly bans = new Map<string, number>();
+  private readonly staticPeers = new Map<string, StaticPeer>();
+  private readonly networkId: Uint8Array;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running = false;
+
+  constructor(
+    private readonly opts: NetworkOptions,
+    private readonly modules: PeerManagerModules,
+  ) {
+    this.networkId = sszNetworkId(opts.network);
+    for (const addr of opts.staticPeers) {
+      this.staticPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined });
+    }
+  }
+
+  /** Our Status as sent to peers. */
+  localStatus(): SszStatus {
+    return { network: this.networkId, ...this.modules.getStatus() };
+  }
+
+  /** Registers the status handler; call before the host starts so peers can ask at once. */
+  async init(): Promise<void> {
+    await this.modules.reqResp.registerHandler(ReqRespProtocolName.status, (req) =>
+      this.onStatusRequest(req),
+    );
+    this.modules.host.onPeerConnect((peer) => this.onConnect(peer));
+    this.modules.host.onPeerDisconnect((peer) => this.onDisconnect(peer));
+  }
+
+  /** After the host started: dial static and persisted peers. */
+  async start(): Promise<void> {
+    this.running = true;
+    for (const peer of this.staticPeers.keys()) void this.dialStatic(peer);
+    const known = await this.loadKnownPeers();
+    for (const addr of known) {
+      const signal = AbortSignal.timeout(this.opts.dialTimeoutMs);
+      this.modules.host.dial(addr, signal).catch(() => undefined); // stale entries are expected
+    }
+  }
+
+  /** Stops redials and persists the known peers; idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.staticPeers.values()) clearTimeout(s.timer);
+    await this.saveKnownPeers();
+  }
+
+  getPeers(): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    for (const [peerId, entry] of this.peers) out.push(this.info(peerId, entry));
+    return out;
+  }
+
+  getPeer(peer: string): PeerInfo | undefined {
+    const entry = this.peers.get(peer);
+    return entry === undefined ? undefined : this.info(peer, entry);
+  }
+
+  isBanned(peer: string): boolean {
+    const until = this.bans.get(peer);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.bans.delete(peer);
+    return false;
+  }
+
+  /** Refuses the peer for `durationMs` (connection gater) and disconnects it. */
+  async ban(peer: string, durationMs = this.opts.banDurationMs, reason = "unspecified"): Promise<void> {
+    this.bans.set(peer, Date.now() + durationMs);
+    this.modules.metrics.peerEvents.inc({ event: "banned" });
+    this.modules.logger.info({ peer, reason, durationMs }, "peer banned");
+    await this.disconnect(peer, PeerDisconnectReason.BANNED);
+  }
+
+  unban(peer: string): void {
+    this.bans.delete(peer);
+  }
+
+  async disconnect(
+    peer: string,
+    reason: PeerDisconnectReason = PeerDisconnectReason.REQUESTED,
+  ): Promise<void> {
+    this.modules.logger.debug({ peer, reason }, "disconnecting peer");
+    await this.modules.host.hangUp(peer).catch(() => undefined);
+  }
+
+  /** Requests the peer's Status and records it; disconnects on another network. */
+  async exchangeStatus(peer: string): Promise<SszStatus> {
+    const chunks = await this.modules.reqResp.request(
+      peer,
+      ReqRespProtocolName.status,
+      encodeStatusSsz(this.localStatus()),
+    );
+    // The status protocol allows exactly one chunk (enforced by ReqResp).
+    const status = decodeStatusSsz(chunks[0] as Uint8Array);
+    this.recordStatus(peer, status);
+    return status;
+  }
+
+  private info(peerId: string, entry: PeerEntry): PeerInfo {
+    return {
+      peerId,
+      addrs: this.modules.host.getConnections(peerId).map((c) => c.remoteAddr),
+      direction: entry.direction,
+      status: entry.status,
+      score: this.modules.getScore(peerId),
+      connectedAtMs: entry.connectedAtMs,
+      isStatic: this.staticPeers.has(peerId),
+    };
+  }
+
+  private *onStatusRequest(req: { data: Uint8Array; peer: string }): Iterable<Uint8Array> {
+    let theirs: SszStatus;
+    try {
+      theirs = decodeStatusSsz(req.data);
+    } catch (e) {
+      throw new ResponseError(ResponseCode.INVALID_REQUEST, isProtocolError(e) ? e.code : "bad status");
+    }
+    // Answer even on a mismatch, so the requester learns why it is dropped.
+    yield encodeStatusSsz(this.localStatus());
+    this.recordStatus(req.peer, theirs);
+  }
+
+  /** Stores a peer's status; a different network id disconnects it. */
+  private recordStatus(peer: string, status: SszStatus): void {
+    if (!bytesEqual(status.network, this.networkId)) {
+      this.modules.metrics.peerEvents.inc({ event: "status_network_mismatch" });
+      this.modules.logger.info(
+        { peer, theirs: toHex(status.network), ours: toHex(this.networkId) },
+        "peer on another network",
+      );
+      // After the current exchange has flushed its response.
+      this.later(0, () => void this.disconnect(peer, PeerDisconnectReason.NETWORK_MISMATCH));
+      return;
+    }
+    const entry = this.peers.get(peer);
+    if (entry === undefined) return; // disconnected meanwhile
+    const first = entry.status === undefined;
+    entry.status = status;
+    if (first) this.modules.metrics.peerEvents.inc({ event: "status_ok" });
+    if (!entry.announced) {
+      entry.announced = true;
+      this.modules.onPeerConnected?.(this.info(peer, entry));
+    }
+  }
+
+  private onConnect(peer: string): void {
+    if (this.isBanned(peer)) {
+      void this.disconnect(peer, PeerDisconnectReason.BANNED);
+      return;
+    }
+    const conn = this.modules.host.getConnections(peer)[0];
+    this.peers.set(peer, {
+      direction: conn?.direction ?? "outbound",
+      status: undefined,
+      connectedAtMs: Date.now(),
+      announced: false,
+    });
+    this.modules.metrics.peerEvents.inc({ event: "connected" });
+    const s = this.staticPeers.get(peer);
+    if (s !== undefined) {
+      s.failures = 0;
+      clearTimeout(s.timer);
+      s.timer = undefined;
+    }
+    void this.statusOnConnect(peer, 1);
+  }
+
+  private async statusOnConnect(peer: string, attempt: number): Promise<void> {
+    if (!this.peers.has(peer) || !this.running) return;
+    try {
+      await this.exchangeStatus(peer);
+    } catch (e) {
+      if (!this.peers.has(peer) || !this.running) return;
+      // The peer said it is busy, or the stream failed: try again a little later.
+      if (attempt < this.opts.statusAttempts) {
+        this.later(STATUS_RETRY_DELAY_MS * attempt, () => void this.statusOnConnect(peer, attempt + 1));
+        return;
+      }
+      this.modules.metrics.peerEvents.inc({ event: "status_failed" });
+      this.modules.logger.debug(
+        { peer, err: isRequestError(e) || isProtocolError(e) ? e.code : String(e) },
+        "status exchange failed",
+      );
+      await this.disconnect(peer, PeerDisconnectReason.STATUS_FAILED);
+    }
+  }
+
+  private onDisconnect(peer: string): void {
+    const entry = this.peers.get(peer);
+    this.peers.delete(peer);
+    this.modules.metrics.peerEvents.inc({ event: "disconnected" });
+    if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
+    if (this.staticPeers.has(peer) && this.running) this.scheduleStaticRedial(peer);
+  }
+
+  private async dialStatic(peer: string): Promise<void> {
+    const s = this.staticPeers.get(peer);
+    if (s === undefined || !this.running || this.peers.has(peer) || this.isBanned(peer)) return;
+    try {
+      await this.modules.host.dial(s.addr, AbortSignal.timeout(this.opts.dialTimeoutMs));
+      s.failures = 0;
+    } catch {
+      s.failures++;
+      this.scheduleStaticRedial(peer);
+    }
+  }
+
+  private scheduleStaticRedial(peer: string): void {
+    const s = this.staticPeers.get(peer);
+    if (s === undefined || !this.running) return;
+    clearTimeout(s.timer);
+    // Exponential backoff: min, 2·min, 4·min … capped at max.
+    const delay = Math.min(
+      this.opts.staticPeerRedialMaxMs,
+      this.opts.staticPeerRedialMinMs * 2 ** s.failures,
+    );
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      this.modules.metrics.peerEvents.inc({ event: "redial" });
+      void this.dialStatic(peer);
+    }, delay);
+  }
+
+  private async loadKnownPeers(): Promise<string[]> {
+    if (this.modules.knownPeers === undefined) return [];
+    try {
+      const addrs = await this.modules.knownPeers.load();
+      // Skip unusable entries instead of failing the start.
+      return addrs.filter((a) => {
+        try {
+          return peerIdOfMultiaddr(a) !== this.modules.host.peerId;
+        } catch {
+          return false;
+        }
+      });
+    } catch (e) {
+      this.modules.logger.warn({ err: e }, "could not load known peers");
+      return [];
+    }
+  }
+
+  private async saveKnownPeers(): Promise<void> {
+    if (this.modules.knownPeers === undefined) return;
+    try {
+      const addrs: string[] = [];
+      for (const peer of this.peers.keys()) addrs.push(...(await this.modules.host.getPeerAddrs(peer)));
+      await this.modules.knownPeers.save(addrs);
+    } catch (e) {
+      this.modules.logger.warn({ err: e }, "could not save known peers");
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+}

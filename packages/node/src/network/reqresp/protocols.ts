@@ -1,0 +1,78 @@
+// The req/resp protocols of DESIGN §5 with their size caps and default
+// per-peer rate limits. Payloads are SSZ; the framework itself moves bytes.
+import {
+  MAX_TABLE_BYTES,
+  MAX_TABLE_FRAME_BYTES,
+  sszCertificatesByRangeRequest,
+  sszCertificatesByRangeResponse,
+  sszStatus,
+  sszTableByDigestRequest,
+} from "@ocp/protocol";
+import type { RateLimit } from "./rateLimiter.js";
+
+export enum ReqRespProtocolName {
+  status = "status",
+  tableByDigest = "table_by_digest",
+  certificatesByRange = "certificates_by_range",
+}
+
+export function reqRespProtocolId(name: ReqRespProtocolName): string {
+  return `/ocp/1/${name}/ssz`;
+}
+
+export interface ReqRespProtocolSpec {
+  name: ReqRespProtocolName;
+  /** libp2p protocol id, `/ocp/1/<name>/ssz`. */
+  protocolId: string;
+  /** Largest request payload (the SSZ request type's maximum size). */
+  maxRequestBytes: number;
+  /** Largest payload of one response chunk. */
+  maxChunkBytes: number;
+  /** Most chunks in one response. */
+  maxChunks: number;
+  /** Largest sum of chunk payloads in one response. */
+  maxResponseBytes: number;
+  /** Default per-peer limit for inbound requests. */
+  rateLimit: RateLimit;
+}
+
+// Caps are the SSZ types' maximum sizes (packages/protocol/src/ssz/types.ts).
+const STATUS_MAX_BYTES = sszStatus.maxSize;
+const TABLE_BY_DIGEST_REQUEST_BYTES = sszTableByDigestRequest.maxSize;
+const CERTIFICATES_BY_RANGE_REQUEST_BYTES = sszCertificatesByRangeRequest.maxSize;
+const CERTIFICATES_RESPONSE_MAX_BYTES = sszCertificatesByRangeResponse.maxSize;
+
+export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProtocolSpec>> = {
+  [ReqRespProtocolName.status]: {
+    name: ReqRespProtocolName.status,
+    protocolId: reqRespProtocolId(ReqRespProtocolName.status),
+    maxRequestBytes: STATUS_MAX_BYTES,
+    maxChunkBytes: STATUS_MAX_BYTES,
+    maxChunks: 1,
+    maxResponseBytes: STATUS_MAX_BYTES,
+    // Exchanged once per connection; Lodestar allows 5 per 15 s.
+    rateLimit: { perSecond: 1 / 3, burst: 5 },
+  },
+  [ReqRespProtocolName.tableByDigest]: {
+    name: ReqRespProtocolName.tableByDigest,
+    protocolId: reqRespProtocolId(ReqRespProtocolName.tableByDigest),
+    maxRequestBytes: TABLE_BY_DIGEST_REQUEST_BYTES,
+    // DESIGN §5: tables up to 16 MiB, sent in frames of at most 1 MiB.
+    maxChunkBytes: MAX_TABLE_FRAME_BYTES,
+    maxChunks: MAX_TABLE_BYTES / MAX_TABLE_FRAME_BYTES,
+    maxResponseBytes: MAX_TABLE_BYTES,
+    // Up to 16 MiB each: a table per slot is the normal need.
+    rateLimit: { perSecond: 0.5, burst: 4 },
+  },
+  [ReqRespProtocolName.certificatesByRange]: {
+    name: ReqRespProtocolName.certificatesByRange,
+    protocolId: reqRespProtocolId(ReqRespProtocolName.certificatesByRange),
+    maxRequestBytes: CERTIFICATES_BY_RANGE_REQUEST_BYTES,
+    // One chunk: the SSZ list of up to 64 certificates (DESIGN §5).
+    maxChunkBytes: CERTIFICATES_RESPONSE_MAX_BYTES,
+    maxChunks: 1,
+    maxResponseBytes: CERTIFICATES_RESPONSE_MAX_BYTES,
+    // 2 × 64 certificates a second lets a peer catch up on a day of slots in minutes.
+    rateLimit: { perSecond: 2, burst: 8 },
+  },
+};

@@ -1,0 +1,56 @@
+// Per-peer token buckets: each (peer, protocol) may make `burst` requests at
+// once and then `perSecond` a second on average.
+
+export interface RateLimit {
+  /** Sustained requests per second. */
+  perSecond: number;
+  /** Bucket size: requests allowed back to back. */
+  burst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+  limit: RateLimit;
+}
+
+export class PeerRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Takes one token for `peer` under `limit`; false means rate limited. */
+  tryTake(peer: string, protocol: string, limit: RateLimit): boolean {
+    const key = `${peer}\u0000${protocol}`;
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = { tokens: limit.burst, updatedMs: now, limit };
+      this.buckets.set(key, bucket);
+    } else {
+      const refill = ((now - bucket.updatedMs) / 1000) * limit.perSecond;
+      bucket.tokens = Math.min(limit.burst, bucket.tokens + refill);
+      bucket.updatedMs = now;
+    }
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Drops buckets that have refilled completely: they hold no state a fresh
+   * bucket would not. Buckets are not dropped on disconnect, so reconnecting
+   * does not reset a peer's allowance.
+   */
+  prune(): void {
+    const now = this.now();
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.updatedMs) / 1000) * b.limit.perSecond >= b.limit.burst)
+        this.buckets.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

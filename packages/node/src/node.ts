@@ -1,0 +1,630 @@
+// OcpNode: wires the daemon together — slot clock → gossip in → validate →
+// pools → checkers → signer → aggregator → db — from NodeOptions, with a
+// graceful stop(). Every component lives in its own folder; this file only
+// connects them.
+import "./polyfill.js";
+import { EventEmitter } from "node:events";
+import {
+  type Attestation,
+  type BlsBackend,
+  type BlsSecretKey,
+  buildVerifierSet,
+  bytesEqual,
+  type Certificate,
+  type Domain,
+  decodeCertificatesByRangeRequestSsz,
+  decodeCertificatesByRangeResponseSsz,
+  decodeTableByDigestRequestSsz,
+  encodeAttestationSsz,
+  encodeCertificateSsz,
+  encodeCertificatesByRangeRequestSsz,
+  encodeCertificatesByRangeResponseSsz,
+  encodeEvidenceSsz,
+  encodeSignedCommitmentSsz,
+  fromHex,
+  getBls,
+  MAX_CERTIFICATES_PER_RANGE,
+  type Observation,
+  observationRoot,
+  type SignedCommitment,
+  type SszEvidence,
+  signedWeightOf,
+  splitTableFramesSsz,
+  streamId,
+  toHex,
+  VerifierSetRegistry,
+} from "@ocp/protocol";
+import { type Logger as PinoLogger, pino } from "pino";
+import { Counter, Gauge, Registry } from "prom-client";
+import { BeaconTimeClock, BlockNumberClock, type SlotClock } from "./chain/clock.js";
+import { getHead } from "./chain/l1/reader.js";
+import { httpJsonRpc } from "./chain/l1/rpc.js";
+import { ChainPipeline, type EvidenceEvent } from "./chain/pipeline.js";
+import type { PooledCertificate } from "./chain/pools/certificatePool.js";
+import type { PooledCommitment } from "./chain/pools/commitmentPool.js";
+import { domainKey, slotKey } from "./chain/pools/keys.js";
+import { encodeTableBytes } from "./chain/tableBytes.js";
+import { ObserveChecker } from "./checkers/observe.js";
+import { CheckerPipeline, type Decision } from "./checkers/pipeline.js";
+import type { StreamContext, TableChecker } from "./checkers/types.js";
+import { NodeDb } from "./db/nodeDb.js";
+import { defaultRetentionOptions } from "./db/retention.js";
+import { Network } from "./network/network.js";
+import { ReqRespProtocolName } from "./network/reqresp/protocols.js";
+import { ResponseCode, ResponseError } from "./network/reqresp/types.js";
+import { GossipKind } from "./network/topics.js";
+import { type NodeOptions, type NodeOptionsInput, resolveNodeOptions } from "./options.js";
+import { DoppelgangerGuard } from "./signer/doppelganger.js";
+import { SlashingProtection } from "./signer/slashingProtection.js";
+import { ValidatorStore } from "./signer/validatorStore.js";
+
+export interface NodeModules {
+  /** Verifier keys (decrypted from keystores by the caller). */
+  secretKeys?: BlsSecretKey[];
+  logger?: PinoLogger;
+  metricsRegistry?: Registry;
+  bls?: BlsBackend;
+  /** Costly checkers (proof, exec) run after observe, once per digest. */
+  checkers?: TableChecker[];
+}
+
+export interface NodeEvents {
+  commitment: [SignedCommitment];
+  attestation: [Attestation];
+  certificate: [Certificate, { source: "aggregator" | "gossip" | "sync"; signedWeight: bigint }];
+  evidence: [SszEvidence];
+  decision: [{ stream: string; slot: bigint; decision: Decision }];
+}
+
+interface SlotState {
+  stream: StreamContext;
+  slot: bigint;
+  /** "pending" until observe decides; "waiting" for a commitment; then final. */
+  phase: "pending" | "deciding" | "waiting" | "attested" | "done";
+  observation?: Observation;
+  rootHex?: string;
+  confirmedAtMs?: number;
+  timer?: NodeJS.Timeout;
+}
+
+const PEER_KEY_META = "peerKey";
+
+export class OcpNode {
+  readonly opts: NodeOptions;
+  readonly events = new EventEmitter<NodeEvents>();
+  readonly logger: PinoLogger;
+  readonly registry: Registry;
+  readonly db: NodeDb;
+  readonly sets = new VerifierSetRegistry();
+  readonly domain: Domain;
+  readonly streams: StreamContext[];
+  readonly clock: SlotClock;
+  readonly validators: ValidatorStore;
+  readonly doppelganger: DoppelgangerGuard;
+  readonly checkers: CheckerPipeline;
+  private network_: Network | undefined;
+  private chain_: ChainPipeline | undefined;
+  private readonly bls: BlsBackend;
+  private readonly slots = new Map<string, SlotState>();
+  private readonly secretKeys: BlsSecretKey[];
+  private readonly metrics;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private running = false;
+  private firstSlotSeen = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(input: NodeOptionsInput, modules: NodeModules = {}) {
+    this.opts = resolveNodeOptions(input);
+    this.logger = modules.logger ?? pino({ level: "info" });
+    this.registry = modules.metricsRegistry ?? new Registry();
+    this.bls = modules.bls ?? getBls();
+    this.secretKeys = modules.secretKeys ?? [];
+    this.domain = {
+      chainId: this.opts.domain.chainId,
+      verifyingContract: fromHex(this.opts.domain.verifyingContract, 20),
+    };
+    this.streams = this.opts.streams.map((s) => ({
+      name: s.name,
+      id: streamId(s.l1ChainId, fromHex(s.tableContract, 20)),
+      l1ChainId: s.l1ChainId,
+      tableContract: s.tableContract,
+    }));
+    for (const data of this.opts.verifierSets) this.sets.add(buildVerifierSet(data, { bls: this.bls }));
+
+    this.db = new NodeDb(
+      { path: this.opts.dataDir, retention: { ...defaultRetentionOptions, ...this.opts.retention } },
+      { logger: this.logger },
+    );
+    const l1 = this.opts.l1;
+    const headRpc = httpJsonRpc(l1.rpcUrls[0]!, l1.rpcTimeoutMs);
+    this.clock =
+      l1.slots.mode === "block-number"
+        ? new BlockNumberClock(
+            { pollIntervalMs: l1.pollIntervalMs },
+            { getHead: () => getHead(headRpc), logger: this.logger },
+          )
+        : new BeaconTimeClock(
+            { genesisTime: l1.slots.genesisTime, secondsPerSlot: l1.slots.secondsPerSlot },
+            { logger: this.logger },
+          );
+    this.doppelganger = new DoppelgangerGuard(this.opts.doppelganger, {
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.validators = new ValidatorStore(
+      {},
+      {
+        bls: this.bls,
+        slashingProtection: new SlashingProtection({ db: this.db.database }),
+        doppelganger: this.doppelganger,
+        logger: this.logger,
+      },
+    );
+    this.checkers = new CheckerPipeline(
+      { maxCachedDecisions: 1024 },
+      { observe: new ObserveChecker({ ...l1 }), checkers: modules.checkers ?? [] },
+    );
+    this.metrics = {
+      decisions: new Counter({
+        name: "ocp_slot_decisions_total",
+        help: "Slot decisions by verdict and reason",
+        labelNames: ["verdict", "reason"],
+        registers: [this.registry],
+      }),
+      signed: new Counter({
+        name: "ocp_attestations_signed_total",
+        help: "Attestations signed by this node's keys",
+        registers: [this.registry],
+      }),
+      signRefused: new Counter({
+        name: "ocp_sign_refused_total",
+        help: "Signatures refused by slashing protection or the doppelganger guard",
+        labelNames: ["code"],
+        registers: [this.registry],
+      }),
+      certificates: new Counter({
+        name: "ocp_certificates_total",
+        help: "Certificates entering the pool by source",
+        labelNames: ["source"],
+        registers: [this.registry],
+      }),
+      evidence: new Counter({
+        name: "ocp_evidence_total",
+        help: "Equivocation evidence stored by source",
+        labelNames: ["source"],
+        registers: [this.registry],
+      }),
+      head: new Gauge({ name: "ocp_head_slot", help: "Current slot", registers: [this.registry] }),
+    };
+  }
+
+  get network(): Network {
+    if (!this.network_) throw new Error("node not started");
+    return this.network_;
+  }
+
+  get chain(): ChainPipeline {
+    if (!this.chain_) throw new Error("node not started");
+    return this.chain_;
+  }
+
+  get peerId(): string {
+    return this.network.peerId;
+  }
+
+  get multiaddrs(): string[] {
+    return this.network.getMultiaddrs();
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.db.start();
+    for (const sk of this.secretKeys) this.validators.addKey(sk);
+
+    this.chain_ = new ChainPipeline(this.opts.chain, {
+      domains: [this.domain],
+      streams: this.streams.map((s) => s.id),
+      clock: this.clock,
+      sets: this.sets,
+      bls: this.bls,
+      logger: this.logger,
+      onCertificate: (c, source) => void this.onCertificate(c, source),
+      onEvidence: (ev) => void this.onEvidence(ev),
+    });
+
+    const peerKeyHex = await this.db.meta.getJson<string>(PEER_KEY_META);
+    this.network_ = new Network(this.opts.network, {
+      ...(peerKeyHex ? { privateKey: fromHex(peerKeyHex) } : {}),
+      logger: this.logger.child({ module: "network" }),
+      metricsRegistry: this.registry,
+      getStatus: () => this.localStatus(),
+      knownPeers: {
+        load: async () => (await this.db.peers.recent(32)).flatMap((p) => p.record.multiaddrs),
+        save: async (addrs) => {
+          const now = Date.now();
+          for (const a of addrs) {
+            const id = a.split("/p2p/")[1];
+            if (id) await this.db.peers.put(id, { multiaddrs: [a], lastSeenMs: now });
+          }
+        },
+      },
+    });
+    this.subscribeGossip();
+    await this.registerReqResp();
+    await this.network_.start();
+    if (!peerKeyHex)
+      await this.db.meta.putJson(PEER_KEY_META, toHex(this.network_.privateKey), { sync: true });
+    this.network_.events.on("peer:connected", () => this.scheduleSync(500));
+
+    this.running = true;
+    this.clock.on("slot", (s) => this.onSlot(s));
+    await this.clock.start();
+    this.syncTimer = setInterval(() => this.scheduleSync(0), this.opts.sync.intervalMs);
+    this.syncTimer.unref();
+    this.logger.info(
+      { peerId: this.network_.peerId, addrs: this.network_.getMultiaddrs(), keys: this.validators.size },
+      "ocp node started",
+    );
+  }
+
+  /** Graceful and idempotent: timers, clock, network, chain, then the database. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.running = false;
+    this.clock.stop();
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
+    await this.network_?.stop();
+    await this.syncing?.catch(() => undefined);
+    await this.chain_?.stop();
+    await this.db.stop();
+    this.logger.info("ocp node stopped");
+  }
+
+  // ---------------------------------------------------------------- slots
+
+  private onSlot(slot: bigint): void {
+    if (!this.running) return;
+    this.metrics.head.set(Number(slot));
+    this.chain.onSlot(slot);
+    const target = slot - BigInt(this.opts.l1.confirmations);
+    const oldest = slot - BigInt(this.opts.proposal.maxPendingSlots);
+    // After a start (or restart) the recent slots are worth deciding too: the
+    // node may have missed them while down. Slashing protection makes a repeat
+    // harmless (same root → same signature, re-published).
+    const first = this.firstSlotSeen ? target : oldest + 1n;
+    this.firstSlotSeen = true;
+    for (let s = first < 0n ? 0n : first; s <= target; s++) {
+      for (const stream of this.streams) {
+        const key = this.slotStateKey(stream, s);
+        if (!this.slots.has(key)) this.slots.set(key, { stream, slot: s, phase: "pending" });
+      }
+    }
+    for (const [key, st] of this.slots) {
+      if (st.slot < oldest) {
+        if (st.timer) clearTimeout(st.timer);
+        this.slots.delete(key);
+      } else if (st.phase === "pending") {
+        void this.decide(st);
+      }
+    }
+    if (slot % 32n === 0n)
+      void this.db.prune(slot).catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+  }
+
+  private slotStateKey(stream: StreamContext, slot: bigint): string {
+    return `${toHex(stream.id)}:${slot}`;
+  }
+
+  private async decide(st: SlotState): Promise<void> {
+    st.phase = "deciding";
+    const decision = await this.checkers.decide(st.stream, st.slot);
+    if (!this.running) return;
+    this.events.emit("decision", { stream: st.stream.name, slot: st.slot, decision });
+    if (decision.verdict === "abstain") {
+      this.metrics.decisions.inc({ verdict: "abstain", reason: decision.reason });
+      this.logger.warn(
+        {
+          stream: st.stream.name,
+          slot: st.slot.toString(),
+          reason: decision.reason,
+          detail: decision.detail,
+        },
+        "abstaining for slot",
+      );
+      // Transient trouble (RPC, confirmations): retried on the next slot tick.
+      st.phase = "pending";
+      return;
+    }
+    if (decision.verdict === "nothing") {
+      this.metrics.decisions.inc({ verdict: "nothing", reason: decision.reason });
+      st.phase = "done";
+      return;
+    }
+    this.metrics.decisions.inc({ verdict: "sign", reason: "" });
+    const observation = decision.observation;
+    st.observation = observation;
+    st.rootHex = toHex(observationRoot(this.domain, observation));
+    st.confirmedAtMs = Date.now();
+    await this.persistObservation(st, decision);
+    if (!this.running) return;
+    st.phase = "waiting";
+    if (this.matchingCommitment(st)) {
+      await this.attest(st, "commitment");
+      return;
+    }
+    // Self-proposal: no matching commitment by the deadline → our own observation.
+    st.timer = setTimeout(() => void this.attest(st, "self"), this.opts.proposal.selfProposeDelayMs);
+  }
+
+  private async persistObservation(st: SlotState, decision: Decision & { verdict: "sign" }): Promise<void> {
+    const ops = [
+      this.db.observations.putOwnOp({
+        observation: decision.observation,
+        checkers: decision.checkersRan.map((c) => ({ checker: c, outcome: "pass" as const })),
+        decision: "attest",
+        decidedAtMs: Date.now(),
+      }),
+    ];
+    ops.push(
+      ...this.db.tables.putOps(
+        st.stream.id,
+        st.slot,
+        decision.observation.tableDigest,
+        encodeTableBytes(decision.table.calls),
+      ),
+    );
+    await this.db.batch(ops);
+  }
+
+  private matchingCommitment(st: SlotState): PooledCommitment | undefined {
+    if (st.rootHex === undefined) return undefined;
+    const c = this.chain.pools.commitments.forRoot(st.rootHex);
+    return c && c.slot === st.slot ? c : undefined;
+  }
+
+  /** Signs our observation with every key that is in the governing set. */
+  private async attest(st: SlotState, why: "commitment" | "self"): Promise<void> {
+    if (st.phase !== "waiting" || !st.observation || !this.running) return;
+    st.phase = "attested";
+    if (st.timer) clearTimeout(st.timer);
+    const set = this.sets.governing(st.slot);
+    if (!set) {
+      this.logger.warn({ slot: st.slot.toString() }, "no verifier set governs this slot; not signing");
+      return;
+    }
+    const results = await this.validators.signObservationAll(this.domain, st.observation);
+    for (const r of results) {
+      if (!r.signature) {
+        this.metrics.signRefused.inc({ code: r.error?.code ?? "unknown" });
+        this.logger.warn({ slot: st.slot.toString(), code: r.error?.code }, "signature refused");
+        continue;
+      }
+      const index = set.verifiers.findIndex((v) => bytesEqual(v.pubkey, r.pubkey));
+      if (index < 0) continue;
+      const att: Attestation = {
+        domain: this.domain,
+        observation: st.observation,
+        setId: set.setId,
+        verifierIndex: index,
+        signature: r.signature,
+      };
+      this.metrics.signed.inc();
+      await this.ingestOwnAttestation(att);
+    }
+    this.logger.info({ stream: st.stream.name, slot: st.slot.toString(), why, root: st.rootHex }, "attested");
+  }
+
+  private async ingestOwnAttestation(att: Attestation): Promise<void> {
+    const bytes = encodeAttestationSsz(att);
+    try {
+      const v = await this.chain.attestation.validate(bytes);
+      this.chain.attestation.accept(v);
+      await this.db.attestations.add(att);
+    } catch (e) {
+      this.logger.warn({ err: String(e) }, "own attestation not accepted locally");
+    }
+    await this.publish(GossipKind.attestation, bytes);
+    this.events.emit("attestation", att);
+  }
+
+  private async publish(kind: GossipKind, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.network.publish(kind, bytes);
+    } catch (e) {
+      this.logger.debug({ kind, err: String(e) }, "publish failed");
+    }
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  private subscribeGossip(): void {
+    const net = this.network;
+    const chain = this.chain;
+    net.subscribe(
+      GossipKind.commitment,
+      async (m) => ({ value: await chain.commitment.validate(m.data) }),
+      async (m) => {
+        chain.commitment.accept(m.value);
+        await this.onCommitmentAccepted(m.value);
+      },
+    );
+    net.subscribe(
+      GossipKind.attestation,
+      async (m) => ({ value: await chain.attestation.validate(m.data) }),
+      async (m) => {
+        const v = m.value;
+        const pubkey = v.set.verifiers[v.attestation.verifierIndex]?.pubkey;
+        if (pubkey) this.doppelganger.observe(pubkey, v.slot);
+        chain.attestation.accept(v);
+        await this.db.attestations.add(v.attestation);
+        this.events.emit("attestation", v.attestation);
+      },
+    );
+    net.subscribe(
+      GossipKind.certificate,
+      async (m) => ({ value: await chain.certificate.validate(m.data) }),
+      (m) => chain.certificate.accept(m.value),
+    );
+    net.subscribe(
+      GossipKind.evidence,
+      async (m) => ({ value: await chain.evidence.validate(m.data) }),
+      (m) => chain.evidence.accept(m.value),
+    );
+  }
+
+  private async onCommitmentAccepted(c: PooledCommitment): Promise<void> {
+    await this.db.commitments.add(c.signed);
+    this.events.emit("commitment", c.signed);
+    const stream = this.streams.find((s) => bytesEqual(s.id, c.signed.commitment.observation.stream));
+    if (!stream) return;
+    const st = this.slots.get(this.slotStateKey(stream, c.slot));
+    if (st?.phase === "waiting" && st.rootHex === c.rootHex) await this.attest(st, "commitment");
+  }
+
+  /**
+   * Publishes a builder's signed commitment through this node (API, tests):
+   * validated exactly like one from gossip. Throws the validation error.
+   */
+  async submitCommitment(signed: SignedCommitment): Promise<void> {
+    const bytes = encodeSignedCommitmentSsz(signed);
+    const v = await this.chain.commitment.validate(bytes);
+    this.chain.commitment.accept(v);
+    await this.onCommitmentAccepted(v);
+    await this.publish(GossipKind.commitment, bytes);
+  }
+
+  private async onCertificate(c: PooledCertificate, source: "aggregator" | "gossip" | "sync"): Promise<void> {
+    const cert = c.certificate;
+    this.metrics.certificates.inc({ source });
+    try {
+      const stored = await this.db.certificates.getBest(cert.observation.stream, c.slot);
+      const storedWeight =
+        stored && bytesEqual(stored.setId, c.set.setId) ? signedWeightOf(c.set, stored.signers) : -1n;
+      if (!stored || storedWeight < c.signedWeight || !bytesEqual(stored.setId, c.set.setId)) {
+        await this.db.certificates.putBest(cert, { sync: false });
+      }
+    } catch (e) {
+      this.logger.error({ err: String(e) }, "storing certificate failed");
+    }
+    if (source === "aggregator") await this.publish(GossipKind.certificate, encodeCertificateSsz(cert));
+    this.events.emit("certificate", cert, { source, signedWeight: c.signedWeight });
+  }
+
+  private async onEvidence(ev: EvidenceEvent): Promise<void> {
+    this.metrics.evidence.inc({ source: ev.source });
+    try {
+      await this.db.evidence.add(ev.evidence);
+    } catch (e) {
+      this.logger.error({ err: String(e) }, "storing evidence failed");
+    }
+    if (ev.source === "local") await this.publish(GossipKind.evidence, encodeEvidenceSsz(ev.evidence));
+    this.logger.warn({ offence: ev.offence.kind, slot: ev.offence.slot.toString() }, "equivocation evidence");
+    this.events.emit("evidence", ev.evidence);
+  }
+
+  // ---------------------------------------------------------------- req/resp
+
+  private localStatus(): { setIds: Uint8Array[]; latestCertifiedSlot: bigint; headSlot: bigint } {
+    let latest = 0n;
+    if (this.chain_) {
+      for (const st of this.slots.values()) {
+        const key = slotKey(domainKey(this.domain), toHex(st.stream.id), st.slot);
+        if (this.chain_.pools.certificates.best(key) && st.slot > latest) latest = st.slot;
+      }
+    }
+    return {
+      setIds: this.sets
+        .values()
+        .slice(-16)
+        .map((s) => s.setId),
+      latestCertifiedSlot: latest,
+      headSlot: this.clock.currentSlot() ?? 0n,
+    };
+  }
+
+  private async registerReqResp(): Promise<void> {
+    const net = this.network;
+    await net.registerHandler(ReqRespProtocolName.tableByDigest, (req) => this.serveTable(req.data));
+    await net.registerHandler(ReqRespProtocolName.certificatesByRange, (req) =>
+      this.serveCertificates(req.data),
+    );
+  }
+
+  private async *serveTable(data: Uint8Array): AsyncIterable<Uint8Array> {
+    const req = decodeTableByDigestRequestSsz(data);
+    const table = await this.db.tables.get(req.tableDigest);
+    if (!table) throw new ResponseError(ResponseCode.RESOURCE_UNAVAILABLE, "unknown table");
+    yield* splitTableFramesSsz(table);
+  }
+
+  private async *serveCertificates(data: Uint8Array): AsyncIterable<Uint8Array> {
+    const req = decodeCertificatesByRangeRequestSsz(data);
+    const count = Math.min(req.count, MAX_CERTIFICATES_PER_RANGE);
+    const certs = await this.db.certificates.range(req.stream, req.startSlot, count);
+    yield encodeCertificatesByRangeResponseSsz(certs);
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  private scheduleSync(delayMs: number): void {
+    if (!this.running || this.syncing) return;
+    const run = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, delayMs).unref());
+      if (this.running) await this.syncCertificates();
+    };
+    this.syncing = run()
+      .catch((e) => this.logger.warn({ err: String(e) }, "certificate sync failed"))
+      .finally(() => {
+        this.syncing = undefined;
+      });
+  }
+
+  /** Fills certificate gaps of the last lookbackSlots from connected peers. */
+  async syncCertificates(): Promise<number> {
+    const head = this.clock.currentSlot();
+    if (head === null) return 0;
+    const from =
+      head > BigInt(this.opts.sync.lookbackSlots) ? head - BigInt(this.opts.sync.lookbackSlots) : 0n;
+    let added = 0;
+    const peers = this.network.getPeers().slice(0, 3);
+    for (const stream of this.streams) {
+      for (let start = from; start <= head; start += BigInt(MAX_CERTIFICATES_PER_RANGE)) {
+        const count = Number(head - start + 1n < 64n ? head - start + 1n : 64n);
+        const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
+        for (const peer of peers) {
+          let certs: Certificate[];
+          try {
+            const chunks = await this.network.request(
+              peer.peerId,
+              ReqRespProtocolName.certificatesByRange,
+              payload,
+            );
+            certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
+          } catch (e) {
+            this.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
+            continue;
+          }
+          for (const cert of certs) {
+            if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
+            try {
+              // Through the same validation as gossip: a peer's range answer is untrusted.
+              const v = await this.chain.certificate.validate(encodeCertificateSsz(cert));
+              const before = this.chain.pools.certificates.best(v.slotKey);
+              this.chain.certificate.accept(v);
+              if (this.chain.pools.certificates.best(v.slotKey) !== before) added++;
+            } catch {
+              // IGNORE (already held) or REJECT (bad certificate): nothing to add.
+            }
+          }
+        }
+      }
+    }
+    return added;
+  }
+}

@@ -1,0 +1,106 @@
+// NodeOptions: every domain's options gathered in one object; the CLI
+// deep-merges a config file and flags over `defaultNodeOptions`.
+import type { VerifierSetData } from "@ocp/protocol";
+import type { ChainPipelineOptions } from "./chain/pipeline.js";
+import type { SlotMapping } from "./checkers/observe.js";
+import type { RetentionOptions } from "./db/retention.js";
+import type { NetworkOptionsInput } from "./network/options.js";
+import type { DoppelgangerOptions } from "./signer/doppelganger.js";
+
+export interface StreamOptions {
+  /** Short name for logs and metrics. */
+  name: string;
+  l1ChainId: number;
+  /** The EEZ table contract whose postAndVerifyBatch calls make the table. */
+  tableContract: `0x${string}`;
+}
+
+export interface L1Options {
+  rpcUrls: string[];
+  /** RPCs that must return the same block and digest. @default 1 */
+  agreement: number;
+  /** Blocks on top of a slot's block before it is read. @default 1 */
+  confirmations: number;
+  /** @default 5000 */
+  rpcTimeoutMs: number;
+  /** @default block-number */
+  slots: SlotMapping;
+  /** Head polling in block-number mode. @default 500 */
+  pollIntervalMs: number;
+}
+
+export interface ProposalOptions {
+  /**
+   * How long after a slot's block is confirmed the node waits for a matching
+   * builder commitment before it attests to its own observation.
+   * @default 1000
+   */
+  selfProposeDelayMs: number;
+  /** Slots a pending decision is retried (RPC trouble, not yet confirmed). @default 16 */
+  maxPendingSlots: number;
+}
+
+export interface SyncOptions {
+  /** Periodic gap filling with certificates_by_range. @default 10_000 */
+  intervalMs: number;
+  /** How far back (slots) a node fills certificate gaps. @default 64 */
+  lookbackSlots: number;
+}
+
+export interface NodeOptions {
+  /** Directory of the node's LevelDB. */
+  dataDir: string;
+  network: NetworkOptionsInput;
+  /** EIP-712 domain: the anchor chain and the OcpAnchor address. */
+  domain: { chainId: number; verifyingContract: `0x${string}` };
+  streams: StreamOptions[];
+  l1: L1Options;
+  /** Verifier sets (JSON form, parsed), when the node runs without an anchor chain. */
+  verifierSets: VerifierSetData[];
+  proposal: ProposalOptions;
+  doppelganger: Partial<DoppelgangerOptions>;
+  retention: Partial<RetentionOptions>;
+  chain: Partial<ChainPipelineOptions>;
+  sync: SyncOptions;
+}
+
+export const defaultNodeOptions = {
+  l1: {
+    agreement: 1,
+    confirmations: 1,
+    rpcTimeoutMs: 5000,
+    slots: { mode: "block-number" } as SlotMapping,
+    pollIntervalMs: 500,
+  },
+  proposal: { selfProposeDelayMs: 1000, maxPendingSlots: 16 },
+  doppelganger: { enabled: true, windowSlots: 2 },
+  retention: {},
+  chain: {},
+  sync: { intervalMs: 10_000, lookbackSlots: 64 },
+} satisfies Partial<{ [K in keyof NodeOptions]: Partial<NodeOptions[K]> }>;
+
+export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams" | "verifierSets"> & {
+  network?: NetworkOptionsInput;
+  l1: Partial<L1Options> & { rpcUrls: string[] };
+  proposal?: Partial<ProposalOptions>;
+  doppelganger?: Partial<DoppelgangerOptions>;
+  retention?: Partial<RetentionOptions>;
+  chain?: Partial<ChainPipelineOptions>;
+  sync?: Partial<SyncOptions>;
+};
+
+export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
+  return {
+    dataDir: input.dataDir,
+    network: input.network ?? {},
+    domain: input.domain,
+    streams: input.streams,
+    verifierSets: input.verifierSets,
+    l1: { ...defaultNodeOptions.l1, ...input.l1 },
+    proposal: { ...defaultNodeOptions.proposal, ...input.proposal },
+    doppelganger: { ...defaultNodeOptions.doppelganger, ...input.doppelganger },
+    retention: { ...defaultNodeOptions.retention, ...input.retention },
+    chain: { ...defaultNodeOptions.chain, ...input.chain },
+    sync: { ...defaultNodeOptions.sync, ...input.sync },
+  };
+}

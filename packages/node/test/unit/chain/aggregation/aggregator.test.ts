@@ -1,0 +1,112 @@
+import { encodeAttestationSsz, toHex, type VerifierSet, verifyCertificate } from "@ocp/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { domainKey, slotKey } from "../../../../src/chain/index.js";
+import {
+  attest,
+  DOMAIN,
+  makeSet,
+  observation,
+  STREAM,
+  type TestChain,
+  type TestKey,
+  testChain,
+  testKeys,
+} from "../fixtures.js";
+
+const keys = testKeys(4);
+const HEAD = 10n;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const chains: TestChain[] = [];
+function chain(set: VerifierSet, upgradeIntervalMs = 40): TestChain {
+  const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs } });
+  chains.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of chains.splice(0)) await c.pipeline.stop();
+});
+
+async function vote(c: TestChain, set: VerifierSet, key: TestKey, index: number, tag = 0): Promise<void> {
+  const v = await c.pipeline.attestation.validate(
+    encodeAttestationSsz(attest(key, set, index, observation(HEAD, tag))),
+  );
+  c.pipeline.attestation.accept(v);
+}
+
+describe("Aggregator", () => {
+  it("weighted set: no certificate at exactly the threshold, one as soon as it is strictly passed", async () => {
+    // total 6, quorum 2/3: needs signed·3 > 12, i.e. weight ≥ 5
+    const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
+    const c = chain(set);
+    await vote(c, set, keys[3]!, 3);
+    await vote(c, set, keys[0]!, 0);
+    expect(c.pipeline.aggregator.flush()).toEqual([]);
+    await sleep(5);
+    expect(c.certificates).toHaveLength(0);
+
+    await vote(c, set, keys[1]!, 1);
+    const [ev] = c.pipeline.aggregator.flush();
+    expect(ev?.kind).toBe("new");
+    expect(ev?.signedWeight).toBe(5n);
+    const r = verifyCertificate(ev!.certificate, c.registry);
+    expect(r.ok && r.value.signedWeight).toBe(5n);
+    expect(c.certificates).toHaveLength(1);
+    expect(c.certificates[0]![1]).toBe("aggregator");
+    expect(c.pipeline.pools.certificates.best(ev!.slotKey)?.signedWeight).toBe(5n);
+  });
+
+  it("equal weights, 3 of 3 needed under 2/3: 2 votes are exactly at the threshold", async () => {
+    const set = makeSet(keys.slice(0, 3));
+    const c = chain(set);
+    await vote(c, set, keys[0]!, 0);
+    await vote(c, set, keys[1]!, 1);
+    await sleep(5);
+    expect(c.certificates).toHaveLength(0);
+    await vote(c, set, keys[2]!, 2);
+    await sleep(5);
+    expect(c.certificates).toHaveLength(1);
+    expect(verifyCertificate(c.certificates[0]![0].certificate, c.registry).ok).toBe(true);
+  });
+
+  it("later votes upgrade the certificate, rate-limited", async () => {
+    const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
+    const c = chain(set, 60);
+    for (const i of [3, 0, 1]) await vote(c, set, keys[i]!, i);
+    await sleep(5);
+    expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new"]);
+    await vote(c, set, keys[2]!, 2);
+    await sleep(5);
+    // within the interval: nothing yet
+    expect(c.certificates).toHaveLength(1);
+    await sleep(90);
+    expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
+    const up = c.certificates[1]![0];
+    expect(up.signedWeight).toBe(6n);
+    const r = verifyCertificate(up.certificate, c.registry);
+    expect(r.ok && r.value.signedWeight).toBe(6n);
+    expect(c.pipeline.pools.certificates.best(up.slotKey)?.signedWeight).toBe(6n);
+    expect(c.pipeline.aggregator.emitted).toBe(2);
+    expect(c.pipeline.aggregator.selfCheckFailures).toBe(0);
+  });
+
+  it("votes for two roots are aggregated apart; an equivocating vote counts for neither twice", async () => {
+    const set = makeSet(keys.slice(0, 3));
+    const c = chain(set);
+    for (const i of [0, 1]) await vote(c, set, keys[i]!, i, 0);
+    // key 1 also signs root 1: evidence, not a vote
+    await vote(c, set, keys[1]!, 1, 1);
+    await vote(c, set, keys[2]!, 2, 1);
+    await sleep(5);
+    expect(c.certificates).toHaveLength(0);
+    expect(c.evidence).toHaveLength(1);
+    // key 2 switching to root 0 equivocates too: root 0 still has only keys 0 and 1
+    await vote(c, set, keys[2]!, 2, 0);
+    await sleep(5);
+    expect(c.evidence).toHaveLength(2);
+    expect(c.certificates).toHaveLength(0);
+    const groups = c.pipeline.pools.attestations.groups(slotKey(domainKey(DOMAIN), toHex(STREAM), HEAD));
+    // each of the 3 keys counted exactly once over both roots
+    expect(groups.map((g) => g.signedWeight).sort()).toEqual([1n, 2n]);
+  });
+});

@@ -1,0 +1,112 @@
+import { type BlsSignatureSet, blstBls, nobleBls } from "@ocp/protocol";
+import { describe, expect, it } from "vitest";
+import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
+import { BatchingBlsVerifier, BlsVerifierStats, verifySameMessage } from "../../../../src/chain/index.js";
+import { testKeys } from "../fixtures.js";
+
+const keys = testKeys(32);
+const pks = keys.map((k) => blstBls.publicKeyFromBytes(k.pubkey));
+const msg = new Uint8Array(32).fill(9);
+const sigs = keys.map((k) => blstBls.sign(k.sk, msg));
+
+function sets(message = msg, signatures = sigs): BlsSignatureSet[] {
+  return keys.map((_, i) => ({ pubkeys: [pks[i]!], message, signature: signatures[i]! }));
+}
+
+describe("BatchingBlsVerifier", () => {
+  it("one bad signature among 31 good: only it fails, with fewer checks than 32 single verifies", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 32, maxBufferWaitMs: 50 }, { metrics: stats });
+    const bad = 13;
+    // Right length and a valid point, but key 14's signature: a forged vote.
+    const forged = sigs.slice();
+    forged[bad] = sigs[14]!;
+    const all = sets(msg, forged);
+    const results = await Promise.all(all.map((s) => v.verifySignatureSets([s], { batchable: true })));
+    // Cross-check each verdict with noble, one by one.
+    const noble = all.map((s, i) =>
+      nobleBls.verify(
+        nobleBls.publicKeyFromBytes(keys[i]!.pubkey),
+        s.message,
+        nobleBls.signatureFromBytes(s.signature),
+      ),
+    );
+    expect(results).toEqual(noble);
+    expect(results.filter((r) => !r)).toHaveLength(1);
+    expect(results[bad]).toBe(false);
+    expect(stats.batches).toBe(1);
+    expect(stats.maxBatchSets).toBe(32);
+    expect(stats.bisections).toBeGreaterThan(0);
+    expect(stats.verifyCalls).toBeLessThan(32);
+    expect(stats.verifyCallsByKind.multi_set).toBe(0);
+  });
+
+  it("all good: one same-message call for the whole batch", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 32 }, { metrics: stats });
+    const results = await Promise.all(sets().map((s) => v.verifySignatureSets([s], { batchable: true })));
+    expect(results.every(Boolean)).toBe(true);
+    expect(stats.verifyCalls).toBe(1);
+    expect(stats.verifyCallsByKind.same_message).toBe(1);
+  });
+
+  it("flushes on the timer when fewer sets than the threshold wait", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 32, maxBufferWaitMs: 2 }, { metrics: stats });
+    const results = await Promise.all(
+      sets()
+        .slice(0, 5)
+        .map((s) => v.verifySignatureSets([s], { batchable: true })),
+    );
+    expect(results).toEqual([true, true, true, true, true]);
+    expect(stats.batches).toBe(1);
+    expect(stats.batchedSets).toBe(5);
+  });
+
+  it("distinct messages go through the multi-set batch, also bisected", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 8, maxBufferWaitMs: 50 }, { metrics: stats });
+    const items = keys.slice(0, 8).map((k, i) => {
+      const m = new Uint8Array(32).fill(i + 1);
+      return { pubkeys: [pks[i]!], message: m, signature: blstBls.sign(k.sk, m) };
+    });
+    items[5] = { ...items[5]!, signature: items[4]!.signature };
+    const results = await Promise.all(items.map((s) => v.verifySignatureSets([s], { batchable: true })));
+    expect(results).toEqual([true, true, true, true, true, false, true, true]);
+    expect(stats.verifyCallsByKind.multi_set).toBeGreaterThan(0);
+    expect(stats.verifyCallsByKind.same_message).toBe(0);
+  });
+
+  it("undecodable and non-subgroup signatures fail alone", async () => {
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 32, maxBufferWaitMs: 50 });
+    const bad = sigs.slice();
+    bad[0] = nonSubgroupG2();
+    bad[31] = new Uint8Array(96).fill(0xff);
+    const results = await Promise.all(
+      sets(msg, bad).map((s) => v.verifySignatureSets([s], { batchable: true })),
+    );
+    expect(results.map((r, i) => (r ? -1 : i)).filter((i) => i >= 0)).toEqual([0, 31]);
+  });
+
+  it("non-batchable sets are verified at once; empty input is false", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({}, { metrics: stats });
+    expect(await v.verifySignatureSets(sets().slice(0, 3))).toBe(true);
+    expect(await v.verifySignatureSets([])).toBe(false);
+    expect(stats.batches).toBe(0);
+    const wrong = { pubkeys: [pks[0]!], message: msg, signature: sigs[1]! };
+    expect(await v.verifySignatureSets([wrong])).toBe(false);
+  });
+
+  it("verifySameMessage agrees with the noble backend's batch on good and bad input", () => {
+    const good = verifySameMessage(blstBls, msg, pks.slice(0, 4), sigs.slice(0, 4));
+    const nPks = keys.slice(0, 4).map((k) => nobleBls.publicKeyFromBytes(k.pubkey));
+    expect(good).toBe(true);
+    expect(verifySameMessage(nobleBls, msg, nPks, sigs.slice(0, 4))).toBe(true);
+    const swapped = [sigs[1]!, sigs[0]!, sigs[2]!, sigs[3]!];
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 4), swapped)).toBe(false);
+    expect(verifySameMessage(nobleBls, msg, nPks, swapped)).toBe(false);
+    // Handles of the other backend never verify.
+    expect(verifySameMessage(blstBls, msg, nPks, sigs.slice(0, 4))).toBe(false);
+  });
+});

@@ -1,0 +1,112 @@
+import {
+  buildCertificate,
+  type Certificate,
+  CertificateErrorCode,
+  encodeCertificateSsz,
+  type VerifierSet,
+} from "@ocp/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { CertificateGossipErrorCode } from "../../../../src/chain/index.js";
+import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
+import {
+  attest,
+  makeSet,
+  OTHER_DOMAIN,
+  observation,
+  type TestChain,
+  testChain,
+  testKeys,
+} from "../fixtures.js";
+
+const keys = testKeys(4);
+const set = makeSet(keys);
+const HEAD = 30n;
+
+function cert(
+  signers: number[],
+  slot = HEAD,
+  domain = undefined as undefined | typeof OTHER_DOMAIN,
+): Certificate {
+  const o = observation(slot);
+  return buildCertificate(
+    signers.map((i) => attest(keys[i]!, set, i, o, domain)),
+    set as VerifierSet,
+  );
+}
+
+const chains: TestChain[] = [];
+function chain(): TestChain {
+  const c = testChain([set], HEAD);
+  chains.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of chains.splice(0)) await c.pipeline.stop();
+});
+
+async function outcome(p: Promise<unknown>) {
+  try {
+    await p;
+    return "accept" as const;
+  } catch (e) {
+    if (!(e instanceof GossipActionError)) throw e;
+    return { action: e.action, code: e.code, detail: e.detail };
+  }
+}
+
+describe("validateGossipCertificate", () => {
+  it("accepts a valid certificate; IGNOREs one with no more weight for the root; accepts a heavier one", async () => {
+    const { pipeline, certificates } = chain();
+    const three = encodeCertificateSsz(cert([0, 1, 2]));
+    const v = await pipeline.certificate.validate(three);
+    expect(v.signedWeight).toBe(3n);
+    pipeline.certificate.accept(v);
+    expect(certificates.map((c) => c[1])).toEqual(["gossip"]);
+    expect(await outcome(pipeline.certificate.validate(three))).toMatchObject({
+      action: GossipAction.IGNORE,
+      code: CertificateGossipErrorCode.NOT_BETTER,
+    });
+    // another 3-signer certificate: same weight, still not better
+    expect(await outcome(pipeline.certificate.validate(encodeCertificateSsz(cert([1, 2, 3]))))).toMatchObject(
+      {
+        action: GossipAction.IGNORE,
+        code: CertificateGossipErrorCode.NOT_BETTER,
+      },
+    );
+    const four = await pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2, 3])));
+    pipeline.certificate.accept(four);
+    expect(pipeline.pools.certificates.best(four.slotKey)?.signedWeight).toBe(4n);
+  });
+
+  it("REJECTs a certificate that fails verifyCertificate, naming the reason", async () => {
+    const { pipeline } = chain();
+    const good = cert([0, 1, 2]);
+    const otherSig = cert([0, 1, 3]).aggregateSignature;
+    const cases: [Certificate, string][] = [
+      [{ ...good, aggregateSignature: otherSig }, CertificateErrorCode.BAD_SIGNATURE],
+      [cert([0, 1]), CertificateErrorCode.BELOW_QUORUM],
+      [{ ...good, setId: new Uint8Array(32).fill(1) }, CertificateErrorCode.UNKNOWN_SET],
+      // signers 0,1,3 claimed for a signature by 0,1,2
+      [{ ...good, signers: Uint8Array.of(0x0b) }, CertificateErrorCode.BAD_SIGNATURE],
+      [{ ...good, signers: Uint8Array.of(0x17) }, CertificateErrorCode.BAD_BITFIELD_HIGH_BITS],
+    ];
+    for (const [c, reason] of cases) {
+      const r = await outcome(pipeline.certificate.validate(encodeCertificateSsz(c)));
+      expect(r).toMatchObject({ action: GossipAction.REJECT, code: CertificateGossipErrorCode.INVALID });
+      expect(r !== "accept" && r.detail?.startsWith(reason)).toBe(true);
+    }
+  });
+
+  it("applies the shared rules: domain, slot window", async () => {
+    const { pipeline } = chain();
+    expect(
+      await outcome(pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2], HEAD, OTHER_DOMAIN)))),
+    ).toMatchObject({ action: GossipAction.REJECT, code: CertificateGossipErrorCode.UNKNOWN_DOMAIN });
+    expect(
+      await outcome(pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2], HEAD - 9n)))),
+    ).toMatchObject({
+      action: GossipAction.IGNORE,
+      code: CertificateGossipErrorCode.SLOT_TOO_OLD,
+    });
+  });
+});

@@ -1,0 +1,232 @@
+// A small ocp network for integration tests: anvil with the devnet table
+// contracts, N verifier nodes (in this process, real TCP on 127.0.0.1, real
+// LevelDB in temp dirs) and a builder that posts batches and signs commitments.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ExecutionTable, Orchestrator } from "@ocp/contracts";
+import { type NodeOptionsInput, OcpNode } from "@ocp/node";
+import {
+  type BlsSecretKey,
+  concatBytes,
+  type Domain,
+  eezTableDigest,
+  encodePostAndVerifyBatch,
+  fromHex,
+  getBit,
+  getBls,
+  type Observation,
+  observationRoot,
+  type ProofSystemBatchPerVerificationEntries,
+  SCHEMA_EEZ_V1,
+  signCommitment,
+  streamId,
+  toHex,
+  type VerifierSetData,
+} from "@ocp/protocol";
+import { pino } from "pino";
+import {
+  createTestClient,
+  createWalletClient,
+  type Hex,
+  http,
+  publicActions,
+  toFunctionSelector,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
+
+export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
+const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e" as const;
+
+export interface ClusterOptions {
+  nodes: number;
+  keysPerNode?: number;
+  /** Node overrides (e.g. proposal delay). */
+  node?: Partial<NodeOptionsInput>;
+}
+
+export interface Cluster {
+  anvil: Anvil;
+  nodes: (OcpNode | undefined)[];
+  dirs: string[];
+  keys: BlsSecretKey[][];
+  set: VerifierSetData;
+  domain: Domain;
+  table: Hex;
+  orchestrator: Hex;
+  stream: Uint8Array;
+  nodeOptions(i: number): NodeOptionsInput;
+  startNode(i: number): Promise<OcpNode>;
+  /** Posts batches in one block (directly or via the orchestrator); returns its number and observation. */
+  post(
+    batches: ProofSystemBatchPerVerificationEntries[],
+    via: "direct" | "orchestrator",
+  ): Promise<{ slot: bigint; observation: Observation }>;
+  mine(blocks?: number): Promise<void>;
+  /** The builder's commitment for an observation, submitted through node `via`. */
+  commit(observation: Observation, via?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function word(n: number): Uint8Array {
+  const w = new Uint8Array(32);
+  new DataView(w.buffer).setUint32(28, n);
+  return w;
+}
+
+/** orchestrator.postTwo / post calldata from the batches' canonical encodings. */
+function orchestratorCall(batches: ProofSystemBatchPerVerificationEntries[]): Hex {
+  const name = batches.length === 1 ? "post" : "postTwo";
+  const item = Orchestrator.abi.find((x) => x.type === "function" && x.name === name);
+  const bodies = batches.map((b) => encodePostAndVerifyBatch(b).subarray(36));
+  const offsets: Uint8Array[] = [];
+  let off = 32 * bodies.length;
+  for (const b of bodies) {
+    offsets.push(word(off));
+    off += b.length;
+  }
+  return toHex(concatBytes(fromHex(toFunctionSelector(item as never)), ...offsets, ...bodies));
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const bls = getBls();
+  const anvil = await startAnvil();
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]),
+    chain: foundry,
+    transport: http(anvil.rpcUrl),
+  }).extend(publicActions);
+  const testClient = createTestClient({ chain: foundry, mode: "anvil", transport: http(anvil.rpcUrl) });
+  const h1 = await wallet.deployContract({ abi: ExecutionTable.abi, bytecode: ExecutionTable.bytecode });
+  const table = (await wallet.waitForTransactionReceipt({ hash: h1 })).contractAddress as Hex;
+  const h2 = await wallet.deployContract({
+    abi: Orchestrator.abi,
+    bytecode: Orchestrator.bytecode,
+    args: [table],
+  });
+  const orchestrator = (await wallet.waitForTransactionReceipt({ hash: h2 })).contractAddress as Hex;
+  const stream = streamId(31337, fromHex(table));
+  const domain: Domain = { chainId: 31337, verifyingContract: fromHex(ANCHOR_ADDRESS) };
+
+  const kpn = opts.keysPerNode ?? 1;
+  const keys: BlsSecretKey[][] = [];
+  const verifiers: VerifierSetData["verifiers"] = [];
+  for (let i = 0; i < opts.nodes; i++) {
+    const mine: BlsSecretKey[] = [];
+    for (let k = 0; k < kpn; k++) {
+      const ikm = crypto.getRandomValues(new Uint8Array(32));
+      const sk = bls.keygen(ikm);
+      mine.push(sk);
+      verifiers.push({ pubkey: bls.publicKeyToBytes(bls.publicKey(sk)), weight: 1n, pop: bls.popProve(sk) });
+    }
+    keys.push(mine);
+  }
+  const set: VerifierSetData = {
+    epoch: 0n,
+    activationSlot: 0n,
+    quorum: { numerator: 2, denominator: 3 },
+    verifiers,
+  };
+  const dirs: string[] = [];
+  for (let i = 0; i < opts.nodes; i++) dirs.push(await mkdtemp(join(tmpdir(), `ocp-node-${i}-`)));
+  const nodes: (OcpNode | undefined)[] = new Array(opts.nodes).fill(undefined);
+  const logger = pino({ level: process.env.OCP_TEST_LOG ?? "silent" });
+
+  const cluster: Cluster = {
+    anvil,
+    nodes,
+    dirs,
+    keys,
+    set,
+    domain,
+    table,
+    orchestrator,
+    stream,
+    nodeOptions(i) {
+      const bootstrap = nodes
+        .filter((n, j): n is OcpNode => n !== undefined && j !== i)
+        .flatMap((n) => n.multiaddrs.slice(0, 1));
+      return {
+        dataDir: dirs[i]!,
+        network: { network: "itest", localNetwork: true, bootstrapPeers: bootstrap, staticPeers: bootstrap },
+        domain: { chainId: 31337, verifyingContract: ANCHOR_ADDRESS },
+        streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
+        verifierSets: [set],
+        l1: { rpcUrls: [anvil.rpcUrl], confirmations: 1, pollIntervalMs: 100 },
+        proposal: { selfProposeDelayMs: 1500 },
+        doppelganger: { enabled: false },
+        sync: { intervalMs: 2000 },
+        ...opts.node,
+      };
+    },
+    async startNode(i) {
+      const node = new OcpNode(cluster.nodeOptions(i), {
+        secretKeys: keys[i]!,
+        logger: logger.child({ node: i }),
+      });
+      await node.start();
+      nodes[i] = node;
+      return node;
+    },
+    async post(batches, via) {
+      const data =
+        via === "direct" ? toHex(encodePostAndVerifyBatch(batches[0]!)) : orchestratorCall(batches);
+      const to = via === "direct" ? table : orchestrator;
+      const hash = await wallet.sendTransaction({ to, data, gas: 10_000_000n });
+      const receipt = await wallet.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error("batch transaction reverted");
+      const posted = via === "direct" ? batches.slice(0, 1) : batches;
+      const digest = eezTableDigest(posted.map((b) => ({ calldata: encodePostAndVerifyBatch(b) })));
+      const observation: Observation = {
+        stream,
+        slot: receipt.blockNumber,
+        l1BlockNumber: receipt.blockNumber,
+        l1BlockHash: fromHex(receipt.blockHash),
+        schema: SCHEMA_EEZ_V1,
+        tableDigest: digest.tableDigest,
+        entryCount: digest.entryCount,
+      };
+      return { slot: receipt.blockNumber, observation };
+    },
+    async mine(blocks = 1) {
+      await testClient.mine({ blocks });
+    },
+    async commit(observation, via = 0) {
+      const builder = privateKeyToAccount(ANVIL_PRIVATE_KEYS[1]).address;
+      const signed = signCommitment(domain, { observation, builder: fromHex(builder) }, BUILDER_KEY);
+      await nodes[via]!.submitCommitment(signed);
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n?.stop()));
+      await anvil.stop();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+  for (let i = 0; i < opts.nodes; i++) await cluster.startNode(i);
+  return cluster;
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function signerCount(signers: Uint8Array, n: number): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) if (getBit(signers, i)) c++;
+  return c;
+}
+
+export { observationRoot };

@@ -1,0 +1,37 @@
+// Runs one OcpNode in its own process for crash tests. argv[2] = JSON file
+// with {options, secretKeys: [hex]}. Prints one JSON line per event on stdout.
+import { readFileSync } from "node:fs";
+import { OcpNode } from "@ocp/node";
+import { fromHex, getBls, observationRoot, toHex } from "@ocp/protocol";
+import { pino } from "pino";
+
+const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"), (_k, v) =>
+  typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
+);
+for (const s of cfg.options.verifierSets) {
+  for (const v of s.verifiers) {
+    v.pubkey = fromHex(v.pubkey);
+    v.pop = fromHex(v.pop);
+  }
+}
+const bls = getBls();
+const node = new OcpNode(cfg.options, {
+  secretKeys: cfg.secretKeys.map((h) => bls.secretKeyFromBytes(fromHex(h))),
+  logger: pino({ level: "silent" }),
+});
+const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+node.events.on("attestation", (a) =>
+  out({
+    event: "attestation",
+    slot: a.observation.slot.toString(),
+    index: a.verifierIndex,
+    root: toHex(observationRoot(a.domain, a.observation)),
+  }),
+);
+node.events.on("certificate", (c) => out({ event: "certificate", slot: c.observation.slot.toString() }));
+await node.start();
+out({ event: "started", addrs: node.multiaddrs });
+process.on("SIGTERM", async () => {
+  await node.stop();
+  process.exit(0);
+});

@@ -1,0 +1,439 @@
+// Network layer over real TCP on 127.0.0.1: gossip mesh and delivery, validation
+// outcomes, req/resp limits against hostile peers, status exchange, shutdown.
+import { randomBytes } from "node:crypto";
+import {
+  decodeTableByDigestRequestSsz,
+  encodeCertificatesByRangeRequestSsz,
+  encodeTableByDigestRequestSsz,
+  MAX_TABLE_FRAME_BYTES,
+  toHex,
+} from "@ocp/protocol";
+import * as lp from "it-length-prefixed";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  GossipAction,
+  GossipActionError,
+  GossipErrorCode,
+  GossipKind,
+  generatePeerKey,
+  gossipTopic,
+  Network,
+  type NetworkOptionsInput,
+  peerIdFromPeerKey,
+  ReqRespProtocolName,
+  RequestError,
+  RequestErrorCode,
+  ResponseCode,
+  ResponseError,
+  reqRespProtocolId,
+} from "../../packages/node/src/index.js";
+
+const NETWORK = "itest";
+const N = 8;
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;
+}
+
+// Per-node record of what the validators saw.
+interface Seen {
+  accepted: Set<string>;
+  validated: string[];
+}
+
+const nodes: Network[] = [];
+const extra: Network[] = [];
+const seen: Seen[] = [];
+const tables = new Map<string, Uint8Array>();
+let stallRelease: () => void = () => undefined;
+const stall = new Promise<void>((r) => {
+  stallRelease = r;
+});
+let baselineTcp = 0;
+
+const testOpts = (over: NetworkOptionsInput = {}): NetworkOptionsInput => ({
+  network: NETWORK,
+  localNetwork: true,
+  ...over,
+  gossip: { heartbeatIntervalMs: 200, ...over.gossip },
+  reqResp: { respTimeoutMs: 3000, ...over.reqResp },
+});
+
+function label(data: Uint8Array): string {
+  return toHex(data.subarray(0, 8));
+}
+
+async function startNode(index: number, over: NetworkOptionsInput = {}): Promise<Network> {
+  const s: Seen = { accepted: new Set(), validated: [] };
+  seen[index] = s;
+  const net = new Network(testOpts(over));
+  // Attestation topic: accept everything (delivery tests).
+  net.subscribe(
+    GossipKind.attestation,
+    async (m) => {
+      s.validated.push(label(m.data));
+      return { value: label(m.data) };
+    },
+    (m) => {
+      s.accepted.add(m.value);
+    },
+  );
+  // Commitment topic: first byte 0xff → REJECT, 0xee → IGNORE, else accept.
+  net.subscribe(GossipKind.commitment, async (m) => {
+    s.validated.push(label(m.data));
+    if (m.data[0] === 0xff) throw new GossipActionError(GossipAction.REJECT, "TEST_ERROR_BAD");
+    if (m.data[0] === 0xee) throw new GossipActionError(GossipAction.IGNORE, "TEST_ERROR_USELESS");
+    s.accepted.add(label(m.data));
+    return { value: null };
+  });
+  await net.registerHandler(ReqRespProtocolName.tableByDigest, function* (req) {
+    const { tableDigest } = decodeTableByDigestRequestSsz(req.data);
+    const table = tables.get(toHex(tableDigest));
+    if (table === undefined) throw new ResponseError(ResponseCode.RESOURCE_UNAVAILABLE, "unknown table");
+    for (let i = 0; i < table.length; i += MAX_TABLE_FRAME_BYTES)
+      yield table.subarray(i, i + MAX_TABLE_FRAME_BYTES);
+  });
+  await net.registerHandler(ReqRespProtocolName.certificatesByRange, async function* () {
+    if (index === 5) await stall; // node 5 never answers in time
+    yield Uint8Array.of(0, 0, 0, 0);
+  });
+  await net.start();
+  return net;
+}
+
+const req = () =>
+  encodeCertificatesByRangeRequestSsz({ stream: new Uint8Array(32), startSlot: 1n, count: 1 });
+
+beforeAll(async () => {
+  baselineTcp = tcpHandles();
+  for (let i = 0; i < N; i++) {
+    // Each node bootstraps off up to three earlier ones: node 7 ends up linked to 4, 5, 6 only.
+    const bootstrapPeers = nodes.slice(Math.max(0, i - 3)).map((n) => n.getMultiaddrs()[0] as string);
+    const over: NetworkOptionsInput = { bootstrapPeers };
+    if (i === 2) over.reqResp = { rateLimits: { certificates_by_range: { perSecond: 0.05, burst: 3 } } };
+    if (i === 4) over.reqResp = { requestTimeoutMs: 400 };
+    nodes.push(await startNode(i, over));
+  }
+  // Everyone has exchanged status with every neighbour, and the meshes are grafted.
+  await waitFor(
+    () =>
+      nodes.every((n) => {
+        const peers = n.getPeers();
+        return (
+          peers.length > 0 &&
+          peers.every((p) => p.status !== undefined) &&
+          n.gossip.getMeshPeers(GossipKind.attestation).length === peers.length &&
+          n.gossip.getMeshPeers(GossipKind.commitment).length === peers.length
+        );
+      }),
+    15_000,
+    "mesh",
+  );
+}, 30_000);
+
+afterAll(async () => {
+  stallRelease();
+  await Promise.all([...nodes, ...extra].map((n) => n.stop()));
+});
+
+describe("gossip", () => {
+  it("forms the expected topology through bootstrap", () => {
+    expect(
+      nodes[7]
+        ?.getPeers()
+        .map((p) => p.peerId)
+        .sort(),
+    ).toEqual([nodes[4], nodes[5], nodes[6]].map((n) => n?.peerId).sort());
+    for (const n of nodes) for (const p of n.getPeers()) expect(p.status?.network).toHaveLength(32);
+  });
+
+  it("delivers every message from several publishers to every node", async () => {
+    const publishers = [0, 3, 7];
+    const perPublisher = 40;
+    const sent: string[][] = publishers.map(() => []);
+    for (let k = 0; k < perPublisher; k++) {
+      for (const [j, p] of publishers.entries()) {
+        const data = randomBytes(200);
+        sent[j]?.push(label(data));
+        const res = await nodes[p]!.publish(GossipKind.attestation, data);
+        expect(res.outcome).toBe("sent");
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const expectedFor = (i: number) => publishers.flatMap((p, j) => (p === i ? [] : (sent[j] as string[])));
+    await waitFor(
+      () => nodes.every((_, i) => expectedFor(i).every((l) => seen[i]?.accepted.has(l))),
+      10_000,
+      "all deliveries",
+    );
+    for (let i = 0; i < N; i++) {
+      expect(seen[i]?.accepted.size).toBe(expectedFor(i).length);
+      for (const l of expectedFor(i)) expect(seen[i]?.accepted.has(l)).toBe(true);
+    }
+  });
+
+  it("counts REJECT and IGNORE outcomes and forwards neither", async () => {
+    const publisher = nodes[7]!;
+    const neighbours = new Set(publisher.getPeers().map((p) => p.peerId));
+    const bad = Uint8Array.from([0xff, ...randomBytes(100)]);
+    const useless = Uint8Array.from([0xee, ...randomBytes(100)]);
+    const good = Uint8Array.from([0x01, ...randomBytes(100)]);
+    const count = (result: "reject" | "ignore", code: string) =>
+      nodes.map((n) => n.metrics.gossipValidation.get({ kind: "commitment", result, code }));
+    await publisher.publish(GossipKind.commitment, bad);
+    await publisher.publish(GossipKind.commitment, useless);
+    await publisher.publish(GossipKind.commitment, good);
+    // The good message, published last, reaches everyone: the mesh forwards.
+    await waitFor(
+      () => nodes.every((n, i) => n === publisher || seen[i]?.accepted.has(label(good))),
+      5000,
+      "good",
+    );
+    await new Promise((r) => setTimeout(r, 500)); // room for any (wrong) forwarding of bad/useless
+    const rejects = count("reject", "TEST_ERROR_BAD");
+    const ignores = count("ignore", "TEST_ERROR_USELESS");
+    nodes.forEach((n, i) => {
+      const direct = neighbours.has(n.peerId) ? 1 : 0;
+      expect(rejects[i]).toBe(direct);
+      expect(ignores[i]).toBe(direct);
+      // Only the publisher's neighbours ever saw the bad bytes.
+      expect(seen[i]?.validated.includes(label(bad))).toBe(direct === 1);
+    });
+    expect(neighbours.size).toBe(3);
+  });
+
+  it("rejects an oversized message before validation", async () => {
+    const big = new Uint8Array(5000).fill(0xab);
+    // Our own publish refuses it…
+    await expect(nodes[0]!.publish(GossipKind.commitment, big)).rejects.toMatchObject({
+      code: GossipErrorCode.MESSAGE_TOO_LARGE,
+    });
+    // …so send it past that check, as a hostile peer would (the private host).
+    const host = nodes[0]!["host"];
+    const res = await host.pubsub.publish(gossipTopic(NETWORK, GossipKind.commitment), big);
+    expect(res.outcome).toBe("sent");
+    const neighbours = nodes[0]!.getPeers().map((p) => p.peerId);
+    const tooLarge = (n: Network) =>
+      n.metrics.gossipValidation.get({
+        kind: "commitment",
+        result: "reject",
+        code: GossipErrorCode.MESSAGE_TOO_LARGE,
+      });
+    await waitFor(
+      () => nodes.filter((n) => neighbours.includes(n.peerId)).every((n) => tooLarge(n) === 1),
+      5000,
+      "size rejects",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    for (const [i, n] of nodes.entries()) {
+      expect(tooLarge(n)).toBe(neighbours.includes(n.peerId) ? 1 : 0);
+      expect(seen[i]?.validated.includes(label(big))).toBe(false);
+    }
+  });
+});
+
+describe("req/resp", () => {
+  it("transfers a 5 MiB table in frames of at most 1 MiB", async () => {
+    const table = randomBytes(5 * 1024 * 1024);
+    const digest = randomBytes(32);
+    tables.set(toHex(digest), table);
+    const t0 = performance.now();
+    const chunks = await nodes[0]!.request(
+      nodes[1]!.peerId,
+      ReqRespProtocolName.tableByDigest,
+      encodeTableByDigestRequestSsz({ stream: new Uint8Array(32), tableDigest: digest }),
+    );
+    const ms = performance.now() - t0;
+    expect(chunks).toHaveLength(5);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(MAX_TABLE_FRAME_BYTES);
+    expect(Buffer.concat(chunks).equals(table)).toBe(true);
+    expect(ms).toBeLessThan(5000);
+    // An unknown digest gets the handler's typed answer.
+    await expect(
+      nodes[0]!.request(
+        nodes[1]!.peerId,
+        ReqRespProtocolName.tableByDigest,
+        encodeTableByDigestRequestSsz({ stream: new Uint8Array(32), tableDigest: randomBytes(32) }),
+      ),
+    ).rejects.toMatchObject({ code: RequestErrorCode.RESOURCE_UNAVAILABLE });
+  });
+
+  it("rate-limits a flooding peer while another peer is still served", async () => {
+    const target = nodes[2]!;
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        nodes[0]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, req()),
+      ),
+    );
+    const ok = results.filter((r) => r.status === "fulfilled").length;
+    const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as RequestError] : []));
+    // burst 3 at 0.05/s: three pass, the rest are refused with the typed code.
+    expect(ok).toBe(3);
+    expect(failures).toHaveLength(9);
+    for (const f of failures) {
+      expect(f).toBeInstanceOf(RequestError);
+      expect(f.code).toBe(RequestErrorCode.RATE_LIMITED);
+    }
+    expect(
+      target.metrics.reqRespInbound.get({ protocol: "certificates_by_range", result: "RATE_LIMITED" }),
+    ).toBe(9);
+    // Another peer has its own bucket.
+    const other = await nodes[1]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, req());
+    expect(other).toEqual([Uint8Array.of(0, 0, 0, 0)]);
+  });
+
+  it("refuses a request above the cap, on both sides", async () => {
+    const target = nodes[3]!;
+    // The client refuses to send it.
+    await expect(
+      nodes[0]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, new Uint8Array(49)),
+    ).rejects.toMatchObject({ code: RequestErrorCode.REQUEST_TOO_LARGE });
+    // A hostile client sends it anyway: the server answers INVALID_REQUEST from the prefix alone.
+    const stream = await nodes[0]!.openRawStream(
+      target.peerId,
+      reqRespProtocolId(ReqRespProtocolName.certificatesByRange),
+    );
+    void stream.sink([lp.encode.single(new Uint8Array(10_000)).subarray()]).catch(() => undefined);
+    const frames: Uint8Array[] = [];
+    for await (const f of lp.decode(stream.source)) frames.push(f.subarray());
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.[0]).toBe(ResponseCode.INVALID_REQUEST);
+    expect(
+      target.metrics.reqRespInbound.get({ protocol: "certificates_by_range", result: "INVALID_REQUEST" }),
+    ).toBe(1);
+  });
+
+  it("survives garbage framing and keeps serving", async () => {
+    const target = nodes[3]!;
+    const stream = await nodes[1]!.openRawStream(
+      target.peerId,
+      reqRespProtocolId(ReqRespProtocolName.certificatesByRange),
+    );
+    void stream.sink([new Uint8Array(16).fill(0xff)]).catch(() => undefined);
+    const frames: Uint8Array[] = [];
+    for await (const f of lp.decode(stream.source)) frames.push(f.subarray());
+    expect(frames[0]?.[0]).toBe(ResponseCode.INVALID_REQUEST);
+    const ok = await nodes[1]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, req());
+    expect(ok).toHaveLength(1);
+  });
+
+  it("times out a peer that opens a stream and stalls", async () => {
+    const target = nodes[4]!; // requestTimeoutMs 400
+    const stream = await nodes[3]!.openRawStream(
+      target.peerId,
+      reqRespProtocolId(ReqRespProtocolName.tableByDigest),
+    );
+    const t0 = performance.now();
+    const got: Uint8Array[] = [];
+    await (async () => {
+      for await (const chunk of stream.source) got.push(chunk);
+    })().catch(() => undefined);
+    const ms = performance.now() - t0;
+    expect(got).toHaveLength(0);
+    expect(ms).toBeGreaterThanOrEqual(300);
+    expect(ms).toBeLessThan(3000);
+    expect(
+      target.metrics.reqRespInbound.get({ protocol: "table_by_digest", result: "request_timeout" }),
+    ).toBe(1);
+    stream.abort(new Error("done"));
+  });
+
+  it("gives up on a server that never answers (TTFB)", async () => {
+    const t0 = performance.now();
+    const err = await nodes[3]!
+      .request(nodes[5]!.peerId, ReqRespProtocolName.certificatesByRange, req(), { ttfbTimeoutMs: 300 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestError);
+    expect((err as RequestError).code).toBe(RequestErrorCode.TTFB_TIMEOUT);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("peers", () => {
+  it("disconnects a node of another network after status", async () => {
+    const other = new Network(
+      testOpts({ network: "othernet", bootstrapPeers: [nodes[0]!.getMultiaddrs()[0]!] }),
+    );
+    extra.push(other);
+    const connected: string[] = [];
+    nodes[0]!.events.on("peer:connected", (p) => connected.push(p.peerId));
+    await other.start();
+    const mismatches = (n: Network) => n.metrics.peerEvents.get({ event: "status_network_mismatch" });
+    await waitFor(() => mismatches(other) >= 1 && mismatches(nodes[0]!) >= 1, 5000, "mismatch");
+    await waitFor(
+      () => other.getPeers().length === 0 && !nodes[0]!.getPeers().some((p) => p.peerId === other.peerId),
+      5000,
+      "disconnect",
+    );
+    expect(connected).not.toContain(other.peerId);
+  });
+
+  it("redials a static peer and refuses a banned one", async () => {
+    const hub = nodes[0]!;
+    const s = new Network(
+      testOpts({
+        staticPeers: [hub.getMultiaddrs()[0]!],
+        staticPeerRedialMinMs: 100,
+        staticPeerRedialMaxMs: 400,
+      }),
+    );
+    extra.push(s);
+    await s.start();
+    const linked = () => hub.getPeers().some((p) => p.peerId === s.peerId && p.status !== undefined);
+    await waitFor(linked, 5000, "static connect");
+    expect(s.getPeers()[0]?.isStatic).toBe(true);
+    await hub.disconnect(s.peerId);
+    await waitFor(() => s.metrics.peerEvents.get({ event: "redial" }) >= 1, 5000, "redial");
+    await waitFor(linked, 5000, "static reconnect");
+
+    await hub.ban(s.peerId, 60_000, "test");
+    await waitFor(() => !hub.getPeers().some((p) => p.peerId === s.peerId), 5000, "ban disconnect");
+    // The static peer keeps redialing; the ban holds.
+    const redials = s.metrics.peerEvents.get({ event: "redial" });
+    await waitFor(() => s.metrics.peerEvents.get({ event: "redial" }) >= redials + 2, 5000, "redials");
+    expect(hub.getPeers().some((p) => p.peerId === s.peerId)).toBe(false);
+    expect(hub.metrics.peerEvents.get({ event: "banned" })).toBe(1);
+  });
+
+  it("dials persisted peers and saves them at stop; keeps its identity", async () => {
+    const key = await generatePeerKey();
+    let saved: string[] = [];
+    const target = nodes[6]!;
+    const k = new Network(testOpts(), {
+      privateKey: key,
+      knownPeers: {
+        load: async () => [target.getMultiaddrs()[0]!],
+        save: async (a) => {
+          saved = a;
+        },
+      },
+    });
+    extra.push(k);
+    await k.start();
+    expect(k.peerId).toBe(peerIdFromPeerKey(key));
+    await waitFor(
+      () => k.getPeers().some((p) => p.peerId === target.peerId && p.status !== undefined),
+      5000,
+      "known",
+    );
+    await k.stop();
+    await k.stop(); // idempotent
+    expect(saved.some((a) => a.endsWith(`/p2p/${target.peerId}`))).toBe(true);
+  });
+
+  it("stops every node gracefully, leaving no sockets open", async () => {
+    stallRelease();
+    await Promise.all([...nodes, ...extra].map((n) => n.stop()));
+    await Promise.all(nodes.map((n) => n.stop()));
+    await waitFor(() => tcpHandles() <= baselineTcp, 3000, "sockets to close");
+    expect(tcpHandles()).toBe(baselineTcp);
+  });
+});

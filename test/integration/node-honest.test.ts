@@ -1,0 +1,69 @@
+// Issue proof 1–2: honest slots certified by every node (direct and through
+// the orchestrator); a lying commitment gets no signature; without any
+// builder the verifiers certify by self-proposal.
+import { buildVerifierSet, observationRoot, toHex, verifyCertificate } from "@ocp/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
+import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
+
+describe("node: honest path", () => {
+  let c: Cluster;
+  const rng = makeRng(42);
+
+  beforeAll(async () => {
+    c = await startCluster({ nodes: 4 });
+    // Let the mesh form before the first slot.
+    await waitFor(
+      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 2) || undefined,
+      20_000,
+      "mesh",
+    );
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  async function expectCertifiedEverywhere(slot: bigint, rootHex: string): Promise<void> {
+    const sets = [buildVerifierSet(c.set)];
+    for (const node of c.nodes) {
+      const cert = await waitFor(
+        async () => {
+          const got = await node!.db.certificates.getBest(c.stream, slot);
+          return got && toHex(observationRoot(got.domain, got.observation)) === rootHex ? got : undefined;
+        },
+        20_000,
+        `certificate for slot ${slot}`,
+      );
+      expect(verifyCertificate(cert, sets).ok).toBe(true);
+    }
+  }
+
+  it("certifies batches posted directly and through the orchestrator on every node", async () => {
+    for (const via of ["direct", "orchestrator"] as const) {
+      const batches = [randomBatch(rng, { maxEntries: 4 }), randomBatch(rng, { maxEntries: 4 })];
+      const { slot, observation } = await c.post(batches, via);
+      await c.commit(observation, 0);
+      await c.mine(1);
+      await expectCertifiedEverywhere(slot, toHex(observationRoot(c.domain, observation)));
+    }
+  });
+
+  it("never signs a lying commitment, and self-proposes the truth without a builder", async () => {
+    const { slot, observation } = await c.post([randomBatch(rng)], "direct");
+    const lie = { ...observation, tableDigest: new Uint8Array(32).fill(7) };
+    const lieRoot = toHex(observationRoot(c.domain, lie));
+    await c.commit(lie, 1);
+    await c.mine(1);
+    await expectCertifiedEverywhere(slot, toHex(observationRoot(c.domain, observation)));
+    for (const node of c.nodes) {
+      const atts = await node!.db.attestations.bySlot(c.stream, slot);
+      expect(atts.length).toBeGreaterThan(0);
+      for (const a of atts) expect(toHex(observationRoot(a.domain, a.observation))).not.toBe(lieRoot);
+    }
+
+    // No builder at all.
+    const none = await c.post([randomBatch(rng)], "orchestrator");
+    await c.mine(1);
+    await expectCertifiedEverywhere(none.slot, toHex(observationRoot(c.domain, none.observation)));
+  });
+});
