@@ -1,3 +1,5 @@
+export * from "./anchor/index.js";
+export * from "./api/index.js";
 export * from "./chain/clock.js";
 export * from "./chain/index.js";
 export * from "./chain/tableBytes.js";
@@ -10,8 +12,10 @@ export {
   anvilBinary,
   startAnvil,
 } from "./devnet/anvil.js";
+export { type BoundSnapshot, type BoundsReport, boundsExceeded } from "./metrics/bounds.js";
 export { type CounterVec, createCounterVec } from "./metrics/counter.js";
 export { createNetworkMetrics, type NetworkMetrics } from "./metrics/network.js";
+export * from "./metrics/node.js";
 export * from "./network/index.js";
 export * from "./node.js";
 export * from "./options.js";

@@ -36,6 +36,11 @@ import {
 } from "@ocp/protocol";
 import { type Logger as PinoLogger, pino } from "pino";
 import { Counter, Gauge, Registry } from "prom-client";
+import { AnchorService } from "./anchor/service.js";
+import type { AnchoredEvent } from "./api/server.js";
+import { ApiServer } from "./api/server.js";
+import { anchorStatusFromReceipts } from "./api/views.js";
+import { BatchingBlsVerifier } from "./chain/bls/verifier.js";
 import { BeaconTimeClock, BlockNumberClock, type SlotClock } from "./chain/clock.js";
 import { getHead } from "./chain/l1/reader.js";
 import { httpJsonRpc } from "./chain/l1/rpc.js";
@@ -49,6 +54,8 @@ import { CheckerPipeline, type Decision } from "./checkers/pipeline.js";
 import type { StreamContext, TableChecker } from "./checkers/types.js";
 import { NodeDb } from "./db/nodeDb.js";
 import { defaultRetentionOptions } from "./db/retention.js";
+import type { BoundsReport } from "./metrics/bounds.js";
+import { NodeMetrics } from "./metrics/node.js";
 import { Network } from "./network/network.js";
 import { ReqRespProtocolName } from "./network/reqresp/protocols.js";
 import { ResponseCode, ResponseError } from "./network/reqresp/types.js";
@@ -64,6 +71,8 @@ export interface NodeModules {
   logger?: PinoLogger;
   metricsRegistry?: Registry;
   bls?: BlsBackend;
+  /** 0x private key of the anchorer account, when `anchor` is configured. */
+  anchorPrivateKey?: `0x${string}`;
   /** Costly checkers (proof, exec) run after observe, once per digest. */
   checkers?: TableChecker[];
 }
@@ -73,6 +82,8 @@ export interface NodeEvents {
   attestation: [Attestation];
   certificate: [Certificate, { source: "aggregator" | "gossip" | "sync"; signedWeight: bigint }];
   evidence: [SszEvidence];
+  /** This node's anchoring transaction for a slot was mined. */
+  anchored: [AnchoredEvent];
   decision: [{ stream: string; slot: bigint; decision: Decision }];
 }
 
@@ -103,10 +114,17 @@ export class OcpNode {
   readonly doppelganger: DoppelgangerGuard;
   readonly checkers: CheckerPipeline;
   private network_: Network | undefined;
+  /** Present when this node anchors certificates. */
+  anchor: AnchorService | undefined;
+  /** Present while the HTTP API serves (`opts.api` set). */
+  api: ApiServer | undefined;
+  /** BLS, certificate latency, peers, db size, anchoring and process series in `registry`. */
+  readonly nodeMetrics: NodeMetrics;
   private chain_: ChainPipeline | undefined;
   private readonly bls: BlsBackend;
   private readonly slots = new Map<string, SlotState>();
   private readonly secretKeys: BlsSecretKey[];
+  readonly #anchorKey: `0x${string}` | undefined;
   private readonly metrics;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
@@ -120,6 +138,7 @@ export class OcpNode {
     this.registry = modules.metricsRegistry ?? new Registry();
     this.bls = modules.bls ?? getBls();
     this.secretKeys = modules.secretKeys ?? [];
+    this.#anchorKey = modules.anchorPrivateKey;
     this.domain = {
       chainId: this.opts.domain.chainId,
       verifyingContract: fromHex(this.opts.domain.verifyingContract, 20),
@@ -197,6 +216,10 @@ export class OcpNode {
       }),
       head: new Gauge({ name: "ocp_head_slot", help: "Current slot", registers: [this.registry] }),
     };
+    this.nodeMetrics = new NodeMetrics(
+      { dataDir: this.opts.dataDir },
+      { registry: this.registry, getPeers: () => this.network_?.getPeers() ?? [] },
+    );
   }
 
   get network(): Network {
@@ -211,6 +234,20 @@ export class OcpNode {
 
   get peerId(): string {
     return this.network.peerId;
+  }
+
+  /** Every bounded pool, cache and queue of the running node: size, bound, drops. */
+  bounds(): BoundsReport {
+    return {
+      ...this.chain.bounds(),
+      ...this.network.bounds(),
+      // Slots from `now − maxPendingSlots` to the confirmed head, per stream.
+      nodeSlots: {
+        size: this.slots.size,
+        limit: (this.opts.proposal.maxPendingSlots + 1) * this.streams.length,
+        dropped: 0,
+      },
+    };
   }
 
   get multiaddrs(): string[] {
@@ -228,6 +265,10 @@ export class OcpNode {
       clock: this.clock,
       sets: this.sets,
       bls: this.bls,
+      verifier: new BatchingBlsVerifier(this.opts.chain.blsVerifier, {
+        bls: this.bls,
+        metrics: this.nodeMetrics.bls,
+      }),
       logger: this.logger,
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
@@ -257,11 +298,44 @@ export class OcpNode {
       await this.db.meta.putJson(PEER_KEY_META, toHex(this.network_.privateKey), { sync: true });
     this.network_.events.on("peer:connected", () => this.scheduleSync(500));
 
+    if (this.opts.anchor) {
+      if (!this.#anchorKey) throw new Error("anchor role configured without an anchorer key");
+      this.anchor = new AnchorService(
+        {
+          chainId: this.domain.chainId,
+          contract: this.opts.domain.verifyingContract,
+          ...this.opts.anchor,
+        },
+        {
+          privateKey: this.#anchorKey,
+          sets: this.sets,
+          receipts: this.db.anchorReceipts,
+          logger: this.logger.child({ module: "anchor" }),
+          metrics: this.nodeMetrics.anchor,
+          onAnchored: (ev) => this.events.emit("anchored", ev),
+        },
+      );
+      const anchor = this.anchor;
+      this.events.on("certificate", (cert) => anchor.onCertificate(cert));
+    }
+
     this.running = true;
     this.clock.on("slot", (s) => this.onSlot(s));
     await this.clock.start();
     this.syncTimer = setInterval(() => this.scheduleSync(0), this.opts.sync.intervalMs);
     this.syncTimer.unref();
+    if (this.opts.api) {
+      this.api = new ApiServer(this.opts.api, {
+        node: this,
+        logger: this.logger.child({ module: "api" }),
+        anchorStatus: anchorStatusFromReceipts(this.db.anchorReceipts),
+        onAnchored: (listener) => {
+          this.events.on("anchored", listener);
+          return () => this.events.off("anchored", listener);
+        },
+      });
+      await this.api.start();
+    }
     this.logger.info(
       { peerId: this.network_.peerId, addrs: this.network_.getMultiaddrs(), keys: this.validators.size },
       "ocp node started",
@@ -276,9 +350,11 @@ export class OcpNode {
 
   private async doStop(): Promise<void> {
     this.running = false;
+    await this.api?.stop();
     this.clock.stop();
     if (this.syncTimer) clearInterval(this.syncTimer);
     for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
+    await this.anchor?.stop();
     await this.network_?.stop();
     await this.syncing?.catch(() => undefined);
     await this.chain_?.stop();
@@ -399,6 +475,7 @@ export class OcpNode {
       return;
     }
     const results = await this.validators.signObservationAll(this.domain, st.observation);
+    const own: Attestation[] = [];
     for (const r of results) {
       if (!r.signature) {
         this.metrics.signRefused.inc({ code: r.error?.code ?? "unknown" });
@@ -415,8 +492,11 @@ export class OcpNode {
         signature: r.signature,
       };
       this.metrics.signed.inc();
-      await this.ingestOwnAttestation(att);
+      own.push(att);
     }
+    // All at once: their signature checks share one verifier batch, where one
+    // after the other each waited out its own buffer flush (maxBufferWaitMs per key).
+    await Promise.all(own.map((att) => this.ingestOwnAttestation(att)));
     this.logger.info({ stream: st.stream.name, slot: st.slot.toString(), why, root: st.rootHex }, "attested");
   }
 
@@ -502,6 +582,10 @@ export class OcpNode {
   private async onCertificate(c: PooledCertificate, source: "aggregator" | "gossip" | "sync"): Promise<void> {
     const cert = c.certificate;
     this.metrics.certificates.inc({ source });
+    const stateKey = `${toHex(cert.observation.stream)}:${c.slot}`; // slotStateKey's format
+    const decidedAtMs = this.slots.get(stateKey)?.confirmedAtMs;
+    if (decidedAtMs !== undefined)
+      this.nodeMetrics.observeCertificateLatency(stateKey, source, (Date.now() - decidedAtMs) / 1000);
     try {
       const stored = await this.db.certificates.getBest(cert.observation.stream, c.slot);
       const storedWeight =

@@ -1,6 +1,8 @@
 // NodeOptions: every domain's options gathered in one object; the CLI
 // deep-merges a config file and flags over `defaultNodeOptions`.
 import type { VerifierSetData } from "@ocp/protocol";
+import type { AnchorOptions } from "./anchor/service.js";
+import type { ApiOptions } from "./api/server.js";
 import type { ChainPipelineOptions } from "./chain/pipeline.js";
 import type { SlotMapping } from "./checkers/observe.js";
 import type { RetentionOptions } from "./db/retention.js";
@@ -47,6 +49,9 @@ export interface SyncOptions {
   lookbackSlots: number;
 }
 
+/** The optional anchorer role (see anchor/service.ts). */
+export type NodeAnchorOptions = Partial<AnchorOptions> & Pick<AnchorOptions, "rpcUrl" | "index">;
+
 export interface NodeOptions {
   /** Directory of the node's LevelDB. */
   dataDir: string;
@@ -62,6 +67,10 @@ export interface NodeOptions {
   retention: Partial<RetentionOptions>;
   chain: Partial<ChainPipelineOptions>;
   sync: SyncOptions;
+  /** Anchor certificates on OcpAnchor (needs `NodeModules.anchorPrivateKey`). */
+  anchor?: NodeAnchorOptions;
+  /** The HTTP API (api/server.ts); not served when absent. */
+  api?: Partial<ApiOptions>;
 }
 
 export const defaultNodeOptions = {
@@ -87,6 +96,8 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   retention?: Partial<RetentionOptions>;
   chain?: Partial<ChainPipelineOptions>;
   sync?: Partial<SyncOptions>;
+  anchor?: NodeAnchorOptions;
+  api?: Partial<ApiOptions>;
 };
 
 export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
@@ -102,5 +113,7 @@ export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
     retention: { ...defaultNodeOptions.retention, ...input.retention },
     chain: { ...defaultNodeOptions.chain, ...input.chain },
     sync: { ...defaultNodeOptions.sync, ...input.sync },
+    ...(input.anchor ? { anchor: input.anchor } : {}),
+    ...(input.api ? { api: input.api } : {}),
   };
 }

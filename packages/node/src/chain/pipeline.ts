@@ -11,6 +11,7 @@ import {
   SszEvidenceKind,
   type VerifierSetRegistry,
 } from "@ocp/protocol";
+import type { BoundSnapshot, BoundsReport } from "../metrics/bounds.js";
 import { type Logger, nullLogger } from "../util/logger.js";
 import { Aggregator, type AggregatorOptions, type CertificateEvent } from "./aggregation/aggregator.js";
 import { BatchingBlsVerifier, type BlsVerifierOptions, type IBlsVerifier } from "./bls/verifier.js";
@@ -34,6 +35,7 @@ import {
   type ValidationOptions,
 } from "./validation/context.js";
 import { type ValidatedEvidence, validateGossipEvidenceBytes } from "./validation/evidence.js";
+import { rootCacheSize } from "./validation/rootCache.js";
 
 export interface ChainPipelineOptions {
   validation: Partial<ValidationOptions>;
@@ -199,6 +201,38 @@ export class ChainPipeline {
     this.pools.attestations.prune(minSlot);
     this.pools.certificates.prune(minSlot);
     this.aggregator.prune(minSlot);
+  }
+
+  /** Sizes of every pool, cache and queue of the chain side against its bound. */
+  bounds(): BoundsReport {
+    const seen = (c: SeenCache): BoundSnapshot => ({
+      size: c.size,
+      limit: c.maxEntries,
+      dropped: c.dropped + c.evicted,
+    });
+    const { commitments, attestations, certificates } = this.pools;
+    const roots = rootCacheSize();
+    const report: BoundsReport = {
+      seenCommitments: seen(this.seen.commitments),
+      seenAttestations: seen(this.seen.attestations),
+      seenEvidence: seen(this.seen.evidence),
+      commitmentPool: { size: commitments.size, limit: commitments.limit, dropped: commitments.dropped },
+      attestationPool: { size: attestations.size, limit: attestations.limit, dropped: attestations.dropped },
+      attestationEquivocators: { size: attestations.equivocatorCount, limit: attestations.limit, dropped: 0 },
+      certificatePool: {
+        size: certificates.size,
+        limit: certificates.limits.certificates,
+        dropped: certificates.dropped,
+      },
+      certificatePoolSlots: { size: certificates.slotCount, limit: certificates.limits.slots, dropped: 0 },
+      aggregatorGroups: { size: this.aggregator.groupCount, limit: attestations.limit, dropped: 0 },
+      attestationRootCache: { size: roots.size, limit: roots.limit, dropped: roots.clears },
+    };
+    if (this.verifier instanceof BatchingBlsVerifier) {
+      const b = this.verifier.buffered;
+      report.blsBuffer = { size: b.sets, limit: b.limit, dropped: 0 };
+    }
+    return report;
   }
 
   async stop(): Promise<void> {

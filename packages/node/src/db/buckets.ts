@@ -24,6 +24,8 @@ export enum Bucket {
   peers = 9,
   /** Equivocation evidence: (stream, slot, kind, offender) → evidence. */
   evidence = 10,
+  /** Anchoring receipts of this node: (stream, slot) → JSON {txHash, blockNumber, gasUsed, outcome}. */
+  anchorReceipts = 11,
 }
 
 /** Bucket numbers are one byte on disk. */

@@ -1,7 +1,9 @@
 // The node's database: one LevelDB, every repository over it, atomic
 // multi-bucket batches, schema check on open and slot-window retention.
+
 import { ProtocolError } from "@ocp/protocol";
 import { type Logger, nullLogger } from "../util/logger.js";
+import { AnchorReceiptRepository } from "./anchorReceipts.js";
 import { AttestationRepository } from "./attestations.js";
 import { Bucket } from "./buckets.js";
 import { CertificateRepository } from "./certificates.js";
@@ -58,6 +60,7 @@ export class NodeDb {
   readonly certificates: CertificateRepository;
   readonly evidence: EvidenceRepository;
   readonly peers: PeerRepository;
+  readonly anchorReceipts: AnchorReceiptRepository;
   private readonly retention: RetentionOptions;
   private readonly logger: Logger;
 
@@ -76,6 +79,7 @@ export class NodeDb {
     this.certificates = new CertificateRepository(this.database);
     this.evidence = new EvidenceRepository(this.database);
     this.peers = new PeerRepository(this.database);
+    this.anchorReceipts = new AnchorReceiptRepository(this.database);
   }
 
   /** Opens the database and checks (or, when new, writes) the layout version. */

@@ -14,7 +14,7 @@ export interface NetworkMetrics {
   reqRespInbound: CounterVec<"protocol" | "result">;
   /** Outbound requests by outcome: "ok" or a RequestErrorCode. */
   reqRespOutbound: CounterVec<"protocol" | "result">;
-  /** Peer lifecycle: connected, disconnected, status_ok, status_network_mismatch, status_failed, banned, redial. */
+  /** Peer lifecycle: connected, disconnected, status_ok, status_network_mismatch, status_failed, graylisted, banned, redial. */
   peerEvents: CounterVec<"event">;
 }
 

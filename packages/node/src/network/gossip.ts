@@ -110,6 +110,11 @@ export class Gossip {
     for (const kind of GOSSIP_KINDS) this.kindOfTopic.set(gossipTopic(opts.network, kind), kind);
   }
 
+  /** Messages waiting for or in validation (bounded by `maxPendingValidations`). */
+  get pendingValidations(): number {
+    return this.pending;
+  }
+
   topic(kind: GossipKind): string {
     return gossipTopic(this.opts.network, kind);
   }

@@ -110,6 +110,8 @@ export interface HostModules {
   appSpecificScore?(peer: string): number;
   /** Gossipsub topic score params keyed by full topic string (the scoring hook). */
   topicScoreParams?: PeerScoreParams["topics"];
+  /** Global gossipsub score params (network/scoring.ts derives them); `gossip.scoreParams` overrides. */
+  scoreParams?: Partial<Omit<PeerScoreParams, "topics" | "appSpecificScore">>;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -184,8 +186,7 @@ const GOSSIP_SEEN_TTL_MS = 550 * GOSSIP_HEARTBEAT_MS;
 /**
  * Score thresholds of Lodestar/Lighthouse (scoringParameters.ts): the
  * graylist sits far below any penalty a peer gets from a few bad messages.
- * They are calibrated for topic score params; ours come with the scoring issue
- * through `HostModules.topicScoreParams`.
+ * Our topic score params (network/scoring.ts) are derived against them.
  */
 export const defaultGossipScoreThresholds: PeerScoreThresholds = {
   gossipThreshold: -4000,
@@ -227,6 +228,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   const g = opts.gossip;
 
   const scoreParams: Partial<PeerScoreParams> = {
+    ...modules.scoreParams,
     // Disabled on local networks: every peer shares 127.0.0.1 (FACTS pitfall).
     ...(opts.localNetwork ? { IPColocationFactorWeight: 0 } : {}),
     appSpecificScore: (peer) => modules.appSpecificScore?.(peer) ?? 0,

@@ -42,6 +42,7 @@ export {
 export {
   type KnownPeersStore,
   type LocalStatus,
+  MAX_BANS,
   PeerDisconnectReason,
   type PeerInfo,
   PeerManager,
@@ -55,6 +56,17 @@ export {
 export { PeerRateLimiter, type RateLimit } from "./reqresp/rateLimiter.js";
 export { ReqResp, type RequestOptions } from "./reqresp/reqResp.js";
 export { type ReqRespHandler, type ReqRespRequest, ResponseCode, ResponseError } from "./reqresp/types.js";
+export {
+  AppPenalties,
+  decayFactor,
+  defaultScoringOptions,
+  derivePeerScoreParams,
+  deriveTopicScoreParams,
+  maxPositiveScore,
+  messagesPerSlot,
+  type ScoringOptions,
+  topicScoreCap,
+} from "./scoring.js";
 export {
   GOSSIP_KINDS,
   GOSSIP_MAX_BYTES,

@@ -6,8 +6,9 @@ import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
 import { ProtocolError } from "@ocp/protocol";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";
+import type { BoundsReport } from "../metrics/bounds.js";
 import { createNetworkMetrics, type NetworkMetrics } from "../metrics/network.js";
-import { NetworkErrorCode } from "./errors.js";
+import { GossipErrorCode, NetworkErrorCode } from "./errors.js";
 import {
   type AcceptedGossipMessage,
   Gossip,
@@ -16,12 +17,13 @@ import {
   type GossipValidatorFn,
   gossipTopicScoreParams,
 } from "./gossip.js";
-import { createHost, type Host, type HostStream } from "./host.js";
+import { createHost, defaultGossipScoreThresholds, type Host, type HostStream } from "./host.js";
 import type { NetworkOptions, NetworkOptionsInput } from "./options.js";
 import { resolveNetworkOptions } from "./options.js";
 import {
   type KnownPeersStore,
   type LocalStatus,
+  MAX_BANS,
   PeerDisconnectReason,
   type PeerInfo,
   PeerManager,
@@ -29,6 +31,7 @@ import {
 import type { ReqRespProtocolName } from "./reqresp/protocols.js";
 import { ReqResp, type RequestOptions } from "./reqresp/reqResp.js";
 import type { ReqRespHandler } from "./reqresp/types.js";
+import { AppPenalties, derivePeerScoreParams, deriveTopicScoreParams } from "./scoring.js";
 import { type GossipKind, isValidNetworkName } from "./topics.js";
 
 export interface NetworkModules {
@@ -41,9 +44,12 @@ export interface NetworkModules {
   /** Chain part of our Status (set ids, slots); zeros and no sets when absent. */
   getStatus?: () => LocalStatus;
   knownPeers?: KnownPeersStore;
-  /** Gossip topic score params per kind: the peer-scoring hook. */
+  /**
+   * Gossip topic score params per kind, replacing the ones derived from
+   * `opts.scoring` (network/scoring.ts) for the kinds given.
+   */
   topicScoreParams?: Partial<Record<GossipKind, TopicScoreParams>>;
-  /** Application-specific gossipsub score per peer (peer scoring hook). */
+  /** Application-specific gossipsub score per peer, added to the network's own req/resp penalties. */
   appSpecificScore?: (peer: string) => number;
 }
 
@@ -60,6 +66,10 @@ export class Network {
   readonly opts: NetworkOptions;
   readonly metrics: NetworkMetrics;
   readonly events = new EventEmitter<NetworkEvents>();
+  /** Gossipsub's graylist threshold in force (defaults merged with `gossip.scoreThresholds`). */
+  readonly graylistThreshold: number;
+  /** Req/resp abuse penalties feeding the application-specific score. */
+  readonly penalties: AppPenalties;
   private readonly logger: Logger;
   private host_: Host | undefined;
   private gossip_: Gossip | undefined;
@@ -87,6 +97,9 @@ export class Network {
     this.logger = modules.logger ?? pino({ level: "silent" });
     this.metrics = modules.metrics ?? createNetworkMetrics(modules.metricsRegistry);
     this.events.setMaxListeners(100);
+    this.graylistThreshold =
+      this.opts.gossip.scoreThresholds.graylistThreshold ?? defaultGossipScoreThresholds.graylistThreshold;
+    this.penalties = new AppPenalties(this.opts.scoring.penaltyHalfLifeMs, 4 * this.opts.maxConnections);
   }
 
   async start(): Promise<void> {
@@ -94,13 +107,22 @@ export class Network {
     this.state = "starting";
     const { opts, modules, metrics, logger } = this;
     let peers: PeerManager | undefined;
+    const thresholds = { ...defaultGossipScoreThresholds, ...opts.gossip.scoreThresholds };
+    const derived = deriveTopicScoreParams(opts.scoring, thresholds.graylistThreshold, opts.gossip.D ?? 8);
+    const penalties = this.penalties;
     const host = await createHost(opts, {
       privateKey: modules.privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
-      appSpecificScore: modules.appSpecificScore,
-      topicScoreParams: gossipTopicScoreParams(opts.network, modules.topicScoreParams),
+      appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
+      topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
+      scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
     });
-    const reqResp = new ReqResp(opts.reqResp, { host, metrics });
+    const reqResp = new ReqResp(opts.reqResp, {
+      host,
+      metrics,
+      // Every refused request lowers the peer's score; enough of them graylist it.
+      onRateLimited: (peer) => penalties.penalize(peer, opts.scoring.rateLimitPenalty),
+    });
     const gossip = new Gossip(
       { ...opts.gossip, network: opts.network },
       { host, metrics, logger, onAccepted: (m) => this.events.emit("gossip:accepted", m) },
@@ -112,6 +134,7 @@ export class Network {
       logger,
       getStatus: modules.getStatus ?? (() => ({ setIds: [], latestCertifiedSlot: 0n, headSlot: 0n })),
       getScore: (peer) => host.pubsub.getScore(peer),
+      graylistThreshold: thresholds.graylistThreshold,
       knownPeers: modules.knownPeers,
       onPeerConnected: (p) => this.events.emit("peer:connected", p),
       onPeerDisconnected: (p) => this.events.emit("peer:disconnected", p),
@@ -245,6 +268,30 @@ export class Network {
 
   ban(peer: string, durationMs?: number, reason?: string): Promise<void> {
     return this.peers.ban(peer, durationMs, reason);
+  }
+
+  /** Gossipsub score of a peer as this node sees it (kept for an hour after it leaves). */
+  getPeerScore(peer: string): number {
+    return this.host_?.pubsub.getScore(peer) ?? 0;
+  }
+
+  /** Sizes of the network's bounded state against their limits (tests, health). */
+  bounds(): BoundsReport {
+    const g = this.gossip_;
+    return {
+      gossipPendingValidations: {
+        size: g?.pendingValidations ?? 0,
+        limit: this.opts.gossip.maxPendingValidations,
+        dropped: this.metrics.gossipValidation.sum({ code: GossipErrorCode.QUEUE_FULL }),
+      },
+      peerBans: { size: this.peers_?.banCount ?? 0, limit: MAX_BANS, dropped: this.peers_?.bansEvicted ?? 0 },
+      appPenalties: {
+        size: this.penalties.size,
+        limit: this.penalties.maxPeers,
+        dropped: this.penalties.evicted,
+      },
+      ...this.reqResp_?.bounds(),
+    };
   }
 
   /** A raw stream on any protocol: for tests and diagnostics of hostile peers. */

@@ -3,6 +3,7 @@
 import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
 import type { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { RateLimit } from "./reqresp/rateLimiter.js";
+import { defaultScoringOptions, type ScoringOptions } from "./scoring.js";
 
 export interface GossipOptions {
   /** Gossipsub mesh degree. @default 8 (Ethereum consensus p2p spec) */
@@ -80,6 +81,8 @@ export interface NetworkOptions {
   banDurationMs: number;
   gossip: GossipOptions;
   reqResp: ReqRespOptions;
+  /** Peer scoring: the rates topic score params are derived from, graylist bans, penalties. */
+  scoring: ScoringOptions;
 }
 
 export const defaultNetworkOptions: NetworkOptions = {
@@ -112,6 +115,7 @@ export const defaultNetworkOptions: NetworkOptions = {
     maxConcurrentInboundPerPeer: 8,
     rateLimits: {},
   },
+  scoring: defaultScoringOptions,
 };
 
 type DeepPartial<T> = {
@@ -119,7 +123,7 @@ type DeepPartial<T> = {
 };
 export type NetworkOptionsInput = DeepPartial<NetworkOptions>;
 
-/** `defaultNetworkOptions` with `over` merged in, one level deep for gossip and reqResp. */
+/** `defaultNetworkOptions` with `over` merged in, one level deep for gossip, reqResp and scoring. */
 export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOptions {
   const d = defaultNetworkOptions;
   return {
@@ -131,5 +135,6 @@ export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOp
       ...over.reqResp,
       rateLimits: { ...d.reqResp.rateLimits, ...over.reqResp?.rateLimits },
     } as ReqRespOptions,
+    scoring: { ...d.scoring, ...over.scoring } as ScoringOptions,
   };
 }

@@ -57,6 +57,8 @@ export interface PeerManagerModules {
   logger: Logger;
   getStatus: () => LocalStatus;
   getScore: (peer: string) => number;
+  /** Gossipsub's graylist threshold: a connected peer scoring below it is banned. */
+  graylistThreshold: number;
   knownPeers?: KnownPeersStore;
   onPeerConnected?(peer: PeerInfo): void;
   onPeerDisconnected?(peer: string): void;
@@ -77,6 +79,8 @@ interface StaticPeer {
 }
 
 const STATUS_RETRY_DELAY_MS = 500;
+/** Bans remembered at once; beyond it the ban that ends soonest is forgotten. */
+export const MAX_BANS = 4096;
 
 export class PeerManager {
   private readonly peers = new Map<string, PeerEntry>();
@@ -84,7 +88,10 @@ export class PeerManager {
   private readonly staticPeers = new Map<string, StaticPeer>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private scoreTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Bans forgotten early to stay within MAX_BANS. */
+  bansEvicted = 0;
 
   constructor(
     private readonly opts: NetworkOptions,
@@ -113,6 +120,8 @@ export class PeerManager {
   /** After the host started: dial static and persisted peers. */
   async start(): Promise<void> {
     this.running = true;
+    this.scoreTimer = setInterval(() => this.checkScores(), this.opts.scoring.checkIntervalMs);
+    this.scoreTimer.unref();
     for (const peer of this.staticPeers.keys()) void this.dialStatic(peer);
     const known = await this.loadKnownPeers();
     for (const addr of known) {
@@ -125,6 +134,7 @@ export class PeerManager {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearInterval(this.scoreTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of this.staticPeers.values()) clearTimeout(s.timer);
@@ -152,6 +162,7 @@ export class PeerManager {
 
   /** Refuses the peer for `durationMs` (connection gater) and disconnects it. */
   async ban(peer: string, durationMs = this.opts.banDurationMs, reason = "unspecified"): Promise<void> {
+    if (!this.bans.has(peer) && this.bans.size >= MAX_BANS) this.evictBan();
     this.bans.set(peer, Date.now() + durationMs);
     this.modules.metrics.peerEvents.inc({ event: "banned" });
     this.modules.logger.info({ peer, reason, durationMs }, "peer banned");
@@ -160,6 +171,44 @@ export class PeerManager {
 
   unban(peer: string): void {
     this.bans.delete(peer);
+  }
+
+  get banCount(): number {
+    return this.bans.size;
+  }
+
+  /**
+   * Persistent offenders: a peer whose gossipsub score fell below the graylist
+   * threshold (gossipsub already ignores its RPCs) is banned and disconnected.
+   * Static peers are the operator's choice and stay (gossipsub never
+   * graylists them either: they are its direct peers).
+   */
+  checkScores(): void {
+    const now = Date.now();
+    for (const [peer, until] of this.bans) if (until <= now) this.bans.delete(peer);
+    for (const peer of this.peers.keys()) {
+      if (this.staticPeers.has(peer) || this.isBanned(peer)) continue;
+      const score = this.modules.getScore(peer);
+      if (score < this.modules.graylistThreshold) {
+        this.modules.metrics.peerEvents.inc({ event: "graylisted" });
+        void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
+      }
+    }
+  }
+
+  private evictBan(): void {
+    let soonest: string | undefined;
+    let min = Number.POSITIVE_INFINITY;
+    for (const [peer, until] of this.bans) {
+      if (until < min) {
+        min = until;
+        soonest = peer;
+      }
+    }
+    if (soonest !== undefined) {
+      this.bans.delete(soonest);
+      this.bansEvicted++;
+    }
   }
 
   async disconnect(

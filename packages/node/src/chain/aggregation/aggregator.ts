@@ -161,6 +161,11 @@ export class Aggregator {
     return ev;
   }
 
+  /** Groups tracked: one per attestation group past quorum, so bounded by the attestation pool. */
+  get groupCount(): number {
+    return this.states.size;
+  }
+
   /** Forgets groups of slots below `minSlot`. */
   prune(minSlot: bigint): void {
     for (const [key, st] of this.states) {

@@ -91,6 +91,11 @@ export class BatchingBlsVerifier implements IBlsVerifier {
     });
   }
 
+  /** Sets waiting in the buffer; a push that reaches `maxBufferedSets` flushes at once. */
+  get buffered(): { sets: number; limit: number } {
+    return { sets: this.bufferedSets, limit: this.opts.maxBufferedSets };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.flush();

@@ -73,6 +73,16 @@ export class AttestationPool {
     return this.total;
   }
 
+  /** The bound on `size`. */
+  get limit(): number {
+    return this.opts.maxTotal;
+  }
+
+  /** Recorded (slot, set, index) equivocators: each has a counted vote, so ≤ `limit`. */
+  get equivocatorCount(): number {
+    return this.equivocators.size;
+  }
+
   add(p: PooledAttestation): AttestationAddResult {
     const index = p.attestation.verifierIndex;
     const voteKey = `${p.set.setIdHex}:${index}`;

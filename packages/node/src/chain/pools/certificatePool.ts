@@ -54,6 +54,11 @@ export class CertificatePool {
     return this.slots.size;
   }
 
+  /** The bounds on `slotCount` and on `size`. */
+  get limits(): { slots: number; certificates: number } {
+    return { slots: this.opts.maxSlots, certificates: this.opts.maxSlots * this.opts.maxRootsPerSlot };
+  }
+
   add(c: PooledCertificate): CertificateAddResult {
     let entry = this.slots.get(c.slotKey);
     const held = entry?.byRoot.get(c.rootHex);

@@ -49,6 +49,11 @@ export class CommitmentPool {
     return this.total;
   }
 
+  /** The bound on `size`. */
+  get limit(): number {
+    return this.opts.maxTotal;
+  }
+
   add(c: PooledCommitment): CommitmentAddResult {
     const entry = this.slots.get(c.slotKey);
     const list = entry?.byBuilder.get(c.builderHex);

@@ -14,7 +14,7 @@ export const defaultSeenCacheOptions: SeenCacheOptions = { maxEntries: 65_536 };
 
 export class SeenCache {
   private readonly bySlot = new Map<bigint, Set<string>>();
-  private readonly maxEntries: number;
+  readonly maxEntries: number;
   private count = 0;
   /** Keys refused because the cache was full of newer slots. */
   dropped = 0;

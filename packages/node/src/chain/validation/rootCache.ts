@@ -29,8 +29,14 @@ function attestationPrefixLength(): number | undefined {
 export const ATTESTATION_ROOT_PREFIX = attestationPrefixLength();
 
 /** Bounded: a flood of distinct observations only costs the hashing it would have cost anyway. */
-const MAX_ENTRIES = 1024;
+export const ROOT_CACHE_MAX_ENTRIES = 1024;
 const cache = new Map<string, Uint8Array>();
+let clears = 0;
+
+/** Size of the process-wide root memo against its bound; `dropped` counts whole-cache clears. */
+export function rootCacheSize(): { size: number; limit: number; clears: number } {
+  return { size: cache.size, limit: ROOT_CACHE_MAX_ENTRIES, clears };
+}
 
 /**
  * observationRoot(domain, observation) of an attestation decoded from `bytes`
@@ -48,7 +54,10 @@ export function attestationRootFromBytes(
   let root = cache.get(key);
   if (root === undefined) {
     root = observationRoot(domain, observation);
-    if (cache.size >= MAX_ENTRIES) cache.clear();
+    if (cache.size >= ROOT_CACHE_MAX_ENTRIES) {
+      cache.clear();
+      clears++;
+    }
     cache.set(key, root);
   }
   return root;

@@ -14,10 +14,18 @@ interface Bucket {
   limit: RateLimit;
 }
 
+/** Buckets held at once. @default 4096: 64 connections × 3 protocols, many times over */
+export const DEFAULT_MAX_RATE_LIMIT_BUCKETS = 4096;
+
 export class PeerRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** Buckets dropped early to stay within `maxBuckets` (their peers got a fresh allowance). */
+  evicted = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    readonly maxBuckets = DEFAULT_MAX_RATE_LIMIT_BUCKETS,
+  ) {}
 
   /** Takes one token for `peer` under `limit`; false means rate limited. */
   tryTake(peer: string, protocol: string, limit: RateLimit): boolean {
@@ -25,6 +33,7 @@ export class PeerRateLimiter {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
+      if (this.buckets.size >= this.maxBuckets) this.makeRoom();
       bucket = { tokens: limit.burst, updatedMs: now, limit };
       this.buckets.set(key, bucket);
     } else {
@@ -52,5 +61,15 @@ export class PeerRateLimiter {
 
   get size(): number {
     return this.buckets.size;
+  }
+
+  /** Full buckets go first; failing that, the least recently created one. */
+  private makeRoom(): void {
+    this.prune();
+    while (this.buckets.size >= this.maxBuckets) {
+      const oldest = this.buckets.keys().next().value as string;
+      this.buckets.delete(oldest);
+      this.evicted++;
+    }
   }
 }

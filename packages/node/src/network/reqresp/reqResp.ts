@@ -3,6 +3,7 @@
 // concurrency limits are enforced here, so handlers only produce payloads.
 import { isProtocolError } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
+import type { BoundSnapshot } from "../../metrics/bounds.js";
 import type { NetworkMetrics } from "../../metrics/network.js";
 import { RequestError, RequestErrorCode } from "../errors.js";
 import type { Host, HostStream } from "../host.js";
@@ -77,6 +78,17 @@ export class ReqResp {
     for (const protocol of this.handlers.keys()) await this.handleProtocol(protocol);
     this.pruneTimer = setInterval(() => this.rateLimiter.prune(), RATE_LIMITER_PRUNE_MS);
     this.pruneTimer.unref();
+  }
+
+  /** Sizes of the bounded state, for `Network.bounds()`. */
+  bounds(): Record<string, BoundSnapshot> {
+    return {
+      reqRespRateLimitBuckets: {
+        size: this.rateLimiter.size,
+        limit: this.rateLimiter.maxBuckets,
+        dropped: this.rateLimiter.evicted,
+      },
+    };
   }
 
   /** Stops serving and aborts every open stream; idempotent. */

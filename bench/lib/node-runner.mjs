@@ -1,0 +1,120 @@
+// One OcpNode in its own process for the node benchmarks. argv[2] = JSON file
+// {options, sets: [VerifierSet JSON], secretKeys: [hex], ownIndices: [n]}.
+// Prints one JSON line per event on stdout, each stamped with wall time `t`
+// (performance.timeOrigin + performance.now(), comparable across processes);
+// takes JSON commands on stdin: dial, mesh, commit, stats, stop.
+import "@ocp/node/polyfill";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { GossipKind, OcpNode } from "@ocp/node";
+import { fromHex, getBls, parseSignedCommitmentJson, parseVerifierSetJson } from "@ocp/protocol";
+import { pino } from "pino";
+
+const now = () => performance.timeOrigin + performance.now();
+const out = (o) => process.stdout.write(`${JSON.stringify({ ...o, t: o.t ?? now() })}\n`);
+
+const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const bls = getBls();
+const node = new OcpNode(
+  { ...cfg.options, verifierSets: cfg.sets.map(parseVerifierSetJson) },
+  {
+    secretKeys: cfg.secretKeys.map((h) => bls.secretKeyFromBytes(fromHex(h))),
+    logger: pino({ level: process.env.OCP_BENCH_LOG ?? "silent" }),
+  },
+);
+const own = new Set(cfg.ownIndices);
+
+// Per slot: own votes counted until every own key has signed; first certificate only.
+const ownVotes = new Map();
+const certified = new Set();
+node.events.on("attestation", (a) => {
+  if (!own.has(a.verifierIndex)) return;
+  const slot = a.observation.slot.toString();
+  const st = ownVotes.get(slot) ?? { n: 0, first: now() };
+  st.n++;
+  ownVotes.set(slot, st);
+  if (st.n === own.size) {
+    out({ event: "attested", slot, first: st.first });
+    ownVotes.delete(slot);
+  }
+});
+node.events.on("certificate", (c, info) => {
+  const slot = c.observation.slot.toString();
+  if (certified.has(slot)) return;
+  certified.add(slot);
+  out({ event: "cert", slot, source: info.source, maxRssKb: process.resourceUsage().maxRSS });
+  if (certified.size > 256) certified.delete(certified.values().next().value);
+});
+node.events.on("commitment", (s) => out({ event: "commitment", slot: s.commitment.observation.slot.toString() }));
+node.events.on("decision", (d) => out({ event: "decision", slot: d.slot.toString(), verdict: d.decision.verdict }));
+
+await node.start();
+// Registered after start: the node's own slot listener runs first.
+node.clock.on("slot", (s) => out({ event: "head", slot: s.toString() }));
+out({ event: "started", addrs: node.multiaddrs, peerId: node.peerId, mem: process.memoryUsage() });
+
+const commands = {
+  async dial(c) {
+    let ok = 0;
+    for (const a of c.addrs) {
+      try {
+        await node.network.dial(a);
+        ok++;
+      } catch {
+        // Counted: the parent waits for the mesh anyway.
+      }
+    }
+    out({ event: "dialed", ok });
+  },
+  mesh() {
+    out({
+      event: "mesh",
+      peers: node.network.getPeers().length,
+      mesh: Object.fromEntries(
+        [GossipKind.commitment, GossipKind.attestation, GossipKind.certificate].map((k) => [
+          k,
+          node.network.gossip.getMeshPeers(k).length,
+        ]),
+      ),
+    });
+  },
+  async commit(c) {
+    const received = now();
+    const signed = parseSignedCommitmentJson(c.signed);
+    try {
+      await node.submitCommitment(signed);
+      out({ event: "committed", slot: signed.commitment.observation.slot.toString(), received });
+    } catch (e) {
+      out({ event: "error", cmd: "commit", detail: String(e) });
+    }
+  },
+  stats() {
+    const m = node.chain.verifier.metrics;
+    out({
+      event: "stats",
+      maxRssKb: process.resourceUsage().maxRSS,
+      rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      bls: { batches: m.batches, batchedSets: m.batchedSets, verifyCalls: m.verifyCalls, verifyTimeMs: m.verifyTimeMs },
+    });
+  },
+  async stop() {
+    await node.stop();
+    out({ event: "stopped" });
+    process.exit(0);
+  },
+};
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  let c;
+  try {
+    c = JSON.parse(line);
+  } catch {
+    return;
+  }
+  const f = commands[c.cmd];
+  if (f) Promise.resolve(f(c)).catch((e) => out({ event: "error", cmd: c.cmd, detail: String(e) }));
+});
+process.stdin.on("end", () => void commands.stop());
+process.on("SIGTERM", () => void commands.stop());

@@ -1,0 +1,111 @@
+// Node benchmark with every node in its own process on loopback: builder
+// publish → certificate held by every node, per slot, for 4×1, 16×1 and 8×8
+// (nodes × keys per node), and the peak RSS of one node process in 8×8.
+// Each slot: post a batch (its own block), wait until every node has seen
+// that block, publish the builder's commitment through node 0 (t0), mine the
+// confirmation block, and time the last node's certificate event.
+// biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
+import { makeRng, randomBatch } from "./lib/batch.mjs";
+// biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
+import { now, startProcessCluster } from "./lib/node-cluster.mjs";
+
+const SHAPES = [
+  { name: "4x1", nodes: 4, keysPerNode: 1 },
+  { name: "16x1", nodes: 16, keysPerNode: 1 },
+  { name: "8x8", nodes: 8, keysPerNode: 8 },
+];
+const WARMUP_SLOTS = 5;
+const SLOTS = Number(process.env.OCP_BENCH_SLOTS ?? 50);
+// Real slots are seconds apart; a short gap keeps one slot's late gossip
+// (certificate copies, upgrades) out of the next slot's timing.
+const GAP_MS = 100;
+const IDLE_MS = 2000;
+
+/** Nearest-rank percentile (p99 of 50 samples is their maximum). */
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const r1 = (x) => Math.round(x * 10) / 10;
+
+async function runShape(shape, log) {
+  const t = Date.now();
+  const c = await startProcessCluster({ nodes: shape.nodes, keysPerNode: shape.keysPerNode });
+  log(`  ${shape.name}: ${shape.nodes} processes up and meshed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const rng = makeRng(0x0c9 + shape.nodes * 64 + shape.keysPerNode);
+  const latencies = [];
+  const phases = { mined: [], head: [], decided: [], commitment: [], signed: [], attested: [], cert: [] };
+  let statsBefore;
+  try {
+    // Background cost (head polls, gossipsub heartbeats) with no slots at all.
+    const idle0 = await c.stats();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = (await c.stats()).map((s, j) => ((s.cpuMs - idle0[j].cpuMs) * 1000) / IDLE_MS);
+    log(`  ${shape.name}: idle CPU ms per s per node ${idle.map((x) => Math.round(x)).join(" ")}`);
+    for (let i = 0; i < WARMUP_SLOTS + SLOTS; i++) {
+      if (i === WARMUP_SLOTS) statsBefore = await c.stats();
+      const { slot, observation } = await c.post(randomBatch(rng));
+      const key = slot.toString();
+      // The slot's block is known everywhere before its commitment, as on a
+      // real chain where the confirmation comes a slot later.
+      await Promise.all(
+        c.children.map(
+          (ch) =>
+            ch.slots.get(key)?.head ??
+            ch.next((m) => m.event === "head" && m.slot === key, 10_000, `head ${key}`),
+        ),
+      );
+      const publish = c.prepareCommit(observation, 0);
+      const t0 = publish();
+      await c.mine(1);
+      const tMined = now();
+      await c.waitCertified(slot);
+      if (i >= WARMUP_SLOTS) {
+        const conf = (slot + 1n).toString();
+        let last = 0;
+        for (const ch of c.children) {
+          const rec = ch.slots.get(key);
+          last = Math.max(last, rec.cert.t);
+          phases.mined.push(tMined - t0);
+          phases.head.push(ch.slots.get(conf).head.t - t0);
+          if (rec.decision) phases.decided.push(rec.decision.t - t0);
+          if (rec.commitment) phases.commitment.push(rec.commitment.t - t0);
+          if (rec.attested) {
+            phases.signed.push(rec.attested.first - t0);
+            phases.attested.push(rec.attested.t - t0);
+          }
+          phases.cert.push(rec.cert.t - t0);
+        }
+        latencies.push(last - t0);
+      }
+      await new Promise((r) => setTimeout(r, GAP_MS));
+    }
+    const rss = c.peakRssMb();
+    const statsAfter = await c.stats();
+    const cpu = statsAfter.map((s, j) => (s.cpuMs - statsBefore[j].cpuMs) / SLOTS);
+    log(`  ${shape.name}: CPU ms per slot per node ${cpu.map((x) => Math.round(x)).join(" ")}`);
+    log(
+      `  ${shape.name}: latency p50 ${r1(pct(latencies, 50))} p99 ${r1(pct(latencies, 99))} ms over ${latencies.length} slots; peak RSS per node ${rss.map((x) => Math.round(x)).join(" ")} MiB`,
+    );
+    log(`  ${shape.name}: ms after publish, all (slot, node) pairs — p50 / p99:`);
+    for (const [k, xs] of Object.entries(phases)) {
+      if (xs.length > 0) log(`    ${k.padEnd(10)} ${r1(pct(xs, 50))} / ${r1(pct(xs, 99))}`);
+    }
+    return { latencies, rss };
+  } finally {
+    await c.stop();
+  }
+}
+
+export async function run() {
+  const log = (s) => console.log(s);
+  const out = {};
+  const only = process.env.OCP_BENCH_SHAPES?.split(",");
+  for (const shape of SHAPES.filter((s) => !only || only.includes(s.name))) {
+    const { latencies, rss } = await runShape(shape, log);
+    out[`node.cert_latency_ms.p50.${shape.name}`] = r1(pct(latencies, 50));
+    out[`node.cert_latency_ms.p99.${shape.name}`] = r1(pct(latencies, 99));
+    if (shape.name === "8x8") out["node.peak_rss_mb.8x8"] = r1(Math.max(...rss));
+  }
+  return out;
+}

@@ -1,0 +1,201 @@
+// The node's Prometheus series beyond the per-component counters: BLS batches
+// and verify time, certificate latency, peers and scores, database size,
+// anchoring, and the process defaults — all in the node's one registry.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
+import { BlsVerifierStats, type BlsVerifyKind } from "../chain/bls/metrics.js";
+import type { PeerInfo } from "../network/peers.js";
+import { CachedDirectorySize } from "./dirSize.js";
+
+export interface NodeMetricsOptions {
+  /** Directory whose size is reported as the database size. */
+  dataDir: string;
+  /** How long a database-size reading is reused. @default 15000: a walk per typical scrape interval */
+  dbSizeMaxAgeMs: number;
+  /** Register prom-client's process metrics (CPU, memory, event loop, GC). @default true */
+  processMetrics: boolean;
+}
+
+export const defaultNodeMetricsOptions: Omit<NodeMetricsOptions, "dataDir"> = {
+  dbSizeMaxAgeMs: 15_000,
+  processMetrics: true,
+};
+
+export interface NodeMetricsModules {
+  registry: Registry;
+  /** Connected peers now; empty before the network starts. */
+  getPeers: () => PeerInfo[];
+}
+
+/**
+ * Counters of the anchoring service (it increments them; the names are fixed
+ * here so dashboards do not depend on whether it runs). Matches the anchor
+ * service's `AnchorMetrics` shape.
+ */
+export interface AnchorMetricsSeries {
+  /** Anchor transactions by outcome: anchored, already-anchored, conflicted, reverted, error. */
+  transactions: Counter<"result">;
+  gasUsed: Counter;
+  spentWei: Counter;
+  balanceWei: Gauge;
+}
+
+/** The anchoring series in `registry`; calling it again returns the same series. */
+export function createAnchorMetrics(registry: Registry): AnchorMetricsSeries {
+  return {
+    transactions: counterOnce(registry, "ocp_anchor_transactions_total", "Anchor transactions by result", [
+      "result",
+    ]),
+    gasUsed: counterOnce(registry, "ocp_anchor_gas_used_total", "Gas used by anchor transactions", []),
+    spentWei: counterOnce(registry, "ocp_anchor_spent_wei_total", "Wei spent on anchor transactions", []),
+    balanceWei: gaugeOnce(registry, "ocp_anchor_balance_wei", "Balance of the anchoring account (wei)"),
+  };
+}
+
+function counterOnce<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing as Counter<L>;
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function gaugeOnce(registry: Registry, name: string, help: string): Gauge {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Gauge) return existing as Gauge;
+  return new Gauge({ name, help, registers: [registry] });
+}
+
+/**
+ * BLS verifier metrics that keep the in-memory stats (tests, bench) and also
+ * feed Prometheus histograms, so batch sizes and verify times keep their distribution.
+ */
+export class PromBlsVerifierMetrics extends BlsVerifierStats {
+  private readonly batchSets: Histogram;
+  private readonly verifySeconds: Histogram<"kind">;
+  private readonly verifyFailures: Counter<"kind">;
+  private readonly bisectionsTotal: Counter;
+
+  constructor(registry: Registry) {
+    super();
+    this.batchSets = new Histogram({
+      name: "ocp_bls_batch_sets",
+      help: "Signature sets per flushed BLS batch",
+      // Powers of two up to twice the default maxBufferedSets (128).
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    });
+    this.verifySeconds = new Histogram({
+      name: "ocp_bls_verify_seconds",
+      help: "Time of one call into the BLS library, by kind",
+      labelNames: ["kind"],
+      // blst: ~1 ms per single verify, ~20 ms for 64 distinct sets (FACTS.md).
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.verifyFailures = new Counter({
+      name: "ocp_bls_verify_failures_total",
+      help: "BLS verify calls that returned false, by kind",
+      labelNames: ["kind"],
+      registers: [registry],
+    });
+    this.bisectionsTotal = new Counter({
+      name: "ocp_bls_bisections_total",
+      help: "Failed BLS groups split in two",
+      registers: [registry],
+    });
+  }
+
+  override onBatch(sets: number, jobs: number): void {
+    super.onBatch(sets, jobs);
+    this.batchSets.observe(sets);
+  }
+
+  override onVerifyCall(kind: BlsVerifyKind, sets: number, ms: number, ok: boolean): void {
+    super.onVerifyCall(kind, sets, ms, ok);
+    this.verifySeconds.observe({ kind }, ms / 1000);
+    if (!ok) this.verifyFailures.inc({ kind });
+  }
+
+  override onBisect(): void {
+    super.onBisect();
+    this.bisectionsTotal.inc();
+  }
+}
+
+/** Slots whose certificate latency was already observed; bounded, oldest forgotten first. */
+const MAX_LATENCY_KEYS = 4096;
+
+export class NodeMetrics {
+  readonly opts: NodeMetricsOptions;
+  readonly bls: PromBlsVerifierMetrics;
+  readonly anchor: AnchorMetricsSeries;
+  private readonly certLatency: Histogram<"source">;
+  private readonly latencyKeys = new Set<string>();
+  private readonly dbSize: CachedDirectorySize;
+
+  constructor(opts: Partial<NodeMetricsOptions> & { dataDir: string }, modules: NodeMetricsModules) {
+    this.opts = { ...defaultNodeMetricsOptions, ...opts };
+    const registry = modules.registry;
+    if (this.opts.processMetrics) collectDefaultMetrics({ register: registry });
+    this.bls = new PromBlsVerifierMetrics(registry);
+    this.anchor = createAnchorMetrics(registry);
+    this.certLatency = new Histogram({
+      name: "ocp_certificate_latency_seconds",
+      help: "Time from this node's decision for a slot to the slot's first certificate here",
+      labelNames: ["source"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
+      registers: [registry],
+    });
+    this.dbSize = new CachedDirectorySize(this.opts.dataDir, this.opts.dbSizeMaxAgeMs);
+    const dbSize = this.dbSize;
+    new Gauge({
+      name: "ocp_db_size_bytes",
+      help: "Bytes on disk under the node's data directory",
+      registers: [registry],
+      async collect() {
+        this.set(await dbSize.get());
+      },
+    });
+    new Gauge({
+      name: "ocp_peers",
+      help: "Connected peers by connection direction",
+      labelNames: ["direction"],
+      registers: [registry],
+      collect() {
+        const peers = modules.getPeers();
+        this.reset();
+        // Both series always present, so "no peers" reads 0 rather than absent.
+        this.set({ direction: "inbound" }, peers.filter((p) => p.direction === "inbound").length);
+        this.set({ direction: "outbound" }, peers.filter((p) => p.direction === "outbound").length);
+      },
+    });
+    new Histogram({
+      name: "ocp_peer_gossip_score",
+      help: "Gossipsub scores of the connected peers (rebuilt at each scrape)",
+      buckets: [-1000, -100, -10, -1, 0, 1, 10, 100, 1000],
+      registers: [registry],
+      collect() {
+        // A histogram of the current population, not of events: reset, then refill.
+        this.reset();
+        for (const p of modules.getPeers()) this.observe(p.score);
+      },
+    });
+  }
+
+  /**
+   * A certificate for (stream, slot) reached this node `seconds` after its
+   * decision. Only the first one per slot counts: upgrades are not latency.
+   */
+  observeCertificateLatency(slotKey: string, source: string, seconds: number): void {
+    if (this.latencyKeys.has(slotKey)) return;
+    if (this.latencyKeys.size >= MAX_LATENCY_KEYS) {
+      const oldest = this.latencyKeys.values().next().value;
+      if (oldest !== undefined) this.latencyKeys.delete(oldest);
+    }
+    this.latencyKeys.add(slotKey);
+    this.certLatency.observe({ source }, Math.max(0, seconds));
+  }
+}

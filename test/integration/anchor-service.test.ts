@@ -1,0 +1,86 @@
+// Anchoring service: 4 verifier nodes, 2 of them anchorers, a real OcpAnchor
+// on anvil. Every honest slot is anchored with one transaction when both
+// anchorers are up; the fallback anchors when the slot's leader is down.
+import { OcpAnchor } from "@ocp/contracts";
+import { observationRoot, toHex } from "@ocp/protocol";
+import { createPublicClient, type Hex, http } from "viem";
+import { foundry } from "viem/chains";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
+import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
+
+describe("anchoring service", () => {
+  let c: Cluster;
+  const rng = makeRng(5);
+  const client = () => createPublicClient({ chain: foundry, transport: http(c.anvil.rpcUrl) });
+  const anchoredRoot = async (slot: bigint): Promise<Hex | undefined> => {
+    const r = (await client().readContract({
+      address: c.anchorAddress,
+      abi: OcpAnchor.abi,
+      functionName: "anchored",
+      args: [toHex(c.stream), slot],
+    })) as Hex;
+    return /^0x0+$/.test(r) ? undefined : r;
+  };
+  /** Transactions sent to the anchor contract for `slot`, by both anchorers. */
+  const receipts = async (slot: bigint) => {
+    const out = [];
+    for (const i of [0, 1]) {
+      const r = await c.nodes[i]?.db.anchorReceipts.get({ stream: c.stream, slot });
+      if (r) out.push(r);
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    c = await startCluster({ nodes: 4, anchorers: [0, 1] });
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it("anchors every honest slot with one transaction when both anchorers are up", async () => {
+    for (let k = 0; k < 3; k++) {
+      const { slot, observation } = await c.post([randomBatch(rng)], k % 2 ? "orchestrator" : "direct");
+      await c.commit(observation);
+      await c.mine(1);
+      const root = toHex(observationRoot(c.domain, observation));
+      expect(await waitFor(() => anchoredRoot(slot), 30_000, `anchor of ${slot}`)).toBe(root);
+      const isFinal = await client().readContract({
+        address: c.anchorAddress,
+        abi: OcpAnchor.abi,
+        functionName: "isFinal",
+        args: [toHex(c.stream), slot, toHex(observation.tableDigest)],
+      });
+      expect(isFinal).toBe(true);
+      // Past the fallback delay, still exactly one transaction for the slot.
+      await waitFor(async () => ((await receipts(slot)).length > 0 ? true : undefined), 10_000, "receipt");
+      await new Promise((r) => setTimeout(r, 3500));
+      const rs = await receipts(slot);
+      expect(rs).toHaveLength(1);
+      expect(rs[0]!.outcome).toBe("anchored");
+    }
+  });
+
+  it("the other anchorer steps in when the slot's leader is down", async () => {
+    await c.nodes[1]!.stop();
+    c.nodes[1] = undefined;
+    // Find a slot that belongs to anchorer 1 (odd slots with 2 anchorers).
+    let posted = await c.post([randomBatch(rng)], "direct");
+    while (posted.slot % 2n !== 1n) {
+      await c.commit(posted.observation);
+      await c.mine(1);
+      posted = await c.post([randomBatch(rng)], "direct");
+    }
+    await c.commit(posted.observation);
+    await c.mine(1);
+    const root = toHex(observationRoot(c.domain, posted.observation));
+    expect(await waitFor(() => anchoredRoot(posted.slot), 30_000, "fallback anchor")).toBe(root);
+    const r = await waitFor(
+      () => c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot: posted.slot }),
+      10_000,
+      "fallback receipt",
+    );
+    expect(r.outcome).toBe("anchored");
+  });
+});
