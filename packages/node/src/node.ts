@@ -49,6 +49,7 @@ import type { PooledCertificate } from "./chain/pools/certificatePool.js";
 import type { PooledCommitment } from "./chain/pools/commitmentPool.js";
 import { domainKey, slotKey } from "./chain/pools/keys.js";
 import { encodeTableBytes } from "./chain/tableBytes.js";
+import { createCheckers } from "./checkers/index.js";
 import { ObserveChecker } from "./checkers/observe.js";
 import { CheckerPipeline, type Decision } from "./checkers/pipeline.js";
 import type { StreamContext, TableChecker } from "./checkers/types.js";
@@ -182,7 +183,10 @@ export class OcpNode {
     );
     this.checkers = new CheckerPipeline(
       { maxCachedDecisions: 1024 },
-      { observe: new ObserveChecker({ ...l1 }), checkers: modules.checkers ?? [] },
+      {
+        observe: new ObserveChecker({ ...l1 }),
+        checkers: modules.checkers ?? createCheckers(this.opts.checkers, { l1 }),
+      },
     );
     this.metrics = {
       decisions: new Counter({
@@ -355,6 +359,7 @@ export class OcpNode {
     if (this.syncTimer) clearInterval(this.syncTimer);
     for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
     await this.anchor?.stop();
+    await this.checkers.close();
     await this.network_?.stop();
     await this.syncing?.catch(() => undefined);
     await this.chain_?.stop();

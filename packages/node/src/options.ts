@@ -4,6 +4,7 @@ import type { VerifierSetData } from "@ocp/protocol";
 import type { AnchorOptions } from "./anchor/service.js";
 import type { ApiOptions } from "./api/server.js";
 import type { ChainPipelineOptions } from "./chain/pipeline.js";
+import type { CheckersOptions } from "./checkers/index.js";
 import type { SlotMapping } from "./checkers/observe.js";
 import type { RetentionOptions } from "./db/retention.js";
 import type { NetworkOptionsInput } from "./network/options.js";
@@ -71,6 +72,8 @@ export interface NodeOptions {
   anchor?: NodeAnchorOptions;
   /** The HTTP API (api/server.ts); not served when absent. */
   api?: Partial<ApiOptions>;
+  /** Optional costly checkers (checkers/index.ts `createCheckers`); none when absent. */
+  checkers?: CheckersOptions;
 }
 
 export const defaultNodeOptions = {
@@ -98,6 +101,7 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   sync?: Partial<SyncOptions>;
   anchor?: NodeAnchorOptions;
   api?: Partial<ApiOptions>;
+  checkers?: CheckersOptions;
 };
 
 export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
@@ -115,5 +119,6 @@ export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
     sync: { ...defaultNodeOptions.sync, ...input.sync },
     ...(input.anchor ? { anchor: input.anchor } : {}),
     ...(input.api ? { api: input.api } : {}),
+    ...(input.checkers ? { checkers: input.checkers } : {}),
   };
 }

@@ -54,6 +54,10 @@ export class CheckerPipeline {
     return p;
   }
 
+  async close(): Promise<void> {
+    await Promise.allSettled(this.modules.checkers.map((c) => c.close?.()));
+  }
+
   private async run(stream: StreamContext, slot: bigint): Promise<Decision> {
     const ran = ["observe"];
     let observed: ObserveResult;

@@ -49,4 +49,6 @@ export interface CheckInput {
 export interface TableChecker {
   readonly name: string;
   check(input: CheckInput): Promise<CheckVerdict>;
+  /** Releases what the checker holds (e.g. kills running programs). */
+  close?(): void | Promise<void>;
 }
