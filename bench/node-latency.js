@@ -67,7 +67,9 @@ async function runShape(shape, log) {
           const rec = ch.slots.get(key);
           last = Math.max(last, rec.cert.t);
           phases.mined.push(tMined - t0);
-          phases.head.push(ch.slots.get(conf).head.t - t0);
+          // A node whose head poll skipped a block reports no head event for it.
+          const head = ch.slots.get(conf)?.head;
+          if (head) phases.head.push(head.t - t0);
           if (rec.decision) phases.decided.push(rec.decision.t - t0);
           if (rec.commitment) phases.commitment.push(rec.commitment.t - t0);
           if (rec.attested) {

@@ -1,6 +1,11 @@
 // The `ocp` command tree. Exit codes: 0 ok, 1 rejected or failed, 2 bad input.
 import { Command, CommanderError } from "commander";
+import { registerAnchor } from "./commands/anchor.js";
+import { registerBuilder } from "./commands/builder.js";
 import { registerCert } from "./commands/cert.js";
+import { registerDevnet } from "./commands/devnet.js";
+import { registerKeys } from "./commands/keys.js";
+import { registerNode } from "./commands/node.js";
 import { registerTable } from "./commands/table.js";
 
 export const EXIT_OK = 0;
@@ -14,7 +19,12 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerCert(program);
+  registerDevnet(program);
   registerTable(program);
+  registerNode(program);
+  registerKeys(program);
+  registerAnchor(program);
+  registerBuilder(program);
   return program;
 }
 

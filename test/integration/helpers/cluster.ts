@@ -30,6 +30,7 @@ import {
   createWalletClient,
   type Hex,
   http,
+  type PublicClient,
   publicActions,
   toFunctionSelector,
 } from "viem";
@@ -99,8 +100,18 @@ function orchestratorCall(batches: ProofSystemBatchPerVerificationEntries[]): He
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const bls = getBls();
   const anvil = await startAnvil();
+  try {
+    return await setUp(opts, anvil);
+  } catch (e) {
+    // A failed set-up must not leave anvil running: afterAll never sees a cluster.
+    await anvil.stop();
+    throw e;
+  }
+}
+
+async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
+  const bls = getBls();
   const wallet = createWalletClient({
     account: privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]),
     chain: foundry,
@@ -252,7 +263,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
-  for (let i = 0; i < opts.nodes; i++) await cluster.startNode(i);
+  try {
+    for (let i = 0; i < opts.nodes; i++) await cluster.startNode(i);
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n?.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    throw e;
+  }
   return cluster;
 }
 

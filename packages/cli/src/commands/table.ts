@@ -8,10 +8,14 @@ import {
   isProtocolError,
   MERKLE_SCHEMA_NAME,
   merkleTableDigest,
+  observationToJson,
   toHex,
 } from "@ocp/protocol";
 import { type Command, CommanderError } from "commander";
 import { EXIT_BAD_INPUT } from "../program.js";
+import { checkAddress, checkUrl } from "../util/chain.js";
+import { parseBigIntArg, parseIntArg } from "../util/exit.js";
+import { observeFromChain } from "../util/observe.js";
 
 function badInput(message: string): never {
   console.error(`error: ${message}`);
@@ -82,10 +86,39 @@ async function readEntries(arg: string): Promise<Uint8Array[]> {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 interface DigestOpts {
-  schema: string;
+  schema?: string;
   calldata: string[];
   blobHashes?: string;
   entries?: string;
+  rpc?: string;
+  contract?: string;
+  slot?: bigint;
+  l1ChainId?: number;
+}
+
+/** `--rpc --contract --slot`: the slot's table as a node observes it (internal calls included). */
+async function digestFromChain(opts: DigestOpts): Promise<void> {
+  if (opts.schema !== undefined && opts.schema !== EEZ_SCHEMA_NAME) {
+    badInput(`--rpc reads ${EEZ_SCHEMA_NAME} tables only, not ${JSON.stringify(opts.schema)}`);
+  }
+  if (opts.calldata.length > 0 || opts.entries !== undefined || opts.blobHashes !== undefined) {
+    badInput("--rpc replaces --calldata, --blob-hashes and --entries");
+  }
+  if (opts.contract === undefined) badInput("--contract <address> is required with --rpc");
+  if (opts.slot === undefined) badInput("--slot <n> is required with --rpc");
+  checkUrl(opts.rpc!, "--rpc");
+  const table = checkAddress(opts.contract, "--contract");
+  const { result } = await observeFromChain(opts.rpc!, table, opts.slot, opts.l1ChainId);
+  const d = result.table.digest;
+  console.log(
+    JSON.stringify({
+      tableDigest: toHex(d.tableDigest),
+      entryCount: d.entryCount,
+      batches: d.batches.map((b) => ({ shared: toHex(b.shared), entryHashes: b.entryHashes.map(toHex) })),
+      calls: result.table.calls.length,
+      observation: observationToJson(result.observation),
+    }),
+  );
 }
 
 export function registerTable(program: Command): void {
@@ -93,7 +126,10 @@ export function registerTable(program: Command): void {
   table
     .command("digest")
     .description("compute (tableDigest, entryCount) of a table and print it as JSON")
-    .requiredOption("--schema <name>", `table schema: ${EEZ_SCHEMA_NAME} or ${MERKLE_SCHEMA_NAME}`)
+    .option(
+      "--schema <name>",
+      `table schema: ${EEZ_SCHEMA_NAME} or ${MERKLE_SCHEMA_NAME} (required unless --rpc)`,
+    )
     .option(
       "--calldata <0xhex|@file>",
       `${EEZ_SCHEMA_NAME}: postAndVerifyBatch calldata; repeat for several batches in execution order`,
@@ -102,7 +138,18 @@ export function registerTable(program: Command): void {
     )
     .option("--blob-hashes <h1,h2,...>", `${EEZ_SCHEMA_NAME}: the transaction's blob versioned hashes`)
     .option("--entries <0xhex,...|@file>", `${MERKLE_SCHEMA_NAME}: entries (comma list, JSON array or lines)`)
+    .option("--rpc <url>", `${EEZ_SCHEMA_NAME}: read the table of --slot from this L1 JSON-RPC`)
+    .option("--contract <address>", "with --rpc: the EEZ table contract")
+    .option("--slot <n>", "with --rpc: the slot (= block number)", parseBigIntArg("--slot"))
+    .option(
+      "--l1-chain-id <n>",
+      "with --rpc: L1 chain id for the stream id (default: asked from --rpc)",
+      parseIntArg("--l1-chain-id"),
+    )
     .action(async (opts: DigestOpts) => {
+      if (opts.rpc !== undefined) return digestFromChain(opts);
+      if (opts.schema === undefined)
+        badInput("--schema <name> is required (or --rpc with --contract and --slot)");
       if (opts.schema === EEZ_SCHEMA_NAME) {
         if (opts.calldata.length === 0) badInput("--calldata is required for ocp.eez.v1");
         if (opts.entries !== undefined) badInput("--entries applies to ocp.merkle.v1 only");

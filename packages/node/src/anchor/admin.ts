@@ -166,9 +166,9 @@ export async function readVerifierSets(
   const [exists, latest] = (await read("latestEpoch")) as readonly [boolean, bigint];
   if (!exists) return [];
   const fromBlock = opts.fromBlock ?? 0n;
-  const events = (eventName: string): Promise<
-    { args: Record<string, unknown>; blockNumber: bigint | null; logIndex: number | null }[]
-  > =>
+  const events = (
+    eventName: string,
+  ): Promise<{ args: Record<string, unknown>; blockNumber: bigint | null; logIndex: number | null }[]> =>
     client.getContractEvents({
       address: anchor,
       abi: OcpAnchor.abi,
@@ -224,7 +224,8 @@ export async function readVerifierSets(
     }
     const verifiers: VerifierEntry[] = ks.map((pubkey, i) => {
       const pop = pops.get(toHex(pubkey));
-      if (pop === undefined) throw new Error(`epoch ${epoch}: no KeyRegistered event for member ${i} ${toHex(pubkey)}`);
+      if (pop === undefined)
+        throw new Error(`epoch ${epoch}: no KeyRegistered event for member ${i} ${toHex(pubkey)}`);
       return { pubkey: Uint8Array.from(pubkey), weight: ws[i]!, pop };
     });
     out.push({ epoch, activationSlot, quorum, verifiers });
