@@ -2,11 +2,14 @@
 // on anvil. Every honest slot is anchored with one transaction when both
 // anchorers are up; the fallback anchors when the slot's leader is down.
 import { OcpAnchor } from "@ocp/contracts";
+import { AnchorService } from "@ocp/node";
 import { observationRoot, toHex } from "@ocp/protocol";
+import { pino } from "pino";
 import { createPublicClient, type Hex, http } from "viem";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
+import { ANVIL_PRIVATE_KEYS } from "../utils/anvil.js";
 import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
 describe("anchoring service", () => {
@@ -82,5 +85,85 @@ describe("anchoring service", () => {
       "fallback receipt",
     );
     expect(r.outcome).toBe("anchored");
+  });
+});
+
+describe("anchoring service: stuck transactions", () => {
+  let c: Cluster;
+  const rng = makeRng(6);
+
+  beforeAll(async () => {
+    // OcpAnchor deployed and the set registered; no node anchors by itself.
+    c = await startCluster({ nodes: 4, anchorers: [] });
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it("replaces a stuck transaction with a higher fee, never above the cap, and records the receipt", async () => {
+    const { slot, observation } = await c.post([randomBatch(rng)], "direct");
+    await c.commit(observation);
+    await c.mine(1);
+    const cert = await waitFor(
+      () => c.nodes[0]!.db.certificates.getBest(c.stream, slot),
+      20_000,
+      "certificate",
+    );
+
+    const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {
+      const res = await fetch(c.anvil.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      return ((await res.json()) as { result: unknown }).result;
+    };
+    // Anvil starts near 2 gwei; +50 % per replacement reaches this cap on the 5th send.
+    const cap = 8_000_000_000n;
+    const service = new AnchorService(
+      {
+        rpcUrl: c.anvil.rpcUrl,
+        chainId: 31337,
+        contract: c.anchorAddress,
+        index: 0,
+        receiptTimeoutMs: 700,
+        gasBumpPercent: 50,
+        maxFeePerGasWei: cap,
+        maxAttempts: 6,
+      },
+      {
+        privateKey: ANVIL_PRIVATE_KEYS[5],
+        sets: c.nodes[0]!.sets,
+        receipts: c.nodes[0]!.db.anchorReceipts,
+        logger: pino({ level: "silent" }),
+      },
+    );
+    // Nothing gets mined until we say so: the first transaction is stuck.
+    await rpc("evm_setAutomine", [false]);
+    const outcome = service.submit(cert);
+    const seen = new Map<string, bigint>();
+    await waitFor(
+      async () => {
+        const pool = (await rpc("txpool_content")) as {
+          pending: Record<string, Record<string, { hash: string; maxFeePerGas: string }>>;
+        };
+        for (const byNonce of Object.values(pool.pending ?? {})) {
+          for (const tx of Object.values(byNonce)) seen.set(tx.hash, BigInt(tx.maxFeePerGas));
+        }
+        return seen.size >= 1 && [...seen.values()].some((f) => f === cap) ? true : undefined;
+      },
+      20_000,
+      "a replacement at the fee cap",
+    );
+    await rpc("evm_setAutomine", [true]);
+    await rpc("evm_mine");
+    expect(await outcome).toBe("anchored");
+    const fees = [...seen.values()].sort((a, b) => (a < b ? -1 : 1));
+    expect(fees.length).toBeGreaterThan(1);
+    expect(fees[0]! < fees.at(-1)!).toBe(true);
+    for (const f of fees) expect(f <= cap).toBe(true);
+    const r = await c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot });
+    expect(r?.outcome).toBe("anchored");
+    await service.stop();
   });
 });

@@ -180,5 +180,7 @@ describe("api: two nodes over HTTP", () => {
     expect(text).toMatch(/^ocp_anchor_gas_used_total 0$/m);
     expect(text).toMatch(/^ocp_anchor_balance_wei 0$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    // libp2p's own metrics share the node's registry.
+    expect(text).toMatch(/^libp2p_[a-z_]+/m);
   });
 });

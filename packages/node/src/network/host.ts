@@ -20,10 +20,12 @@ import {
 } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
+import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
+import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import type { NetworkOptions } from "./options.js";
 
@@ -112,6 +114,8 @@ export interface HostModules {
   topicScoreParams?: PeerScoreParams["topics"];
   /** Global gossipsub score params (network/scoring.ts derives them); `gossip.scoreParams` overrides. */
   scoreParams?: Partial<Omit<PeerScoreParams, "topics" | "appSpecificScore">>;
+  /** libp2p's own metrics (connections, streams, protocol bytes) land in this registry. */
+  metricsRegistry?: Registry;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -259,6 +263,17 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           }
         : {}),
     },
+    ...(modules.metricsRegistry
+      ? // Process-wide defaults are the node's business, not libp2p's.
+        {
+          metrics: prometheusMetrics({
+            registry: modules.metricsRegistry,
+            collectDefaultMetrics: false,
+            // Without this it clears the registry, erasing the node's own series.
+            preserveExistingMetrics: true,
+          }),
+        }
+      : {}),
     connectionGater: {
       denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
       denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),

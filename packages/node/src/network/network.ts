@@ -116,6 +116,7 @@ export class Network {
       appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
+      ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
     });
     const reqResp = new ReqResp(opts.reqResp, {
       host,
