@@ -90,6 +90,7 @@ const TOP_LEVEL_KEYS = [
   "retention",
   "chain",
   "checkers",
+  "setsFromAnchor",
 ] as const;
 
 type Obj = Record<string, unknown>;
@@ -499,6 +500,15 @@ export async function loadNodeConfig(
       ...(d.enabled !== undefined ? { enabled: bool(d.enabled, "doppelganger.enabled") } : {}),
       ...(d.windowSlots !== undefined
         ? { windowSlots: int(d.windowSlots, "doppelganger.windowSlots", 0) }
+        : {}),
+    };
+  }
+  if (cfg.setsFromAnchor !== undefined) {
+    const a = object(cfg.setsFromAnchor, "setsFromAnchor", ["rpcUrl", "refreshSlots"]);
+    options.setsFromAnchor = {
+      rpcUrl: httpUrl(a.rpcUrl, "setsFromAnchor.rpcUrl"),
+      ...(a.refreshSlots !== undefined
+        ? { refreshSlots: int(a.refreshSlots, "setsFromAnchor.refreshSlots", 1) }
         : {}),
     };
   }

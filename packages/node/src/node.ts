@@ -36,6 +36,8 @@ import {
 } from "@ocp/protocol";
 import { type Logger as PinoLogger, pino } from "pino";
 import { Counter, Gauge, Registry } from "prom-client";
+import { createPublicClient, http, type PublicClient } from "viem";
+import { readVerifierSets } from "./anchor/admin.js";
 import { AnchorService } from "./anchor/service.js";
 import type { AnchoredEvent } from "./api/server.js";
 import { ApiServer } from "./api/server.js";
@@ -261,6 +263,7 @@ export class OcpNode {
   async start(): Promise<void> {
     if (this.running) return;
     await this.db.start();
+    if (this.opts.setsFromAnchor) await this.refreshSetsFromAnchor();
     for (const sk of this.secretKeys) this.validators.addKey(sk);
 
     this.chain_ = new ChainPipeline(this.opts.chain, {
@@ -344,6 +347,23 @@ export class OcpNode {
       { peerId: this.network_.peerId, addrs: this.network_.getMultiaddrs(), keys: this.validators.size },
       "ocp node started",
     );
+  }
+
+  /** Adds the verifier sets registered on OcpAnchor that this node does not hold yet. */
+  async refreshSetsFromAnchor(): Promise<number> {
+    const src = this.opts.setsFromAnchor;
+    if (!src) return 0;
+    const client = createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
+    const found = await readVerifierSets(client, this.opts.domain.verifyingContract);
+    let added = 0;
+    for (const data of found) {
+      const before = this.sets.size;
+      this.sets.add(buildVerifierSet(data, { bls: this.bls }));
+      if (this.sets.size > before) added++;
+    }
+    if (added > 0)
+      this.logger.info({ added, total: this.sets.size }, "verifier sets loaded from the anchor contract");
+    return added;
   }
 
   /** Graceful and idempotent: timers, clock, network, chain, then the database. */

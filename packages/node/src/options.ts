@@ -63,6 +63,12 @@ export interface NodeOptions {
   l1: L1Options;
   /** Verifier sets (JSON form, parsed), when the node runs without an anchor chain. */
   verifierSets: VerifierSetData[];
+  /**
+   * Learn verifier sets from OcpAnchor (`domain.verifyingContract`) through this
+   * RPC at start and every `refreshSlots` slots (rotations). Sets from files and
+   * from the contract are merged by set id.
+   */
+  setsFromAnchor?: { rpcUrl: string; refreshSlots?: number };
   proposal: ProposalOptions;
   doppelganger: Partial<DoppelgangerOptions>;
   retention: Partial<RetentionOptions>;
@@ -102,6 +108,7 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   anchor?: NodeAnchorOptions;
   api?: Partial<ApiOptions>;
   checkers?: CheckersOptions;
+  setsFromAnchor?: { rpcUrl: string; refreshSlots?: number };
 };
 
 export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
@@ -118,6 +125,7 @@ export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
     chain: { ...defaultNodeOptions.chain, ...input.chain },
     sync: { ...defaultNodeOptions.sync, ...input.sync },
     ...(input.anchor ? { anchor: input.anchor } : {}),
+    ...(input.setsFromAnchor ? { setsFromAnchor: input.setsFromAnchor } : {}),
     ...(input.api ? { api: input.api } : {}),
     ...(input.checkers ? { checkers: input.checkers } : {}),
   };
