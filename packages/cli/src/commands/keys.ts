@@ -108,11 +108,11 @@ interface Listed {
 }
 
 /** What a keystore file is, without decrypting it; undefined when it is neither kind. */
-function describeKeystore(file: string, json: unknown): Listed | undefined {
+async function describeKeystore(file: string, json: unknown): Promise<Listed | undefined> {
   const address = v3KeystoreAddress(json);
   if (address) return { file, type: "builder", id: address };
   try {
-    const ks = parseKeystore(json);
+    const ks = await parseKeystore(json);
     return {
       file,
       type: "bls",
@@ -240,7 +240,7 @@ export function registerKeys(program: Command): void {
         for (const file of opts.keystore) {
           const text = await readTextFile(file, "--keystore");
           const json = await readJsonFile(file, "--keystore");
-          const listed = describeKeystore(file, json);
+          const listed = await describeKeystore(file, json);
           if (!listed) return badInput(`--keystore: ${file} is neither an EIP-2335 nor a V3 keystore`);
           try {
             if (listed.type === "bls") await decryptKeystore(json, password, getBls());
@@ -267,7 +267,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { dir: string; json?: boolean }) => {
       const files = await keystoreFiles(opts.dir, "--dir");
       for (const file of files) {
-        const listed = describeKeystore(file, await readJsonFile(file));
+        const listed = await describeKeystore(file, await readJsonFile(file));
         if (!listed) {
           console.error(`warning: ${file} is not a keystore; skipped`);
           continue;

@@ -2,13 +2,7 @@
 // keys and create new ones. Secrets never enter an error message or a log line.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  create,
-  defaultPbkdfModule,
-  defaultScryptModule,
-  type IKeystore,
-  Keystore,
-} from "@chainsafe/bls-keystore";
+import type { IKeystore, Keystore } from "@chainsafe/bls-keystore";
 import { type BlsBackend, type BlsSecretKey, bytesEqual, fromHex, ProtocolError, toHex } from "@ocp/protocol";
 import { KeystoreErrorCode } from "./errors.js";
 
@@ -41,8 +35,17 @@ function keystoreError(code: KeystoreErrorCode, detail: string): ProtocolError<K
   return new ProtocolError(code, detail);
 }
 
+// Loaded on first use: the library (and its crypto dependencies) costs ~11 MB
+// of resident memory that a running node never needs once its keys are decrypted.
+let lib: typeof import("@chainsafe/bls-keystore") | undefined;
+async function keystoreLib(): Promise<typeof import("@chainsafe/bls-keystore")> {
+  lib ??= await import("@chainsafe/bls-keystore");
+  return lib;
+}
+
 /** Parses and schema-checks a keystore given as JSON text or an already-parsed object. */
-export function parseKeystore(json: unknown): Keystore {
+export async function parseKeystore(json: unknown): Promise<Keystore> {
+  const { Keystore } = await keystoreLib();
   try {
     return typeof json === "string" ? Keystore.parse(json) : Keystore.fromObject(json);
   } catch (e) {
@@ -60,7 +63,7 @@ export async function decryptKeystore(
   password: string,
   bls: BlsBackend,
 ): Promise<DecryptedKey> {
-  const ks = parseKeystore(json);
+  const ks = await parseKeystore(json);
   // verifyPassword checks the checksum only, so a wrong password costs one KDF and no decryption.
   let ok: boolean;
   try {
@@ -158,6 +161,7 @@ export async function createKeystore(
   } catch {
     throw keystoreError(KeystoreErrorCode.INVALID_SECRET, "secret key is not a valid BLS scalar");
   }
+  const { create, defaultPbkdfModule, defaultScryptModule } = await keystoreLib();
   const kdf =
     opts.kdf === "pbkdf2"
       ? (() => {
