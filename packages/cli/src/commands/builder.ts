@@ -35,7 +35,7 @@ import {
   parseIntArg,
   reason,
 } from "../util/exit.js";
-import { readBytesArg, readTextFile, secretFromText } from "../util/io.js";
+import { readEezCalls, readTextFile, secretFromText } from "../util/io.js";
 import { observeFromChain } from "../util/observe.js";
 
 interface PublishOpts {
@@ -58,20 +58,7 @@ interface PublishOpts {
 }
 
 async function observationFromCalldata(opts: PublishOpts, table: `0x${string}`): Promise<Observation> {
-  const blobHashes =
-    opts.blobHashes === undefined || opts.blobHashes === ""
-      ? []
-      : opts.blobHashes.split(",").map((h, i) => {
-          try {
-            return fromHex(h.trim(), 32);
-          } catch (e) {
-            return badInput(`--blob-hashes[${i}]: ${reason(e)}`);
-          }
-        });
-  const calls = [];
-  for (const [i, arg] of opts.calldata.entries()) {
-    calls.push({ calldata: await readBytesArg(`--calldata[${i}]`, arg), blobHashes });
-  }
+  const calls = await readEezCalls(opts.calldata, opts.blobHashes);
   let digest: ReturnType<typeof eezTableDigest>;
   try {
     digest = eezTableDigest(calls);

@@ -5,48 +5,16 @@ import {
   EEZ_SCHEMA_NAME,
   eezTableDigest,
   fromHex,
-  isProtocolError,
   MERKLE_SCHEMA_NAME,
   merkleTableDigest,
   observationToJson,
   toHex,
 } from "@ocp/protocol";
-import { type Command, CommanderError } from "commander";
-import { EXIT_BAD_INPUT } from "../program.js";
+import type { Command } from "commander";
 import { checkAddress, checkUrl } from "../util/chain.js";
-import { parseBigIntArg, parseIntArg } from "../util/exit.js";
+import { badInput, parseBigIntArg, parseIntArg, reason } from "../util/exit.js";
+import { readEezCalls } from "../util/io.js";
 import { observeFromChain } from "../util/observe.js";
-
-function badInput(message: string): never {
-  console.error(`error: ${message}`);
-  throw new CommanderError(EXIT_BAD_INPUT, "ocp.badInput", message);
-}
-
-function reason(e: unknown): string {
-  return isProtocolError(e) || e instanceof Error ? e.message : String(e);
-}
-
-/** `0x…` hex, or `@file` holding hex text (or raw bytes when it does not start with 0x). */
-async function readBytesArg(what: string, arg: string): Promise<Uint8Array> {
-  if (arg.startsWith("@")) {
-    let raw: Buffer;
-    try {
-      raw = await readFile(arg.slice(1));
-    } catch (e) {
-      return badInput(
-        `${what}: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? reason(e)}`,
-      );
-    }
-    const text = raw.toString("utf8").trim();
-    if (!text.startsWith("0x")) return new Uint8Array(raw);
-    arg = text;
-  }
-  try {
-    return fromHex(arg);
-  } catch (e) {
-    return badInput(`${what}: ${reason(e)}`);
-  }
-}
 
 /** Entries for ocp.merkle.v1: `0xaa,0xbb` or `@file` with a JSON array of hex strings or one hex per line. */
 async function readEntries(arg: string): Promise<Uint8Array[]> {
@@ -153,20 +121,7 @@ export function registerTable(program: Command): void {
       if (opts.schema === EEZ_SCHEMA_NAME) {
         if (opts.calldata.length === 0) badInput("--calldata is required for ocp.eez.v1");
         if (opts.entries !== undefined) badInput("--entries applies to ocp.merkle.v1 only");
-        const blobHashes =
-          opts.blobHashes === undefined || opts.blobHashes === ""
-            ? []
-            : opts.blobHashes.split(",").map((h, i) => {
-                try {
-                  return fromHex(h.trim(), 32);
-                } catch (e) {
-                  return badInput(`--blob-hashes[${i}]: ${reason(e)}`);
-                }
-              });
-        const calls = [];
-        for (const [i, arg] of opts.calldata.entries()) {
-          calls.push({ calldata: await readBytesArg(`--calldata[${i}]`, arg), blobHashes });
-        }
+        const calls = await readEezCalls(opts.calldata, opts.blobHashes);
         let result: ReturnType<typeof eezTableDigest>;
         try {
           result = eezTableDigest(calls);

@@ -1,7 +1,7 @@
 // File and secret input for commands: every failure names the file and the
 // reason; passwords come from a file or a no-echo terminal prompt.
 import { readFile } from "node:fs/promises";
-import { fromHex, parseJsonText } from "@ocp/protocol";
+import { type EezCall, fromHex, parseJsonText } from "@ocp/protocol";
 import { badInput, reason } from "./exit.js";
 
 /** Reads a UTF-8 file; exits 2 naming `what` and the file when it cannot. */
@@ -101,4 +101,23 @@ export async function readBytesArg(what: string, arg: string): Promise<Uint8Arra
   } catch (e) {
     return badInput(`${what}: ${reason(e)}`);
   }
+}
+
+/** The `--calldata …` batches and the `--blob-hashes h1,h2` of their transaction. */
+export async function readEezCalls(calldata: readonly string[], blobHashesArg?: string): Promise<EezCall[]> {
+  const blobHashes =
+    blobHashesArg === undefined || blobHashesArg === ""
+      ? []
+      : blobHashesArg.split(",").map((h, i) => {
+          try {
+            return fromHex(h.trim(), 32);
+          } catch (e) {
+            return badInput(`--blob-hashes[${i}]: ${reason(e)}`);
+          }
+        });
+  const calls: EezCall[] = [];
+  for (const [i, arg] of calldata.entries()) {
+    calls.push({ calldata: await readBytesArg(`--calldata[${i}]`, arg), blobHashes });
+  }
+  return calls;
 }
