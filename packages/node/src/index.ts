@@ -12,6 +12,7 @@ export {
   anvilBinary,
   startAnvil,
 } from "./devnet/anvil.js";
+export { orchestratorCalldata } from "./devnet/orchestrator.js";
 export { type BoundSnapshot, type BoundsReport, boundsExceeded } from "./metrics/bounds.js";
 export { type CounterVec, createCounterVec } from "./metrics/counter.js";
 export { createNetworkMetrics, type NetworkMetrics } from "./metrics/network.js";

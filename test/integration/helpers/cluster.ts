@@ -5,10 +5,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionTable, Orchestrator } from "@ocp/contracts";
-import { deployAnchor, type NodeOptionsInput, OcpNode, registerKeys, registerSet } from "@ocp/node";
+import {
+  deployAnchor,
+  type NodeOptionsInput,
+  OcpNode,
+  orchestratorCalldata,
+  registerKeys,
+  registerSet,
+} from "@ocp/node";
 import {
   type BlsSecretKey,
-  concatBytes,
   type Domain,
   eezTableDigest,
   encodePostAndVerifyBatch,
@@ -25,15 +31,7 @@ import {
   type VerifierSetData,
 } from "@ocp/protocol";
 import { pino } from "pino";
-import {
-  createTestClient,
-  createWalletClient,
-  type Hex,
-  http,
-  type PublicClient,
-  publicActions,
-  toFunctionSelector,
-} from "viem";
+import { createTestClient, createWalletClient, type Hex, http, type PublicClient, publicActions } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
@@ -77,26 +75,6 @@ export interface Cluster {
   /** The builder's commitment for an observation, submitted through node `via`. */
   commit(observation: Observation, via?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-function word(n: number): Uint8Array {
-  const w = new Uint8Array(32);
-  new DataView(w.buffer).setUint32(28, n);
-  return w;
-}
-
-/** orchestrator.postTwo / post calldata from the batches' canonical encodings. */
-function orchestratorCall(batches: ProofSystemBatchPerVerificationEntries[]): Hex {
-  const name = batches.length === 1 ? "post" : "postTwo";
-  const item = Orchestrator.abi.find((x) => x.type === "function" && x.name === name);
-  const bodies = batches.map((b) => encodePostAndVerifyBatch(b).subarray(36));
-  const offsets: Uint8Array[] = [];
-  let off = 32 * bodies.length;
-  for (const b of bodies) {
-    offsets.push(word(off));
-    off += b.length;
-  }
-  return toHex(concatBytes(fromHex(toFunctionSelector(item as never)), ...offsets, ...bodies));
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
@@ -219,7 +197,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         b.transientExecutionEntryCount === MAX ? { ...b, transientExecutionEntryCount: 0n } : b,
       );
       const data =
-        via === "direct" ? toHex(encodePostAndVerifyBatch(batches[0]!)) : orchestratorCall(batches);
+        via === "direct" ? toHex(encodePostAndVerifyBatch(batches[0]!)) : orchestratorCalldata(batches);
       const to = via === "direct" ? table : orchestrator;
       const hash = await wallet.sendTransaction({ to, data, gas: 10_000_000n });
       const receipt = await wallet.waitForTransactionReceipt({ hash });

@@ -4,20 +4,19 @@
 // events) and any evidence, and reports it once settled, in slot order.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { OcpAnchor, Orchestrator } from "@ocp/contracts";
+import { OcpAnchor } from "@ocp/contracts";
+import { orchestratorCalldata } from "@ocp/node";
 import {
-  concatBytes,
   eezTableDigest,
   encodePostAndVerifyBatch,
   fromHex,
   type Observation,
-  type ProofSystemBatchPerVerificationEntries,
   SCHEMA_EEZ_V1,
   signCommitment,
   signedCommitmentToJson,
   toHex,
 } from "@ocp/protocol";
-import { type Hex, keccak256, toFunctionSelector } from "viem";
+import { type Hex, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BatchGenerator, makeRng } from "./batch.js";
 import { getJson, postJson } from "./http.js";
@@ -98,26 +97,6 @@ interface Tracked {
   gas: bigint | null;
   evidence: number;
   deadline: number;
-}
-
-function word(n: number): Uint8Array {
-  const w = new Uint8Array(32);
-  new DataView(w.buffer).setUint32(28, n);
-  return w;
-}
-
-/** Orchestrator `post` / `postTwo` calldata from the batches' canonical encodings. */
-function orchestratorCall(batches: ProofSystemBatchPerVerificationEntries[]): Hex {
-  const name = batches.length === 1 ? "post" : "postTwo";
-  const item = Orchestrator.abi.find((x) => x.type === "function" && x.name === name);
-  const bodies = batches.map((b) => encodePostAndVerifyBatch(b).subarray(36));
-  const offsets: Uint8Array[] = [];
-  let off = 32 * bodies.length;
-  for (const b of bodies) {
-    offsets.push(word(off));
-    off += b.length;
-  }
-  return toHex(concatBytes(fromHex(toFunctionSelector(item as never)), ...offsets, ...bodies)) as Hex;
 }
 
 function popcount(hex: string): number {
@@ -290,7 +269,9 @@ async function loop(
       const { batches, via } = gen.slot();
       const to = via === "direct" ? net.table : net.orchestrator;
       const data =
-        via === "direct" ? (toHex(encodePostAndVerifyBatch(batches[0]!)) as Hex) : orchestratorCall(batches);
+        via === "direct"
+          ? (toHex(encodePostAndVerifyBatch(batches[0]!)) as Hex)
+          : orchestratorCalldata(batches);
       const hash = await builder.sendTransaction({ to, data, gas: 15_000_000n });
       const receipt = await builder.waitForTransactionReceipt({ hash, pollingInterval: 50 });
       const seenAt = Date.now();
