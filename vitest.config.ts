@@ -3,14 +3,19 @@ import { defineConfig } from "vitest/config";
 
 // Two projects: fast unit tests run in parallel; integration tests (anvil,
 // libp2p over TCP, LevelDB on disk) run one file at a time.
-const src = (pkg: string): string =>
-  fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, file = "index.ts"): string =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
 export default defineConfig({
   // Tests run against the sources, so no build is needed between edits.
   resolve: {
     alias: {
       "@ocp/protocol": src("protocol"),
+      // Subpaths before "@ocp/node": an alias also matches "<key>/…".
+      "@ocp/node/anchor": src("node", "anchor/index.ts"),
+      "@ocp/node/api": src("node", "api/index.ts"),
+      "@ocp/node/devnet": src("node", "devnet/index.ts"),
+      "@ocp/node/polyfill": src("node", "polyfill.ts"),
       "@ocp/node": src("node"),
     },
   },

@@ -2,7 +2,7 @@
 // participation, an ECDSA k-of-n baseline in the same run, their crossover, and
 // the parts the anchor's gas goes to (hash-to-G2, pairing, keys, storage, calldata).
 import { EcdsaQuorumBaseline, HashToG2Harness, OcpAnchor } from "@ocp/contracts";
-import { startAnvil } from "@ocp/node";
+import { startAnvil } from "@ocp/node/devnet";
 import { g1ToEip2537, g2ToEip2537, getBls, observationRoot, toHex } from "@ocp/protocol";
 import { createPublicClient, createWalletClient, http, keccak256, serializeSignature } from "viem";
 import { privateKeyToAccount, sign } from "viem/accounts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable } from "@ocp/contracts";
-import { ANVIL_PRIVATE_KEYS, startAnvil } from "@ocp/node";
+import { ANVIL_PRIVATE_KEYS, startAnvil } from "@ocp/node/devnet";
 import {
   eezTableDigest,
   encodePostAndVerifyBatch,

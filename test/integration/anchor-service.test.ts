@@ -2,7 +2,7 @@
 // on anvil. Every honest slot is anchored with one transaction when both
 // anchorers are up; the fallback anchors when the slot's leader is down.
 import { OcpAnchor } from "@ocp/contracts";
-import { AnchorService } from "@ocp/node";
+import { AnchorService } from "@ocp/node/anchor";
 import { observationRoot, toHex } from "@ocp/protocol";
 import { pino } from "pino";
 import { createPublicClient, type Hex, http } from "viem";

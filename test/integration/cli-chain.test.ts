@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionTable, OcpAnchor, Orchestrator } from "@ocp/contracts";
-import { OcpNode, readVerifierSets } from "@ocp/node";
+import { OcpNode } from "@ocp/node";
+import { readVerifierSets } from "@ocp/node/anchor";
 import {
   type Attestation,
   blstBls,

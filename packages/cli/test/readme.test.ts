@@ -3,12 +3,9 @@
 // config file's documented substitutions, and its defaults are the runtime defaults.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  defaultAnchorOptions,
-  defaultApiOptions,
-  defaultNetworkOptions,
-  defaultNodeOptions,
-} from "@ocp/node";
+import { defaultNetworkOptions, defaultNodeOptions } from "@ocp/node";
+import { defaultAnchorOptions } from "@ocp/node/anchor";
+import { defaultApiOptions } from "@ocp/node/api";
 import { describe, expect, it } from "vitest";
 
 const root = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));

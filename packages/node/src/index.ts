@@ -1,18 +1,14 @@
-export * from "./anchor/index.js";
-export * from "./api/index.js";
+// @ocp/node main entry: the daemon and its components. Kept lean so a verifier
+// process loads neither viem nor fastify: the anchor client, the HTTP API and
+// the devnet helpers live behind "@ocp/node/anchor", "@ocp/node/api" and
+// "@ocp/node/devnet" (the node loads the first two itself when configured).
+export type { AnchorOptions } from "./anchor/service.js";
+export type { AnchoredEvent, ApiOptions } from "./api/server.js";
 export * from "./chain/clock.js";
 export * from "./chain/index.js";
 export * from "./chain/tableBytes.js";
 export * from "./checkers/index.js";
 export * from "./db/index.js";
-export {
-  ANVIL_PRIVATE_KEYS,
-  type Anvil,
-  type AnvilOptions,
-  anvilBinary,
-  startAnvil,
-} from "./devnet/anvil.js";
-export { orchestratorCalldata } from "./devnet/orchestrator.js";
 export { type BoundSnapshot, type BoundsReport, boundsExceeded } from "./metrics/bounds.js";
 export { type CounterVec, createCounterVec } from "./metrics/counter.js";
 export { createNetworkMetrics, type NetworkMetrics } from "./metrics/network.js";

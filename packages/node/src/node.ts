@@ -36,12 +36,11 @@ import {
 } from "@ocp/protocol";
 import { type Logger as PinoLogger, pino } from "pino";
 import { Counter, Gauge, Registry } from "prom-client";
-import { createPublicClient, http, type PublicClient } from "viem";
-import { readVerifierSets } from "./anchor/admin.js";
-import { AnchorService } from "./anchor/service.js";
-import type { AnchoredEvent } from "./api/server.js";
-import { ApiServer } from "./api/server.js";
-import { anchorStatusFromReceipts } from "./api/views.js";
+import type { PublicClient } from "viem";
+// Types only: viem, the anchor service and the HTTP API (fastify) are loaded in
+// start() when configured, so a plain verifier process never holds them.
+import type { AnchorService } from "./anchor/service.js";
+import type { AnchoredEvent, ApiServer } from "./api/server.js";
 import { BatchingBlsVerifier } from "./chain/bls/verifier.js";
 import { BeaconTimeClock, BlockNumberClock, type SlotClock } from "./chain/clock.js";
 import { getHead } from "./chain/l1/reader.js";
@@ -55,6 +54,7 @@ import { createCheckers } from "./checkers/index.js";
 import { ObserveChecker } from "./checkers/observe.js";
 import { CheckerPipeline, type Decision } from "./checkers/pipeline.js";
 import type { StreamContext, TableChecker } from "./checkers/types.js";
+import type { DbOp } from "./db/database.js";
 import { NodeDb } from "./db/nodeDb.js";
 import { defaultRetentionOptions } from "./db/retention.js";
 import type { BoundsReport } from "./metrics/bounds.js";
@@ -307,6 +307,7 @@ export class OcpNode {
 
     if (this.opts.anchor) {
       if (!this.#anchorKey) throw new Error("anchor role configured without an anchorer key");
+      const { AnchorService } = await import("./anchor/service.js");
       this.anchor = new AnchorService(
         {
           chainId: this.domain.chainId,
@@ -332,6 +333,10 @@ export class OcpNode {
     this.syncTimer = setInterval(() => this.scheduleSync(0), this.opts.sync.intervalMs);
     this.syncTimer.unref();
     if (this.opts.api) {
+      const [{ ApiServer }, { anchorStatusFromReceipts }] = await Promise.all([
+        import("./api/server.js"),
+        import("./api/views.js"),
+      ]);
       this.api = new ApiServer(this.opts.api, {
         node: this,
         logger: this.logger.child({ module: "api" }),
@@ -353,6 +358,10 @@ export class OcpNode {
   async refreshSetsFromAnchor(): Promise<number> {
     const src = this.opts.setsFromAnchor;
     if (!src) return 0;
+    const [{ createPublicClient, http }, { readVerifierSets }] = await Promise.all([
+      import("viem"),
+      import("./anchor/admin.js"),
+    ]);
     const client = createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
     const found = await readVerifierSets(client, this.opts.domain.verifyingContract);
     let added = 0;
@@ -452,7 +461,15 @@ export class OcpNode {
     st.observation = observation;
     st.rootHex = toHex(observationRoot(this.domain, observation));
     st.confirmedAtMs = Date.now();
-    await this.persistObservation(st, decision);
+    const ops = this.observationOps(st, decision);
+    if (this.matchingCommitment(st)) {
+      // The usual case: the builder's commitment came first. The observation
+      // record rides in the signer's synced slashing-protection batch.
+      st.phase = "waiting";
+      await this.attest(st, "commitment", ops);
+      return;
+    }
+    await this.db.batch(ops);
     if (!this.running) return;
     st.phase = "waiting";
     if (this.matchingCommitment(st)) {
@@ -463,24 +480,22 @@ export class OcpNode {
     st.timer = setTimeout(() => void this.attest(st, "self"), this.opts.proposal.selfProposeDelayMs);
   }
 
-  private async persistObservation(st: SlotState, decision: Decision & { verdict: "sign" }): Promise<void> {
-    const ops = [
+  /** The node's own observation and its table, to be written in one batch. */
+  private observationOps(st: SlotState, decision: Decision & { verdict: "sign" }): DbOp[] {
+    return [
       this.db.observations.putOwnOp({
         observation: decision.observation,
         checkers: decision.checkersRan.map((c) => ({ checker: c, outcome: "pass" as const })),
         decision: "attest",
         decidedAtMs: Date.now(),
       }),
-    ];
-    ops.push(
       ...this.db.tables.putOps(
         st.stream.id,
         st.slot,
         decision.observation.tableDigest,
         encodeTableBytes(decision.table.calls),
       ),
-    );
-    await this.db.batch(ops);
+    ];
   }
 
   private matchingCommitment(st: SlotState): PooledCommitment | undefined {
@@ -489,17 +504,25 @@ export class OcpNode {
     return c && c.slot === st.slot ? c : undefined;
   }
 
-  /** Signs our observation with every key that is in the governing set. */
-  private async attest(st: SlotState, why: "commitment" | "self"): Promise<void> {
-    if (st.phase !== "waiting" || !st.observation || !this.running) return;
+  /**
+   * Signs our observation with every key that is in the governing set.
+   * `ops`: the observation's records when not written yet (same batch as the
+   * slashing-protection records).
+   */
+  private async attest(st: SlotState, why: "commitment" | "self", ops: DbOp[] = []): Promise<void> {
+    if (st.phase !== "waiting" || !st.observation || !this.running) {
+      if (ops.length > 0 && this.running) await this.db.batch(ops);
+      return;
+    }
     st.phase = "attested";
     if (st.timer) clearTimeout(st.timer);
     const set = this.sets.governing(st.slot);
     if (!set) {
+      if (ops.length > 0) await this.db.batch(ops);
       this.logger.warn({ slot: st.slot.toString() }, "no verifier set governs this slot; not signing");
       return;
     }
-    const results = await this.validators.signObservationAll(this.domain, st.observation);
+    const results = await this.validators.signObservationAll(this.domain, st.observation, ops);
     const own: Attestation[] = [];
     for (const r of results) {
       if (!r.signature) {
@@ -519,22 +542,25 @@ export class OcpNode {
       this.metrics.signed.inc();
       own.push(att);
     }
-    // All at once: their signature checks share one verifier batch, where one
-    // after the other each waited out its own buffer flush (maxBufferWaitMs per key).
-    await Promise.all(own.map((att) => this.ingestOwnAttestation(att)));
+    // Out first: peers are waiting for these votes. They were self-checked
+    // when signed, so the local copy skips a second signature check.
+    const root = fromHex(st.rootHex!);
+    const encoded = own.map((att) => encodeAttestationSsz(att));
+    await Promise.all([
+      ...encoded.map((bytes) => this.publish(GossipKind.attestation, bytes)),
+      ...own.map((att) => this.ingestOwnAttestation(att, root)),
+    ]);
     this.logger.info({ stream: st.stream.name, slot: st.slot.toString(), why, root: st.rootHex }, "attested");
   }
 
-  private async ingestOwnAttestation(att: Attestation): Promise<void> {
-    const bytes = encodeAttestationSsz(att);
+  private async ingestOwnAttestation(att: Attestation, root: Uint8Array): Promise<void> {
     try {
-      const v = await this.chain.attestation.validate(bytes);
+      const v = await this.chain.validateOwnAttestation(att, root);
       this.chain.attestation.accept(v);
-      await this.db.attestations.add(att);
+      await this.db.deferred.write(this.db.attestations.addOp(att, root));
     } catch (e) {
       this.logger.warn({ err: String(e) }, "own attestation not accepted locally");
     }
-    await this.publish(GossipKind.attestation, bytes);
     this.events.emit("attestation", att);
   }
 
@@ -567,8 +593,8 @@ export class OcpNode {
         const pubkey = v.set.verifiers[v.attestation.verifierIndex]?.pubkey;
         if (pubkey) this.doppelganger.observe(pubkey, v.slot);
         chain.attestation.accept(v);
-        await this.db.attestations.add(v.attestation);
         this.events.emit("attestation", v.attestation);
+        await this.db.deferred.write(this.db.attestations.addOp(v.attestation, v.observationRoot));
       },
     );
     net.subscribe(

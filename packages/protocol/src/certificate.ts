@@ -185,20 +185,34 @@ export function signedWeightOf(set: VerifierSet, signers: Uint8Array): bigint {
   return w;
 }
 
+/** Options of {@link buildCertificate}. */
+export interface BuildCertificateOptions {
+  /**
+   * Every signature was verified on receipt (with its subgroup check), as in
+   * a node's vote pool: the sum skips the per-signature subgroup checks and
+   * is checked once. Leave false for signatures from anywhere else.
+   */
+  signaturesVerified?: boolean;
+}
+
 /**
  * Aggregates attestations (all for one domain, observation and set) into a
  * certificate. Signatures are not verified here: the caller verified each
  * attestation on receipt. Repeated identical attestations are merged.
  */
-export function buildCertificate(attestations: readonly Attestation[], set: VerifierSet): Certificate {
+export function buildCertificate(
+  attestations: readonly Attestation[],
+  set: VerifierSet,
+  opts: BuildCertificateOptions = {},
+): Certificate {
   if (attestations.length === 0) throw fail(CertificateErrorCode.NO_ATTESTATIONS);
   const first = attestations[0]!;
-  const root = observationRoot(first.domain, first.observation);
   if (!bytesEqual(first.setId, set.setId)) throw fail(CertificateErrorCode.SET_MISMATCH);
   const byIndex = new Map<number, Uint8Array>();
   for (const a of attestations) {
     if (!bytesEqual(a.setId, set.setId)) throw fail(CertificateErrorCode.MIXED_ATTESTATIONS, "setId");
-    if (a !== first && !bytesEqual(observationRoot(a.domain, a.observation), root)) {
+    // Field by field: equal fields ⇔ equal observationRoot, without hashing each vote.
+    if (a !== first && !sameSigningData(a, first)) {
       throw fail(CertificateErrorCode.MIXED_ATTESTATIONS, "observation or domain");
     }
     if (!Number.isInteger(a.verifierIndex) || a.verifierIndex < 0 || a.verifierIndex >= set.size) {
@@ -212,7 +226,10 @@ export function buildCertificate(attestations: readonly Attestation[], set: Veri
   }
   let aggregate: BlsSignature;
   try {
-    aggregate = set.bls.aggregateSignatures([...byIndex.values()].map((s) => set.bls.signatureFromBytes(s)));
+    const sigs = [...byIndex.values()];
+    aggregate = opts.signaturesVerified
+      ? set.bls.aggregateVerifiedSignatureBytes(sigs)
+      : set.bls.aggregateSignatures(sigs.map((s) => set.bls.signatureFromBytes(s)));
   } catch (e) {
     throw fail(CertificateErrorCode.INVALID_SIGNATURE_ENCODING, e instanceof Error ? e.message : String(e));
   }
@@ -223,6 +240,23 @@ export function buildCertificate(attestations: readonly Attestation[], set: Veri
     signers: bitfieldFromIndices(set.size, byIndex.keys()),
     aggregateSignature: set.bls.signatureToBytes(aggregate),
   };
+}
+
+/** Same domain and observation, field by field (what observationRoot commits to). */
+function sameSigningData(a: Attestation, b: Attestation): boolean {
+  const x = a.observation;
+  const y = b.observation;
+  return (
+    a.domain.chainId === b.domain.chainId &&
+    bytesEqual(a.domain.verifyingContract, b.domain.verifyingContract) &&
+    x.slot === y.slot &&
+    x.l1BlockNumber === y.l1BlockNumber &&
+    x.entryCount === y.entryCount &&
+    bytesEqual(x.stream, y.stream) &&
+    bytesEqual(x.l1BlockHash, y.l1BlockHash) &&
+    bytesEqual(x.schema, y.schema) &&
+    bytesEqual(x.tableDigest, y.tableDigest)
+  );
 }
 
 /**

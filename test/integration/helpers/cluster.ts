@@ -5,14 +5,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionTable, Orchestrator } from "@ocp/contracts";
-import {
-  deployAnchor,
-  type NodeOptionsInput,
-  OcpNode,
-  orchestratorCalldata,
-  registerKeys,
-  registerSet,
-} from "@ocp/node";
+import { type NodeOptionsInput, OcpNode } from "@ocp/node";
+import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
+import { orchestratorCalldata } from "@ocp/node/devnet";
 import {
   type BlsSecretKey,
   type Domain,

@@ -1,7 +1,7 @@
 // `ocp anchor`: deploy OcpAnchor, register verifier keys and sets from their
 // JSON forms, and read the contract's state (sets, and a slot's outcome).
 import { OcpAnchor } from "@ocp/contracts";
-import { deployAnchor, readVerifierSets, registerKeys, registerSet } from "@ocp/node";
+import { deployAnchor, readVerifierSets, registerKeys, registerSet } from "@ocp/node/anchor";
 import {
   buildVerifierSet,
   fromHex,

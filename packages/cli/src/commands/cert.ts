@@ -2,7 +2,7 @@
 // verifier set files or the sets registered on an OcpAnchor (JSON forms of
 // DESIGN §3). Exit 0 valid, 1 invalid certificate, 2 bad input.
 import { readFile } from "node:fs/promises";
-import { readVerifierSets } from "@ocp/node";
+import { readVerifierSets } from "@ocp/node/anchor";
 import {
   bitfieldIndices,
   buildVerifierSet,

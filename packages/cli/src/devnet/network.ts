@@ -6,14 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable, Orchestrator } from "@ocp/contracts";
-import {
-  ANVIL_PRIVATE_KEYS,
-  type Anvil,
-  deployAnchor,
-  registerKeys,
-  registerSet,
-  startAnvil,
-} from "@ocp/node";
+import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
+import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "@ocp/node/devnet";
 import {
   type Domain,
   fromHex,

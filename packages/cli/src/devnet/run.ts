@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OcpAnchor } from "@ocp/contracts";
-import { orchestratorCalldata } from "@ocp/node";
+import { orchestratorCalldata } from "@ocp/node/devnet";
 import {
   eezTableDigest,
   encodePostAndVerifyBatch,

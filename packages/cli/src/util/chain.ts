@@ -1,6 +1,6 @@
 // Chain access for commands: viem clients on an RPC URL and funded accounts
 // from a V3 keystore or a private-key file. Keys are never printed.
-import type { Wallet } from "@ocp/node";
+import type { Wallet } from "@ocp/node/anchor";
 import { fromHex, toHex } from "@ocp/protocol";
 import { createPublicClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";

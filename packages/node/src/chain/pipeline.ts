@@ -2,6 +2,7 @@
 // and aggregator, and gives each topic its two steps — validate (read-only) and
 // accept (record seen, insert into the pool, emit certificates and evidence).
 import {
+  type Attestation,
   type BlsBackend,
   buildVerifierEquivocation,
   type Domain,
@@ -15,7 +16,7 @@ import type { BoundSnapshot, BoundsReport } from "../metrics/bounds.js";
 import { type Logger, nullLogger } from "../util/logger.js";
 import { Aggregator, type AggregatorOptions, type CertificateEvent } from "./aggregation/aggregator.js";
 import { BatchingBlsVerifier, type BlsVerifierOptions, type IBlsVerifier } from "./bls/verifier.js";
-import { AttestationPool, type AttestationPoolOptions } from "./pools/attestationPool.js";
+import { AttestationPool, type AttestationPoolOptions, groupKey } from "./pools/attestationPool.js";
 import {
   CertificatePool,
   type CertificatePoolOptions,
@@ -23,7 +24,11 @@ import {
 } from "./pools/certificatePool.js";
 import { CommitmentPool, type CommitmentPoolOptions } from "./pools/commitmentPool.js";
 import { SeenCache, type SeenCacheOptions } from "./pools/seenCache.js";
-import { type ValidatedAttestation, validateGossipAttestationBytes } from "./validation/attestation.js";
+import {
+  type ValidatedAttestation,
+  validateGossipAttestation,
+  validateGossipAttestationBytes,
+} from "./validation/attestation.js";
 import { type ValidatedCertificate, validateGossipCertificateBytes } from "./validation/certificate.js";
 import { type ValidatedCommitment, validateGossipCommitmentBytes } from "./validation/commitment.js";
 import {
@@ -138,6 +143,14 @@ export class ChainPipeline {
     accept: (v) => this.acceptEvidence(v),
   };
 
+  /**
+   * The node's own vote, signed and self-checked by its validator store: the
+   * gossip rules without a second signature check.
+   */
+  validateOwnAttestation(att: Attestation, root: Uint8Array): Promise<ValidatedAttestation> {
+    return validateGossipAttestation(this.ctx, att, root, { signatureVerified: true });
+  }
+
   acceptCommitment(v: ValidatedCommitment): void {
     this.seen.commitments.add(v.slot, v.seenKey);
     this.pools.commitments.add(v);
@@ -184,7 +197,10 @@ export class ChainPipeline {
 
   acceptCertificate(v: ValidatedCertificate): void {
     const r = this.pools.certificates.add(v);
-    if (r === "added" || r === "upgraded") this.modules.onCertificate?.(v, "gossip");
+    if (r === "added" || r === "upgraded") {
+      this.aggregator.onCertificateHeld(groupKey(v), v.slot, v.signedWeight);
+      this.modules.onCertificate?.(v, "gossip");
+    }
   }
 
   acceptEvidence(v: ValidatedEvidence): void {

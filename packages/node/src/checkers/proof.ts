@@ -12,7 +12,6 @@ import {
   isProtocolError,
   toHex,
 } from "@ocp/protocol";
-import { encodeFunctionData, type Hex } from "viem";
 import { getBlock } from "../chain/l1/reader.js";
 import { httpJsonRpc, type JsonRpcClient, RpcError } from "../chain/l1/rpc.js";
 import {
@@ -69,6 +68,26 @@ export const defaultProofCheckerOptions: Omit<ProofCheckerOptions, "proofSystems
   maxConcurrentCalls: 8,
 };
 
+/** Selector of `verify(bytes,bytes32)`: the first 4 bytes of keccak256 of that signature. */
+export const VERIFY_SELECTOR = "0x6b406341";
+
+/**
+ * ABI calldata of `IProofSystem.verify(proof, publicInputsHash)`: selector;
+ * head = offset of `proof` (0x40), the hash; tail = length of `proof`, then
+ * its bytes zero-padded to 32. Written out here so the checker needs no viem.
+ */
+export function verifyCalldata(proof: Uint8Array, publicInputsHash: Uint8Array): `0x${string}` {
+  if (publicInputsHash.length !== 32) throw new Error("proof: publicInputsHash must be 32 bytes");
+  const out = new Uint8Array(4 + 3 * 32 + Math.ceil(proof.length / 32) * 32);
+  const view = new DataView(out.buffer);
+  out.set(fromHex(VERIFY_SELECTOR), 0);
+  view.setBigUint64(4 + 24, 64n);
+  out.set(publicInputsHash, 4 + 32);
+  view.setBigUint64(4 + 64 + 24, BigInt(proof.length));
+  out.set(proof, 4 + 96);
+  return toHex(out);
+}
+
 const UINT64_MAX = (1n << 64n) - 1n;
 // EVM BLOCKHASH sees only the 256 most recent complete blocks.
 const BLOCKHASH_WINDOW = 256n;
@@ -78,7 +97,7 @@ const ZERO32 = new Uint8Array(32);
 interface ProofJob {
   batch: number;
   k: number;
-  proofSystem: Hex;
+  proofSystem: `0x${string}`;
   proof: Uint8Array;
   publicInputsHash: Uint8Array;
 }
@@ -277,11 +296,7 @@ export class ProofChecker implements TableChecker {
   /** undefined if verify returned true; a description if it returned false or reverted. */
   private async verifyOne(job: ProofJob, blockHash: Uint8Array): Promise<string | undefined> {
     const what = `batch ${job.batch} proof system ${job.k} (${job.proofSystem})`;
-    const data = encodeFunctionData({
-      abi: I_PROOF_SYSTEM_ABI,
-      functionName: "verify",
-      args: [toHex(job.proof), toHex(job.publicInputsHash)],
-    });
+    const data = verifyCalldata(job.proof, job.publicInputsHash);
     let result: unknown;
     try {
       // EIP-1898: pin the exact block observe read, not whatever holds its number now.

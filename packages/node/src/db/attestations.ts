@@ -39,11 +39,12 @@ export class AttestationRepository extends Repository<AttestationKey, Attestatio
     super(db, Bucket.attestations, attestationKeyCodec, codec);
   }
 
-  static keyOf(a: Attestation): AttestationKey {
+  /** `root`: the attestation's observationRoot when the caller has it (saves three keccaks). */
+  static keyOf(a: Attestation, root?: Uint8Array): AttestationKey {
     return {
       stream: a.observation.stream,
       slot: a.observation.slot,
-      observationRoot: observationRoot(a.domain, a.observation),
+      observationRoot: root ?? observationRoot(a.domain, a.observation),
       setId: a.setId,
       verifierIndex: a.verifierIndex,
     };
@@ -53,8 +54,8 @@ export class AttestationRepository extends Repository<AttestationKey, Attestatio
     await this.put(AttestationRepository.keyOf(a), a, opts);
   }
 
-  addOp(a: Attestation): DbOp {
-    return this.putOp(AttestationRepository.keyOf(a), a);
+  addOp(a: Attestation, root?: Uint8Array): DbOp {
+    return this.putOp(AttestationRepository.keyOf(a, root), a);
   }
 
   /** All attestations of one slot, grouped by root, then set, then verifier index. */

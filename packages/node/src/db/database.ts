@@ -68,6 +68,11 @@ export class Database {
     return this.level.get(key);
   }
 
+  /** Synchronous point read; blocks the event loop for the lookup (microseconds when cached). */
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.level.getSync(key);
+  }
+
   async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return this.level.getMany(keys);
   }

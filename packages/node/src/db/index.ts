@@ -15,3 +15,4 @@ export * from "./repository.js";
 export { defaultRetentionOptions, type RetentionOptions, retentionCutoff } from "./retention.js";
 export * from "./streamSlot.js";
 export * from "./tables.js";
+export * from "./writeBatcher.js";

@@ -21,6 +21,7 @@ import {
   streamsInBucket,
 } from "./retention.js";
 import { TableRepository } from "./tables.js";
+import { WriteBatcher } from "./writeBatcher.js";
 
 export enum DbErrorCode {
   /** The directory holds a database of another layout version. */
@@ -61,6 +62,8 @@ export class NodeDb {
   readonly evidence: EvidenceRepository;
   readonly peers: PeerRepository;
   readonly anchorReceipts: AnchorReceiptRepository;
+  /** One batch per event-loop turn for gossip attestations (not durability-critical). */
+  readonly deferred: WriteBatcher;
   private readonly retention: RetentionOptions;
   private readonly logger: Logger;
 
@@ -80,6 +83,7 @@ export class NodeDb {
     this.evidence = new EvidenceRepository(this.database);
     this.peers = new PeerRepository(this.database);
     this.anchorReceipts = new AnchorReceiptRepository(this.database);
+    this.deferred = new WriteBatcher(this.database);
   }
 
   /** Opens the database and checks (or, when new, writes) the layout version. */
@@ -99,7 +103,10 @@ export class NodeDb {
   }
 
   async stop(): Promise<void> {
-    if (this.database.isOpen) await this.database.close();
+    if (this.database.isOpen) {
+      await this.deferred.drain();
+      await this.database.close();
+    }
   }
 
   /** Writes ops from any repositories (`putOp`/`deleteOp`/`addOp`) all-or-nothing. */

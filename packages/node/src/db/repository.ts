@@ -49,6 +49,18 @@ export class Repository<K, V> {
     return raws.map((raw) => (raw === undefined ? undefined : this.valueCodec.decode(raw)));
   }
 
+  /**
+   * Synchronous point reads (LevelDB memtable and block cache; no thread-pool
+   * round trip). For short read-check-write paths where every event-loop hop
+   * counts, such as slashing protection right before signing.
+   */
+  getManySync(keys: readonly K[]): (V | undefined)[] {
+    return keys.map((k) => {
+      const raw = this.db.getSync(this.encodeKey(k));
+      return raw === undefined ? undefined : this.valueCodec.decode(raw);
+    });
+  }
+
   async has(key: K): Promise<boolean> {
     return (await this.db.get(this.encodeKey(key))) !== undefined;
   }

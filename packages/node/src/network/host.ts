@@ -1,7 +1,7 @@
 // The libp2p host: every libp2p and gossipsub import of the node lives in this
 // module, behind the small Host interface, so a move to libp2p 3 stays local.
 import "../polyfill.js";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type GossipSub, gossipsub } from "@chainsafe/libp2p-gossipsub";
 import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
 import { noise } from "@chainsafe/libp2p-noise";
@@ -169,7 +169,8 @@ export function peerIdOfMultiaddr(addr: string): string {
 
 /** Gossipsub message id (DESIGN §5): the first 20 bytes of sha256(data). */
 export function gossipMessageId(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(data).digest().subarray(0, 20));
+  // One-shot hash: no Hash object per message (every duplicate copy is hashed too).
+  return new Uint8Array(hash("sha256", data, "buffer").subarray(0, 20));
 }
 
 // Gossipsub mesh parameters, taken from the Ethereum consensus p2p spec
@@ -324,6 +325,93 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   );
 }
 
+/** What `coalesceOutbound` needs of gossipsub's per-peer OutboundStream. */
+export interface OutboundStreamLike {
+  pushable: { push(chunk: Uint8Array): unknown; readableLength: number };
+  maxBufferSize: number;
+  push(data: Uint8Array): void;
+  pushPrefixed(data: Uint8Array | { subarray(): Uint8Array }): void;
+}
+
+/** Largest chunk one coalesced write carries; a full one is written at once. */
+export const GOSSIP_COALESCE_MAX_BYTES = 64 * 1024;
+
+/**
+ * Gossipsub writes one length-prefixed RPC per message per peer, and each
+ * becomes its own yamux frame, noise frame and socket write. A slot's votes are
+ * validated in batches and our own go out together, so dozens of RPCs leave for
+ * one peer in one event-loop turn: these are joined into one write at the end
+ * of the turn. The peer's length-prefix decoder splits them exactly as before.
+ */
+function coalesceGossipWrites(gs: GossipSub): void {
+  const outbound = (gs as unknown as { streamsOutbound?: unknown }).streamsOutbound;
+  // Feature check: with another gossipsub layout, writes simply stay one per RPC.
+  if (!(outbound instanceof Map)) return;
+  const set = outbound.set.bind(outbound);
+  outbound.set = (peer: unknown, stream: unknown) => set(peer, coalesceOutbound(stream));
+}
+
+/** Makes one outbound stream buffer its RPCs until the end of the event-loop turn. */
+export function coalesceOutbound<T>(stream: T, maxBytes: number = GOSSIP_COALESCE_MAX_BYTES): T {
+  const s = stream as unknown as Partial<OutboundStreamLike>;
+  if (typeof s.pushPrefixed !== "function" || typeof s.pushable?.push !== "function") return stream;
+  const out = s as OutboundStreamLike;
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let pending: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    if (pending !== undefined) clearImmediate(pending);
+    pending = undefined;
+    if (parts.length === 0) return;
+    const chunk = parts.length === 1 ? parts[0]! : concatParts(parts, size);
+    parts = [];
+    size = 0;
+    try {
+      out.pushable.push(chunk);
+    } catch {
+      // The stream closed meanwhile: gossipsub drops RPCs to a closed stream too.
+    }
+  };
+  out.pushPrefixed = (data) => {
+    // Same back-pressure rule as gossipsub's own push.
+    if (out.pushable.readableLength > out.maxBufferSize) {
+      throw new Error(`OutboundStream buffer full, size > ${out.maxBufferSize}`);
+    }
+    const bytes = data instanceof Uint8Array ? data : data.subarray();
+    parts.push(bytes);
+    size += bytes.length;
+    if (size >= maxBytes) flush();
+    else pending ??= setImmediate(flush);
+  };
+  out.push = (data) => out.pushPrefixed(lengthPrefixed(data));
+  return stream;
+}
+
+function concatParts(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Unsigned-varint length prefix + data: the framing gossipsub's streams use. */
+export function lengthPrefixed(data: Uint8Array): Uint8Array {
+  let n = data.length;
+  const prefix: number[] = [];
+  while (n >= 0x80) {
+    prefix.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  prefix.push(n);
+  const out = new Uint8Array(prefix.length + data.length);
+  out.set(prefix, 0);
+  out.set(data, prefix.length);
+  return out;
+}
+
 class Libp2pHost implements Host {
   readonly peerId: string;
   readonly pubsub: HostPubSub;
@@ -334,6 +422,7 @@ class Libp2pHost implements Host {
   ) {
     this.peerId = libp2p.peerId.toString();
     const gs = libp2p.services.pubsub;
+    coalesceGossipWrites(gs);
     this.pubsub = {
       subscribe: (topic) => gs.subscribe(topic),
       unsubscribe: (topic) => gs.unsubscribe(topic),

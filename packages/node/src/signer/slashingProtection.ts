@@ -124,25 +124,55 @@ export class SlashingProtection {
    * signatures are deterministic, so the bytes are identical).
    */
   async checkAndRecord(key: SlashingKey, observationRoot: Uint8Array): Promise<"new" | "repeat"> {
+    const [r] = await this.checkAndRecordMany([key], observationRoot);
+    if (r instanceof ProtocolError) throw r;
+    return r!;
+  }
+
+  /**
+   * `checkAndRecord` for several keys (one per pubkey) and one root: every
+   * allowed key's record goes into ONE synced batch, so a node with many keys
+   * pays one fsync per slot, not one per key. Each entry is "new", "repeat" or
+   * the refusal (SLASHING_ERROR_DOUBLE_SIGN / _CONFLICTED) for that key; a
+   * failed write rejects the whole call and nothing may be signed.
+   * `alsoWrite`: other operations that go into the same atomic batch (the
+   * node's observation record), saving the signing path a second write.
+   */
+  async checkAndRecordMany(
+    keys: readonly SlashingKey[],
+    observationRoot: Uint8Array,
+    alsoWrite: readonly DbOp[] = [],
+  ): Promise<("new" | "repeat" | ProtocolError)[]> {
     if (observationRoot.length !== 32) throw new RangeError("observationRoot must be 32 bytes");
-    return this.mutex.run(toHex(key.pubkey), async () => {
-      const existing = await this.repo.get(key);
-      if (existing !== undefined) {
-        // [REFUSE] a slot with two known roots signs nothing
-        if (existing.status === SlashingStatus.conflicted) {
-          throw new ProtocolError(SlashingErrorCode.CONFLICTED, describe(key));
-        }
-        // [REFUSE] a different root for an already signed slot, forever
-        if (!bytesEqual(existing.observationRoot, observationRoot)) {
-          throw new ProtocolError(
-            SlashingErrorCode.DOUBLE_SIGN,
-            `${describe(key)} already signed ${toHex(existing.observationRoot)}`,
+    const ids = keys.map((k) => toHex(k.pubkey));
+    if (new Set(ids).size !== ids.length) throw new RangeError("one key per pubkey");
+    return this.mutex.runMany(ids, async () => {
+      // Synchronous reads: this sits between a slot's decision and its votes
+      // leaving, and an async read waits out whatever else the loop is doing.
+      const existing = this.repo.getManySync(keys);
+      const out: ("new" | "repeat" | ProtocolError)[] = [];
+      const ops: DbOp[] = [...alsoWrite];
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const prior = existing[i];
+        if (prior === undefined) {
+          ops.push(this.repo.putOp(key, { status: SlashingStatus.signed, observationRoot }));
+          out.push("new");
+        } else if (prior.status === SlashingStatus.conflicted) {
+          // [REFUSE] a slot with two known roots signs nothing
+          out.push(new ProtocolError(SlashingErrorCode.CONFLICTED, describe(key)));
+        } else if (!bytesEqual(prior.observationRoot, observationRoot)) {
+          // [REFUSE] a different root for an already signed slot, forever
+          out.push(
+            new ProtocolError(
+              SlashingErrorCode.DOUBLE_SIGN,
+              `${describe(key)} already signed ${toHex(prior.observationRoot)}`,
+            ),
           );
-        }
-        return "repeat";
+        } else out.push("repeat");
       }
-      await this.repo.put(key, { status: SlashingStatus.signed, observationRoot }, { sync: true });
-      return "new";
+      await this.db.batch(ops, { sync: true });
+      return out;
     });
   }
 

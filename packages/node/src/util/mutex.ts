@@ -24,6 +24,17 @@ export class KeyedMutex {
     }
   }
 
+  /**
+   * Runs `fn` while holding every key of `keys`. Keys are taken in sorted
+   * order, so two overlapping `runMany` calls cannot deadlock.
+   */
+  async runMany<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const take = (i: number): Promise<T> =>
+      i === sorted.length ? fn() : this.run(sorted[i]!, () => take(i + 1));
+    return take(0);
+  }
+
   /** Number of keys with a holder or waiters (for tests and metrics). */
   get size(): number {
     return this.tails.size;

@@ -141,6 +141,19 @@ export const blstBls: BlsBackend = {
     return asSig(agg);
   },
 
+  aggregateVerifiedSignatureBytes(list) {
+    if (list.length === 0) throw blsError(BlsErrorCode.EMPTY_INPUT, "no signatures");
+    for (const b of list) precheckCompressed(b, BLS_SIGNATURE_LENGTH, "signature");
+    let agg: blst.Signature;
+    try {
+      agg = blst.aggregateSerializedSignatures([...list], false);
+      agg.sigValidate(true);
+    } catch (e) {
+      throw mapBlstError(e, "aggregate signature");
+    }
+    return asSig(agg);
+  },
+
   verify(pubkey, message, signature) {
     try {
       return blst.verify(message, pk(pubkey), sig(signature), false, false);

@@ -92,6 +92,12 @@ export interface BlsBackend {
 
   aggregatePublicKeys(pks: readonly BlsPublicKey[]): BlsPublicKey;
   aggregateSignatures(sigs: readonly BlsSignature[]): BlsSignature;
+  /**
+   * Sums compressed signatures that were each verified before (a node's vote
+   * pool): decompressed without a subgroup check per signature; the sum is
+   * checked once (not infinity, in the subgroup). Not for unverified input.
+   */
+  aggregateVerifiedSignatureBytes(sigs: readonly Uint8Array[]): BlsSignature;
 
   verify(pk: BlsPublicKey, message: Uint8Array, sig: BlsSignature): boolean;
   /** Same-message aggregate verification; sound only for PoP-checked keys. */

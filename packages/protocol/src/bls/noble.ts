@@ -224,6 +224,11 @@ export const nobleBls: BlsBackend = {
     return acc as unknown as BlsSignature;
   },
 
+  aggregateVerifiedSignatureBytes(list) {
+    // noble is the fallback and the oracle: it keeps the full per-signature checks.
+    return nobleBls.aggregateSignatures(list.map(decodeG2) as unknown as BlsSignature[]);
+  },
+
   verify(pubkey, message, signature) {
     try {
       return verifyPoints(pk(pubkey), hashToG2(message, BLS_SIG_DST), sig(signature));

@@ -203,6 +203,56 @@ describe("buildCertificate", () => {
     ).toBe(CertificateErrorCode.DUPLICATE_SIGNER);
   });
 
+  it("any differing domain or observation field makes the attestations mixed", () => {
+    const atts = attest(set1, six.slice(0, 3));
+    const variants: [Domain, Observation][] = [
+      [{ ...domain, chainId: 1 }, observation],
+      [{ ...domain, verifyingContract: bytes(20, 0xab) }, observation],
+      [domain, { ...observation, stream: bytes(32, 0x51) }],
+      [domain, { ...observation, l1BlockNumber: observation.l1BlockNumber + 1n }],
+      [domain, { ...observation, l1BlockHash: bytes(32, 0x52) }],
+      [domain, { ...observation, schema: bytes(32, 0x53) }],
+      [domain, { ...observation, tableDigest: bytes(32, 0x54) }],
+      [domain, { ...observation, entryCount: observation.entryCount + 1 }],
+    ];
+    for (const [k, [d, o]] of variants.entries()) {
+      const odd = attest(set1, six.slice(3, 4), d, o);
+      expect(() => buildCertificate([...atts, ...odd], set1), `variant ${k}`).toThrow(
+        CertificateErrorCode.MIXED_ATTESTATIONS,
+      );
+    }
+    // Equal fields in fresh objects are the same observation.
+    const copy = attest(
+      set1,
+      six.slice(3, 4),
+      { ...domain },
+      { ...observation, tableDigest: observation.tableDigest.slice() },
+    );
+    expect(buildCertificate([...atts, ...copy], set1).aggregateSignature).toEqual(
+      buildCertificate(attest(set1, six.slice(0, 4)), set1).aggregateSignature,
+    );
+  });
+
+  it("signaturesVerified: same bytes as the checked path on both backends; a bad point still fails", () => {
+    const atts = attest(set1, six.slice(0, 5));
+    const fast = buildCertificate(atts, set1, { signaturesVerified: true });
+    expect(fast).toEqual(cert(5));
+    const nobleSet1 = buildVerifierSet(setData([...six].reverse(), { epoch: 1n, activationSlot: 100n }), {
+      bls: nobleBls,
+    });
+    expect(buildCertificate(atts, nobleSet1, { signaturesVerified: true }).aggregateSignature).toEqual(
+      fast.aggregateSignature,
+    );
+    expect(codeOf(fast)).toBe("ok");
+    // A non-subgroup signature makes the sum leave the subgroup: caught by the one check on the sum.
+    const bad = [...atts.slice(0, 4), { ...atts[4]!, signature: nonSubgroupG2() }];
+    expect(() => buildCertificate(bad, set1, { signaturesVerified: true })).toThrow(
+      CertificateErrorCode.INVALID_SIGNATURE_ENCODING,
+    );
+    expect(() => blstBls.aggregateVerifiedSignatureBytes([])).toThrow();
+    expect(() => blstBls.aggregateVerifiedSignatureBytes([new Uint8Array(95)])).toThrow();
+  });
+
   it("signature sets are plain data that batch-verify (and fail when tampered)", () => {
     const atts = attest(set1, six.slice(0, 3));
     const c = cert(5);

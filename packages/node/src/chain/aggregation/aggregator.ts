@@ -20,9 +20,17 @@ export interface AggregatorOptions {
    * @default 500
    */
   upgradeIntervalMs: number;
+  /**
+   * Random extra wait before an upgrade, up to this much. Every node holding
+   * the late votes would otherwise build the same heavier certificate at the
+   * same moment; with a spread, the first one's gossip arrives before the
+   * others' timers fire, and they skip (no more weight than held).
+   * @default 250
+   */
+  upgradeJitterMs: number;
 }
 
-export const defaultAggregatorOptions: AggregatorOptions = { upgradeIntervalMs: 500 };
+export const defaultAggregatorOptions: AggregatorOptions = { upgradeIntervalMs: 500, upgradeJitterMs: 250 };
 
 export interface CertificateEvent {
   /** "new": first certificate for the group; "upgrade": more weight than the last one emitted. */
@@ -63,6 +71,8 @@ export class Aggregator {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly states = new Map<string, GroupState>();
+  /** Weight of peers' certificates for groups not yet at quorum here (bounded like the pool's groups). */
+  private readonly held = new Map<string, { slot: bigint; weight: bigint }>();
   private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
 
@@ -82,12 +92,26 @@ export class Aggregator {
     if (!quorumReached(group.set, group.signedWeight)) return;
     let st = this.states.get(group.key);
     if (st === undefined) {
-      st = { group, emittedWeight: 0n, lastEmitMs: undefined, timer: undefined, pending: false };
+      const held = this.held.get(group.key)?.weight;
+      this.held.delete(group.key);
+      st = {
+        group,
+        emittedWeight: held ?? 0n,
+        lastEmitMs: held === undefined ? undefined : this.now(),
+        timer: undefined,
+        pending: false,
+      };
       this.states.set(group.key, st);
     }
     if (group.signedWeight <= st.emittedWeight || st.pending) return;
     st.pending = true;
-    const wait = st.lastEmitMs === undefined ? 0 : st.lastEmitMs + this.opts.upgradeIntervalMs - this.now();
+    const wait =
+      st.lastEmitMs === undefined
+        ? 0
+        : st.lastEmitMs +
+          this.opts.upgradeIntervalMs -
+          this.now() +
+          Math.random() * this.opts.upgradeJitterMs;
     if (wait > 0) {
       st.timer = setTimeout(() => {
         st.timer = undefined;
@@ -114,6 +138,24 @@ export class Aggregator {
     return out;
   }
 
+  /**
+   * A certificate of `signedWeight` for group `key` came from a peer: building
+   * one of no more weight would only repeat it, so the next build waits until
+   * the group is heavier, and (as after our own) for the upgrade interval.
+   */
+  onCertificateHeld(key: string, slot: bigint, signedWeight: bigint): void {
+    if (this.stopped) return;
+    const st = this.states.get(key);
+    if (st === undefined) {
+      const prior = this.held.get(key);
+      if (prior === undefined || prior.weight < signedWeight)
+        this.held.set(key, { slot, weight: signedWeight });
+      return;
+    }
+    if (signedWeight > st.emittedWeight) st.emittedWeight = signedWeight;
+    st.lastEmitMs ??= this.now();
+  }
+
   private process(st: GroupState): CertificateEvent | undefined {
     st.pending = false;
     if (this.stopped) return undefined;
@@ -121,7 +163,8 @@ export class Aggregator {
     if (group.signedWeight <= st.emittedWeight) return undefined;
     let certificate: Certificate;
     try {
-      certificate = buildCertificate([...group.byIndex.values()], group.set);
+      // Pool votes passed their signature check (with subgroup check) on receipt.
+      certificate = buildCertificate([...group.byIndex.values()], group.set, { signaturesVerified: true });
     } catch (e) {
       this.selfCheckFailures++;
       this.logger.error(
@@ -168,6 +211,7 @@ export class Aggregator {
 
   /** Forgets groups of slots below `minSlot`. */
   prune(minSlot: bigint): void {
+    for (const [key, h] of this.held) if (h.slot < minSlot) this.held.delete(key);
     for (const [key, st] of this.states) {
       if (st.group.slot >= minSlot) continue;
       if (st.timer !== undefined) clearTimeout(st.timer);
@@ -181,5 +225,6 @@ export class Aggregator {
     this.immediate = undefined;
     for (const st of this.states.values()) if (st.timer !== undefined) clearTimeout(st.timer);
     this.states.clear();
+    this.held.clear();
   }
 }

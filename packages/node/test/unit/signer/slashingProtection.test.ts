@@ -85,6 +85,47 @@ describe("slashing protection", () => {
     for (const sig of same) expect(sig).toEqual(same[0]);
   });
 
+  it("signObservationAll: one synced batch for all keys, per-key refusals, and the extra ops written with it", async () => {
+    const sp = new SlashingProtection({ db });
+    const s = new ValidatorStore({}, { bls: blstBls, slashingProtection: sp });
+    for (const i of [0, 1, 2]) s.addKey(blstBls.secretKeyFromBytes(secret(i)));
+    const a = observation(30n, 1);
+    const b = observation(30n, 2);
+    // Key 1 already signed another root for slot 30.
+    await s.signObservation(1, DOMAIN, b);
+    const marker = { type: "put" as const, key: new Uint8Array([0xee, 1]), value: new Uint8Array([7]) };
+    const results = await s.signObservationAll(DOMAIN, a, [marker]);
+    expect(results.map((r) => r.error?.code)).toEqual([undefined, SlashingErrorCode.DOUBLE_SIGN, undefined]);
+    const root = observationRoot(DOMAIN, a);
+    for (const i of [0, 2]) {
+      // Oracle: noble verifies each released signature.
+      const r = results[i]!;
+      expect(
+        nobleBls.verify(
+          nobleBls.publicKeyFromBytes(r.pubkey),
+          root,
+          nobleBls.signatureFromBytes(r.signature!),
+        ),
+      ).toBe(true);
+      const rec = await sp.get({ pubkey: r.pubkey, domain: DOMAIN, stream: a.stream, slot: 30n });
+      expect(rec?.observationRoot).toEqual(root);
+    }
+    expect([...(await db.get(marker.key))!]).toEqual([...marker.value]);
+    // Repeats are allowed and give the same bytes; key 1 still refuses.
+    const again = await s.signObservationAll(DOMAIN, a);
+    expect(again.map((r) => r.signature)).toEqual(results.map((r) => r.signature));
+    expect(again[1]!.error?.code).toBe(SlashingErrorCode.DOUBLE_SIGN);
+  });
+
+  it("checkAndRecordMany writes nothing when the batch fails", async () => {
+    const sp = new SlashingProtection({ db });
+    const key = { pubkey: new Uint8Array(48).fill(9), domain: DOMAIN, stream: new Uint8Array(32), slot: 5n };
+    await db.close();
+    await expect(sp.checkAndRecordMany([key], new Uint8Array(32).fill(1))).rejects.toThrow();
+    db = await openDb(dir.path);
+    expect(await new SlashingProtection({ db }).get(key)).toBeUndefined();
+  });
+
   it("racing checkAndRecord on the raw API records exactly one root", async () => {
     const sp = new SlashingProtection({ db });
     const key = { pubkey: new Uint8Array(48).fill(5), domain: DOMAIN, stream: new Uint8Array(32), slot: 4n };

@@ -1,4 +1,11 @@
-import { encodeAttestationSsz, toHex, type VerifierSet, verifyCertificate } from "@ocp/protocol";
+import {
+  buildCertificate,
+  encodeAttestationSsz,
+  encodeCertificateSsz,
+  toHex,
+  type VerifierSet,
+  verifyCertificate,
+} from "@ocp/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { domainKey, slotKey } from "../../../../src/chain/index.js";
 import {
@@ -19,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const chains: TestChain[] = [];
 function chain(set: VerifierSet, upgradeIntervalMs = 40): TestChain {
-  const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs } });
+  const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs, upgradeJitterMs: 0 } });
   chains.push(c);
   return c;
 }
@@ -108,5 +115,46 @@ describe("Aggregator", () => {
     const groups = c.pipeline.pools.attestations.groups(slotKey(domainKey(DOMAIN), toHex(STREAM), HEAD));
     // each of the 3 keys counted exactly once over both roots
     expect(groups.map((g) => g.signedWeight).sort()).toEqual([1n, 2n]);
+  });
+
+  it("a peer's certificate of equal weight is not rebuilt; a heavier group upgrades after the interval", async () => {
+    const set = makeSet(keys); // 4 × weight 1: quorum needs 3
+    const c = chain(set, 60);
+    const peerCert = buildCertificate(
+      [0, 1, 2].map((i) => attest(keys[i]!, set, i, observation(HEAD))),
+      set,
+    );
+    c.pipeline.certificate.accept(await c.pipeline.certificate.validate(encodeCertificateSsz(peerCert)));
+    expect(c.certificates.map((x) => x[1])).toEqual(["gossip"]);
+    for (const i of [0, 1, 2]) await vote(c, set, keys[i]!, i);
+    await sleep(5);
+    // same three signers as the held certificate: nothing new to say
+    expect(c.certificates.map((x) => x[1])).toEqual(["gossip"]);
+    expect(c.pipeline.aggregator.emitted).toBe(0);
+    await vote(c, set, keys[3]!, 3);
+    await sleep(5);
+    // heavier now, but the interval runs from the held certificate
+    expect(c.pipeline.aggregator.emitted).toBe(0);
+    await sleep(90);
+    expect(c.certificates.map((x) => x[1])).toEqual(["gossip", "aggregator"]);
+    const up = c.certificates[1]![0];
+    expect(up.signedWeight).toBe(4n);
+    expect(verifyCertificate(up.certificate, c.registry).ok).toBe(true);
+  });
+
+  it("upgrades are spread by the jitter, never earlier than the interval", async () => {
+    const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
+    const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs: 30, upgradeJitterMs: 60 } });
+    chains.push(c);
+    for (const i of [3, 0, 1]) await vote(c, set, keys[i]!, i);
+    await sleep(5);
+    const t0 = performance.now();
+    await vote(c, set, keys[2]!, 2);
+    while (c.certificates.length < 2 && performance.now() - t0 < 1000) await sleep(2);
+    const waited = performance.now() - t0;
+    expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
+    // interval measured from the first certificate (≥ 5 ms before t0), jitter ≤ 60 ms
+    expect(waited).toBeGreaterThanOrEqual(20);
+    expect(waited).toBeLessThan(30 + 60 + 200);
   });
 });
