@@ -137,11 +137,16 @@ export class SlashingProtection {
    * failed write rejects the whole call and nothing may be signed.
    * `alsoWrite`: other operations that go into the same atomic batch (the
    * node's observation record), saving the signing path a second write.
+   * `whileWriting`: runs with the verdicts once the write has started and
+   * before it is durable, so CPU work (computing signatures) overlaps the
+   * fsync. Whatever it produces must not leave the process before this
+   * call resolves.
    */
   async checkAndRecordMany(
     keys: readonly SlashingKey[],
     observationRoot: Uint8Array,
     alsoWrite: readonly DbOp[] = [],
+    whileWriting?: (verdicts: readonly ("new" | "repeat" | ProtocolError)[]) => void,
   ): Promise<("new" | "repeat" | ProtocolError)[]> {
     if (observationRoot.length !== 32) throw new RangeError("observationRoot must be 32 bytes");
     const ids = keys.map((k) => toHex(k.pubkey));
@@ -171,7 +176,13 @@ export class SlashingProtection {
           );
         } else out.push("repeat");
       }
-      await this.db.batch(ops, { sync: true });
+      const durable = this.db.batch(ops, { sync: true });
+      try {
+        whileWriting?.(out);
+      } finally {
+        // Always wait for the write (and surface its failure) before returning.
+        await durable;
+      }
       return out;
     });
   }

@@ -117,6 +117,12 @@ describe("slashing protection", () => {
     expect(again[1]!.error?.code).toBe(SlashingErrorCode.DOUBLE_SIGN);
   });
 
+  it("signObservationAll releases no signature when the record cannot be written", async () => {
+    const s = store(db);
+    await db.close();
+    await expect(s.signObservationAll(DOMAIN, observation(40n, 1))).rejects.toThrow();
+  });
+
   it("checkAndRecordMany writes nothing when the batch fails", async () => {
     const sp = new SlashingProtection({ db });
     const key = { pubkey: new Uint8Array(48).fill(9), domain: DOMAIN, stream: new Uint8Array(32), slot: 5n };
