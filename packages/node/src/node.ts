@@ -610,12 +610,15 @@ export class OcpNode {
   }
 
   private async onCommitmentAccepted(c: PooledCommitment): Promise<void> {
-    await this.db.commitments.add(c.signed);
-    this.events.emit("commitment", c.signed);
+    // Signing does not wait for the commitment's own record (it is in the pool).
+    const stored = this.db.commitments.add(c.signed).then(
+      () => this.events.emit("commitment", c.signed),
+      (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
+    );
     const stream = this.streams.find((s) => bytesEqual(s.id, c.signed.commitment.observation.stream));
-    if (!stream) return;
-    const st = this.slots.get(this.slotStateKey(stream, c.slot));
+    const st = stream && this.slots.get(this.slotStateKey(stream, c.slot));
     if (st?.phase === "waiting" && st.rootHex === c.rootHex) await this.attest(st, "commitment");
+    await stored;
   }
 
   /**
@@ -626,8 +629,9 @@ export class OcpNode {
     const bytes = encodeSignedCommitmentSsz(signed);
     const v = await this.chain.commitment.validate(bytes);
     this.chain.commitment.accept(v);
+    const published = this.publish(GossipKind.commitment, bytes);
     await this.onCommitmentAccepted(v);
-    await this.publish(GossipKind.commitment, bytes);
+    await published;
   }
 
   private async onCertificate(c: PooledCertificate, source: "aggregator" | "gossip" | "sync"): Promise<void> {
@@ -637,8 +641,11 @@ export class OcpNode {
     const decidedAtMs = this.slots.get(stateKey)?.confirmedAtMs;
     if (decidedAtMs !== undefined)
       this.nodeMetrics.observeCertificateLatency(stateKey, source, (Date.now() - decidedAtMs) / 1000);
+    // Ours goes out first: every node without a certificate is waiting for it.
+    const published =
+      source === "aggregator" ? this.publish(GossipKind.certificate, encodeCertificateSsz(cert)) : undefined;
     try {
-      const stored = await this.db.certificates.getBest(cert.observation.stream, c.slot);
+      const stored = this.db.certificates.getBestSync(cert.observation.stream, c.slot);
       const storedWeight =
         stored && bytesEqual(stored.setId, c.set.setId) ? signedWeightOf(c.set, stored.signers) : -1n;
       if (!stored || storedWeight < c.signedWeight || !bytesEqual(stored.setId, c.set.setId)) {
@@ -647,7 +654,7 @@ export class OcpNode {
     } catch (e) {
       this.logger.error({ err: String(e) }, "storing certificate failed");
     }
-    if (source === "aggregator") await this.publish(GossipKind.certificate, encodeCertificateSsz(cert));
+    await published;
     this.events.emit("certificate", cert, { source, signedWeight: c.signedWeight });
   }
 

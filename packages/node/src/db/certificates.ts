@@ -18,6 +18,11 @@ export class CertificateRepository extends Repository<StreamSlot, Certificate> {
     return this.get({ stream, slot });
   }
 
+  /** `getBest` without a thread-pool round trip (a point read in LevelDB's memtable or cache). */
+  getBestSync(stream: Uint8Array, slot: bigint): Certificate | undefined {
+    return this.getManySync([{ stream, slot }])[0];
+  }
+
   /** Stores `cert` as the best for its slot (the caller compares weights). */
   async putBest(cert: Certificate, opts?: WriteOptions): Promise<void> {
     await this.put({ stream: cert.observation.stream, slot: cert.observation.slot }, cert, opts);
