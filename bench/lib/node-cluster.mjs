@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable } from "@ocp/contracts";
+import { NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { ANVIL_PRIVATE_KEYS, startAnvil } from "@ocp/node/devnet";
 import {
   eezTableDigest,
@@ -166,7 +167,10 @@ export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs =
       );
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
       const extra = process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-      const proc = spawn(process.execPath, [...extra, RUNNER, cfgFile], { stdio: ["pipe", "pipe", "inherit"] });
+      // The V8 options of every ocp node process (the `ocp` launcher uses the same).
+      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, RUNNER, cfgFile], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
       children.push(new Child(i, proc));
     }
     const started = await Promise.all(

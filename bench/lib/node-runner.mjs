@@ -2,7 +2,7 @@
 // {options, sets: [VerifierSet JSON], secretKeys: [hex], ownIndices: [n]}.
 // Prints one JSON line per event on stdout, each stamped with wall time `t`
 // (performance.timeOrigin + performance.now(), comparable across processes);
-// takes JSON commands on stdin: dial, mesh, commit, stats, stop.
+// takes JSON commands on stdin: dial, mesh, commit, stats, heap (snapshot to a file), stop.
 import "@ocp/node/polyfill";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -95,9 +95,16 @@ const commands = {
       maxRssKb: process.resourceUsage().maxRSS,
       rss: process.memoryUsage().rss,
       heapUsed: process.memoryUsage().heapUsed,
+      heapTotal: process.memoryUsage().heapTotal,
+      external: process.memoryUsage().external,
+      arrayBuffers: process.memoryUsage().arrayBuffers,
       cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       bls: { batches: m.batches, batchedSets: m.batchedSets, verifyCalls: m.verifyCalls, verifyTimeMs: m.verifyTimeMs },
     });
+  },
+  async heap(c) {
+    const { writeHeapSnapshot } = await import("node:v8");
+    out({ event: "heap", file: writeHeapSnapshot(c.file) });
   },
   async stop() {
     await node.stop();

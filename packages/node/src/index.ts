@@ -16,5 +16,6 @@ export * from "./metrics/node.js";
 export * from "./network/index.js";
 export * from "./node.js";
 export * from "./options.js";
+export * from "./runtime.js";
 export * from "./signer/index.js";
 export * from "./util/index.js";

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable, Orchestrator } from "@ocp/contracts";
+import { NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "@ocp/node/devnet";
 import {
@@ -194,7 +195,7 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
 
   const start = async (i: number): Promise<DevnetNode> => {
     const [script, ...args] = nodeCommand(configs[i]!);
-    const proc = procs.spawn(`node ${i}`, process.execPath, [script!, ...args], {
+    const proc = procs.spawn(`node ${i}`, process.execPath, [...NODE_RUNTIME_FLAGS, script!, ...args], {
       cwd: dirname(configs[i]!),
     });
     const line = await proc.waitForJson(isStarted, 60_000);
