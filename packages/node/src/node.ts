@@ -253,6 +253,12 @@ export class OcpNode {
         limit: (this.opts.proposal.maxPendingSlots + 1) * this.streams.length,
         dropped: 0,
       },
+      // Gossip attestations waiting for their batched write; "dropped" counts failed batches.
+      attestationWrites: {
+        size: this.db.deferred.size,
+        limit: this.db.deferred.limit,
+        dropped: this.db.deferred.failures,
+      },
     };
   }
 
