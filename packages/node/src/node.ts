@@ -516,10 +516,7 @@ export class OcpNode {
    * slashing-protection records).
    */
   private async attest(st: SlotState, why: "commitment" | "self", ops: DbOp[] = []): Promise<void> {
-    if (st.phase !== "waiting" || !st.observation || !this.running) {
-      if (ops.length > 0 && this.running) await this.db.batch(ops);
-      return;
-    }
+    if (st.phase !== "waiting" || !st.observation || !this.running) return;
     st.phase = "attested";
     if (st.timer) clearTimeout(st.timer);
     const set = this.sets.governing(st.slot);

@@ -16,7 +16,7 @@ import type { BoundSnapshot, BoundsReport } from "../metrics/bounds.js";
 import { type Logger, nullLogger } from "../util/logger.js";
 import { Aggregator, type AggregatorOptions, type CertificateEvent } from "./aggregation/aggregator.js";
 import { BatchingBlsVerifier, type BlsVerifierOptions, type IBlsVerifier } from "./bls/verifier.js";
-import { AttestationPool, type AttestationPoolOptions, groupKey } from "./pools/attestationPool.js";
+import { AttestationPool, type AttestationPoolOptions } from "./pools/attestationPool.js";
 import {
   CertificatePool,
   type CertificatePoolOptions,
@@ -121,6 +121,7 @@ export class ChainPipeline {
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
       sets: modules.sets,
       onCertificate: (ev) => this.onAggregated(ev),
+      heldWeight: (g) => this.pools.certificates.weightFor(g.slotKey, g.rootHex),
       ...(modules.now === undefined ? {} : { now: modules.now }),
       logger: this.logger,
     });
@@ -197,10 +198,7 @@ export class ChainPipeline {
 
   acceptCertificate(v: ValidatedCertificate): void {
     const r = this.pools.certificates.add(v);
-    if (r === "added" || r === "upgraded") {
-      this.aggregator.onCertificateHeld(groupKey(v), v.slot, v.signedWeight);
-      this.modules.onCertificate?.(v, "gossip");
-    }
+    if (r === "added" || r === "upgraded") this.modules.onCertificate?.(v, "gossip");
   }
 
   acceptEvidence(v: ValidatedEvidence): void {

@@ -4,6 +4,11 @@
 // the slot's block. A vk changed on L1 then fails here, because the on-chain
 // verifier was fed a hash made with the new vk while ours uses the pinned one.
 import {
+  abiBytes,
+  abiBytes32,
+  abiEncode,
+  abiTuple,
+  concatBytes,
   type EezBatchDigest,
   type EezBlockContext,
   eezBlockContext,
@@ -71,21 +76,18 @@ export const defaultProofCheckerOptions: Omit<ProofCheckerOptions, "proofSystems
 /** Selector of `verify(bytes,bytes32)`: the first 4 bytes of keccak256 of that signature. */
 export const VERIFY_SELECTOR = "0x6b406341";
 
+/** `verify`'s parameters; calldata carries them as this tuple's encoding. */
+const VERIFY_ARGS = abiTuple({ proof: abiBytes, publicInputsHash: abiBytes32 });
+
 /**
- * ABI calldata of `IProofSystem.verify(proof, publicInputsHash)`: selector;
- * head = offset of `proof` (0x40), the hash; tail = length of `proof`, then
- * its bytes zero-padded to 32. Written out here so the checker needs no viem.
+ * ABI calldata of `IProofSystem.verify(proof, publicInputsHash)`, through the
+ * protocol's ABI codec so the checker needs no viem. `abiEncode` of a dynamic
+ * tuple starts with its 0x20 offset word; a parameter list does not.
  */
 export function verifyCalldata(proof: Uint8Array, publicInputsHash: Uint8Array): `0x${string}` {
   if (publicInputsHash.length !== 32) throw new Error("proof: publicInputsHash must be 32 bytes");
-  const out = new Uint8Array(4 + 3 * 32 + Math.ceil(proof.length / 32) * 32);
-  const view = new DataView(out.buffer);
-  out.set(fromHex(VERIFY_SELECTOR), 0);
-  view.setBigUint64(4 + 24, 64n);
-  out.set(publicInputsHash, 4 + 32);
-  view.setBigUint64(4 + 64 + 24, BigInt(proof.length));
-  out.set(proof, 4 + 96);
-  return toHex(out);
+  const encoded = abiEncode(VERIFY_ARGS, { proof, publicInputsHash }, fromHex(VERIFY_SELECTOR));
+  return toHex(concatBytes(encoded.subarray(0, 4), encoded.subarray(4 + 32)));
 }
 
 const UINT64_MAX = (1n << 64n) - 1n;

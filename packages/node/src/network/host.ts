@@ -23,11 +23,12 @@ import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
-import { ProtocolError } from "@ocp/protocol";
+import { concatBytes, ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import type { NetworkOptions } from "./options.js";
+import { encodeVarint } from "./reqresp/framing.js";
 
 export { TopicValidatorResult };
 
@@ -363,7 +364,7 @@ export function coalesceOutbound<T>(stream: T, maxBytes: number = GOSSIP_COALESC
     if (pending !== undefined) clearImmediate(pending);
     pending = undefined;
     if (parts.length === 0) return;
-    const chunk = parts.length === 1 ? parts[0]! : concatParts(parts, size);
+    const chunk = parts.length === 1 ? parts[0]! : concatBytes(...parts);
     parts = [];
     size = 0;
     try {
@@ -387,29 +388,9 @@ export function coalesceOutbound<T>(stream: T, maxBytes: number = GOSSIP_COALESC
   return stream;
 }
 
-function concatParts(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Unsigned-varint length prefix + data: the framing gossipsub's streams use. */
+/** Unsigned-varint length prefix + data: the framing gossipsub's streams use (as req/resp's). */
 export function lengthPrefixed(data: Uint8Array): Uint8Array {
-  let n = data.length;
-  const prefix: number[] = [];
-  while (n >= 0x80) {
-    prefix.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  prefix.push(n);
-  const out = new Uint8Array(prefix.length + data.length);
-  out.set(prefix, 0);
-  out.set(data, prefix.length);
-  return out;
+  return concatBytes(encodeVarint(data.length), data);
 }
 
 class Libp2pHost implements Host {

@@ -101,24 +101,15 @@ export class ValidatorStore {
     observation: Observation,
   ): Promise<Uint8Array> {
     const pubkey = typeof key === "number" ? this.order[key] : key;
-    const sk = pubkey === undefined ? undefined : this.#secrets.get(toHex(pubkey));
-    if (pubkey === undefined || sk === undefined) {
+    if (pubkey === undefined || !this.#secrets.has(toHex(pubkey))) {
       throw new ProtocolError(
         SignerErrorCode.UNKNOWN_KEY,
         typeof key === "number" ? `index ${key}` : toHex(key).slice(0, 18),
       );
     }
-    this.doppelganger?.assertCanSign(pubkey);
-    const root = observationRoot(domain, observation);
-    await this.slashing.checkAndRecord(
-      { pubkey, domain, stream: observation.stream, slot: observation.slot },
-      root,
-    );
-    const signature = this.bls.sign(sk, root);
-    if (this.opts.verifyAfterSign) {
-      if (!this.selfCheck(pubkey, root, signature)) throw selfCheckFailed();
-    }
-    return signature;
+    const [r] = await this.signWith([pubkey], domain, observation);
+    if (r!.error !== undefined) throw r!.error;
+    return r!.signature!;
   }
 
   /**
@@ -128,12 +119,22 @@ export class ValidatorStore {
    * `alsoWrite`: operations written in that same synced batch (even when no
    * key may sign).
    */
-  async signObservationAll(
+  signObservationAll(
     domain: Domain,
     observation: Observation,
     alsoWrite: readonly DbOp[] = [],
   ): Promise<SignResult[]> {
-    const results: SignResult[] = this.order.map((pubkey) => ({ pubkey }));
+    return this.signWith(this.order, domain, observation, alsoWrite);
+  }
+
+  /** The one signing path, for any of the node's keys (`pubkeys` are known keys). */
+  private async signWith(
+    pubkeys: readonly Uint8Array[],
+    domain: Domain,
+    observation: Observation,
+    alsoWrite: readonly DbOp[] = [],
+  ): Promise<SignResult[]> {
+    const results: SignResult[] = pubkeys.map((pubkey) => ({ pubkey }));
     const allowed: number[] = [];
     for (let i = 0; i < results.length; i++) {
       try {
@@ -171,24 +172,12 @@ export class ValidatorStore {
           const pks = signed.map((i) => this.handles.get(toHex(results[i]!.pubkey))!);
           const sigs = signed.map((i) => results[i]!.signature!);
           // A failed check means faulty hardware or memory: release nothing.
-          if (!verifySameMessage(this.bls, root, pks, sigs)) throw selfCheckFailed();
+          if (!verifySameMessage(this.bls, root, pks, sigs)) {
+            throw new Error("BLS signature failed self-verification; refusing to release it");
+          }
         }
       },
     );
     return results;
   }
-
-  private selfCheck(pubkey: Uint8Array, root: Uint8Array, signature: Uint8Array): boolean {
-    const handle = this.handles.get(toHex(pubkey));
-    if (handle === undefined) return false;
-    try {
-      return this.bls.verify(handle, root, this.bls.signatureFromBytes(signature));
-    } catch {
-      return false;
-    }
-  }
-}
-
-function selfCheckFailed(): Error {
-  return new Error("BLS signature failed self-verification; refusing to release it");
 }

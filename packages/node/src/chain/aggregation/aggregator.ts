@@ -48,6 +48,11 @@ export interface AggregatorModules {
   /** Where verifyCertificate looks up sets (the self-check). */
   sets: VerifierSetRegistry;
   onCertificate: (ev: CertificateEvent) => void;
+  /**
+   * Weight of the best certificate already held for the group's root (ours or
+   * a peer's): building one of no more weight would only repeat it.
+   */
+  heldWeight?: (group: AttestationGroup) => bigint | undefined;
   /** @default Date.now */
   now?: () => number;
   logger?: Logger;
@@ -71,8 +76,6 @@ export class Aggregator {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly states = new Map<string, GroupState>();
-  /** Weight of peers' certificates for groups not yet at quorum here (bounded like the pool's groups). */
-  private readonly held = new Map<string, { slot: bigint; weight: bigint }>();
   private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
 
@@ -92,26 +95,19 @@ export class Aggregator {
     if (!quorumReached(group.set, group.signedWeight)) return;
     let st = this.states.get(group.key);
     if (st === undefined) {
-      const held = this.held.get(group.key)?.weight;
-      this.held.delete(group.key);
-      st = {
-        group,
-        emittedWeight: held ?? 0n,
-        lastEmitMs: held === undefined ? undefined : this.now(),
-        timer: undefined,
-        pending: false,
-      };
+      st = { group, emittedWeight: 0n, lastEmitMs: undefined, timer: undefined, pending: false };
       this.states.set(group.key, st);
     }
     if (group.signedWeight <= st.emittedWeight || st.pending) return;
+    const held = this.modules.heldWeight?.(group);
+    if (held !== undefined && group.signedWeight <= held) return;
     st.pending = true;
+    // A peer's certificate counts as an emission: the upgrade interval runs from now.
+    const since = st.lastEmitMs ?? (held === undefined ? undefined : this.now());
     const wait =
-      st.lastEmitMs === undefined
+      since === undefined
         ? 0
-        : st.lastEmitMs +
-          this.opts.upgradeIntervalMs -
-          this.now() +
-          Math.random() * this.opts.upgradeJitterMs;
+        : since + this.opts.upgradeIntervalMs - this.now() + Math.random() * this.opts.upgradeJitterMs;
     if (wait > 0) {
       st.timer = setTimeout(() => {
         st.timer = undefined;
@@ -138,29 +134,14 @@ export class Aggregator {
     return out;
   }
 
-  /**
-   * A certificate of `signedWeight` for group `key` came from a peer: building
-   * one of no more weight would only repeat it, so the next build waits until
-   * the group is heavier, and (as after our own) for the upgrade interval.
-   */
-  onCertificateHeld(key: string, slot: bigint, signedWeight: bigint): void {
-    if (this.stopped) return;
-    const st = this.states.get(key);
-    if (st === undefined) {
-      const prior = this.held.get(key);
-      if (prior === undefined || prior.weight < signedWeight)
-        this.held.set(key, { slot, weight: signedWeight });
-      return;
-    }
-    if (signedWeight > st.emittedWeight) st.emittedWeight = signedWeight;
-    st.lastEmitMs ??= this.now();
-  }
-
   private process(st: GroupState): CertificateEvent | undefined {
     st.pending = false;
     if (this.stopped) return undefined;
     const { group } = st;
     if (group.signedWeight <= st.emittedWeight) return undefined;
+    // A peer's certificate may have arrived while this build waited.
+    const held = this.modules.heldWeight?.(group);
+    if (held !== undefined && group.signedWeight <= held) return undefined;
     let certificate: Certificate;
     try {
       // Pool votes passed their signature check (with subgroup check) on receipt.
@@ -211,7 +192,6 @@ export class Aggregator {
 
   /** Forgets groups of slots below `minSlot`. */
   prune(minSlot: bigint): void {
-    for (const [key, h] of this.held) if (h.slot < minSlot) this.held.delete(key);
     for (const [key, st] of this.states) {
       if (st.group.slot >= minSlot) continue;
       if (st.timer !== undefined) clearTimeout(st.timer);
@@ -225,6 +205,5 @@ export class Aggregator {
     this.immediate = undefined;
     for (const st of this.states.values()) if (st.timer !== undefined) clearTimeout(st.timer);
     this.states.clear();
-    this.held.clear();
   }
 }
