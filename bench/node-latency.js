@@ -2,8 +2,9 @@
 // publish → certificate held by every node, per slot, for 4×1, 16×1 and 8×8
 // (nodes × keys per node), and the peak RSS of one node process in 8×8.
 // Each slot: post a batch (its own block), wait until every node has seen
-// that block, publish the builder's commitment through node 0 (t0), mine the
-// confirmation block, and time the last node's certificate event.
+// and read that block (a real confirmation comes a slot later), publish the
+// builder's commitment through node 0 (t0), mine the confirmation block, and
+// time the last node's certificate event.
 // biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
 import { makeRng, randomBatch } from "./lib/batch.mjs";
 // biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
@@ -46,13 +47,13 @@ async function runShape(shape, log) {
       if (i === WARMUP_SLOTS) statsBefore = await c.stats();
       const { slot, observation } = await c.post(randomBatch(rng));
       const key = slot.toString();
-      // The slot's block is known everywhere before its commitment, as on a
-      // real chain where the confirmation comes a slot later.
+      // The slot's block is known and read everywhere before its commitment,
+      // as on a real chain where the confirmation comes a slot later.
       await Promise.all(
         c.children.map(
           (ch) =>
-            ch.slots.get(key)?.head ??
-            ch.next((m) => m.event === "head" && m.slot === key, 10_000, `head ${key}`),
+            ch.slots.get(key)?.prepared ??
+            ch.next((m) => m.event === "prepared" && m.slot === key, 10_000, `prepared ${key}`),
         ),
       );
       const publish = c.prepareCommit(observation, 0);
@@ -86,6 +87,18 @@ async function runShape(shape, log) {
     const statsAfter = await c.stats();
     const cpu = statsAfter.map((s, j) => (s.cpuMs - statsBefore[j].cpuMs) / SLOTS);
     log(`  ${shape.name}: CPU ms per slot per node ${cpu.map((x) => Math.round(x)).join(" ")}`);
+    // Per slot per node: BLS verifier wall time and calls (sets per call), node 0's gossip outcomes.
+    const per = (f) => statsAfter.map((s, j) => (f(s) - f(statsBefore[j])) / SLOTS);
+    const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(" ");
+    log(`  ${shape.name}: BLS verify ms per slot per node ${fmt(per((s) => s.bls.verifyTimeMs))}`);
+    log(`  ${shape.name}: BLS verify calls per slot per node ${fmt(per((s) => s.bls.verifyCalls))}`);
+    const g = statsAfter[0].gossip;
+    const perSlot = (k) => ((g[k] - (statsBefore[0].gossip[k] ?? 0)) / SLOTS).toFixed(1);
+    log(
+      `  ${shape.name}: node 0 gossip outcomes per slot: ${Object.keys(g)
+        .map((k) => `${k} ${perSlot(k)}`)
+        .join(", ")}`,
+    );
     log(
       `  ${shape.name}: latency p50 ${r1(pct(latencies, 50))} p99 ${r1(pct(latencies, 99))} ms over ${latencies.length} slots; peak RSS per node ${rss.map((x) => Math.round(x)).join(" ")} MiB`,
     );

@@ -154,7 +154,13 @@ export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs =
             network: { network: "bench", localNetwork: true },
             domain: { chainId: 31337, verifyingContract: ANCHOR_ADDRESS },
             streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
-            l1: { rpcUrls: [anvil.rpcUrl], confirmations: 1, pollIntervalMs },
+            l1: {
+              rpcUrls: [anvil.rpcUrl],
+              // anvil serves WebSocket JSON-RPC on the same port: heads are pushed.
+              wsUrl: anvil.rpcUrl.replace(/^http/, "ws"),
+              confirmations: 1,
+              pollIntervalMs,
+            },
             proposal: { selfProposeDelayMs: 5000 },
             doppelganger: { enabled: false },
             sync: { intervalMs: 10_000 },

@@ -46,6 +46,7 @@ node.events.on("certificate", (c, info) => {
   if (certified.size > 256) certified.delete(certified.values().next().value);
 });
 node.events.on("commitment", (s) => out({ event: "commitment", slot: s.commitment.observation.slot.toString() }));
+node.events.on("prepared", (p) => out({ event: "prepared", slot: p.slot.toString() }));
 node.events.on("decision", (d) => out({ event: "decision", slot: d.slot.toString(), verdict: d.decision.verdict }));
 
 await node.start();
@@ -88,9 +89,13 @@ const commands = {
       out({ event: "error", cmd: "commit", detail: String(e) });
     }
   },
-  stats() {
+  async stats() {
     const m = node.chain.verifier.metrics;
+    const gossip = {};
+    for (const v of (await node.registry.getSingleMetric("ocp_gossip_validation_total")?.get())?.values ?? [])
+      gossip[`${v.labels.kind}/${v.labels.result}${v.labels.code ? `/${v.labels.code}` : ""}`] = v.value;
     out({
+      gossip,
       event: "stats",
       maxRssKb: process.resourceUsage().maxRSS,
       rss: process.memoryUsage().rss,

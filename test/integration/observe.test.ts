@@ -23,6 +23,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { beforeAll, describe, expect, it } from "vitest";
+import { httpJsonRpc, type JsonRpcClient } from "../../packages/node/src/chain/l1/rpc.js";
 import { ObserveChecker } from "../../packages/node/src/checkers/observe.js";
 import { AbstainReason, type StreamContext } from "../../packages/node/src/checkers/types.js";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
@@ -220,5 +221,69 @@ describe("observe checker on anvil", () => {
       slots: { mode: "block-number" },
     });
     expect((await tolerant.observe(stream, n)).kind).toBe("observed");
+  });
+
+  it("reads a block ahead, reuses the read at confirmation, and reads again after a reorg", async () => {
+    const calls = new Map<string, number>();
+    const inner = httpJsonRpc(anvil.current.rpcUrl, 5000);
+    const counting: JsonRpcClient = {
+      url: inner.url,
+      request: (method, params) => {
+        calls.set(method, (calls.get(method) ?? 0) + 1);
+        return inner.request(method, params);
+      },
+    };
+    const checker = new ObserveChecker(
+      { rpcUrls: [], agreement: 1, confirmations: 1, rpcTimeoutMs: 5000, slots: { mode: "block-number" } },
+      { rpcs: [counting] },
+    );
+    const fresh = () =>
+      new ObserveChecker({
+        rpcUrls: [anvil.current.rpcUrl],
+        agreement: 1,
+        confirmations: 1,
+        rpcTimeoutMs: 5000,
+        slots: { mode: "block-number" },
+      });
+
+    // Reuse: the block is traced once, when first seen.
+    const x = randomBatch(rng);
+    const n = await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(x)) }]);
+    const ahead = await checker.prefetch(stream, n);
+    expect(toHex(ahead!.tableDigest)).toBe(
+      toHex(eezTableDigest([{ calldata: encodePostAndVerifyBatch(x) }]).tableDigest),
+    );
+    expect(await checker.observe(stream, n)).toMatchObject({
+      kind: "abstain",
+      reason: AbstainReason.NOT_CONFIRMED,
+    });
+    await testClient().mine({ blocks: 1 });
+    const confirmed = await checker.observe(stream, n);
+    expect(confirmed.kind).toBe("observed");
+    if (confirmed.kind !== "observed") return;
+    expect(confirmed.observation).toEqual(ahead);
+    expect(calls.get("debug_traceBlockByNumber")).toBe(1);
+    const independent = await fresh().observe(stream, n);
+    expect(independent.kind === "observed" && independent.observation).toEqual(confirmed.observation);
+
+    // Reorg: the block read ahead is replaced by another at the same height.
+    const t = testClient();
+    const snapshot = await t.snapshot();
+    const y = randomBatch(rng);
+    const m = await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(y)) }]);
+    const stale = await checker.prefetch(stream, m);
+    await t.revert({ id: snapshot });
+    const z = randomBatch(rng);
+    expect(await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(z)) }])).toBe(m);
+    await t.mine({ blocks: 1 });
+    const after = await checker.observe(stream, m);
+    expect(after.kind).toBe("observed");
+    if (after.kind !== "observed") return;
+    expect(toHex(after.observation.tableDigest)).not.toBe(toHex(stale!.tableDigest));
+    expect(toHex(after.observation.tableDigest)).toBe(
+      toHex(eezTableDigest([{ calldata: encodePostAndVerifyBatch(z) }]).tableDigest),
+    );
+    expect(toHex(after.observation.l1BlockHash)).toBe((await client().getBlock({ blockNumber: m })).hash);
+    expect(calls.get("debug_traceBlockByNumber")).toBe(3);
   });
 });

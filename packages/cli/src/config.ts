@@ -136,16 +136,19 @@ function address(v: unknown, field: string): `0x${string}` {
   return v.toLowerCase() as `0x${string}`;
 }
 
-function httpUrl(v: unknown, field: string): string {
+function url(v: unknown, field: string, protocols: string[], what: string): string {
   if (typeof v === "string") {
     try {
-      const u = new URL(v);
-      if (u.protocol === "http:" || u.protocol === "https:") return v;
+      if (protocols.includes(new URL(v).protocol)) return v;
     } catch {
       // falls through to the error below
     }
   }
-  return invalid(field, "expected an http(s) URL");
+  return invalid(field, `expected ${what}`);
+}
+
+function httpUrl(v: unknown, field: string): string {
+  return url(v, field, ["http:", "https:"], "an http(s) URL");
 }
 
 function array(v: unknown, field: string, minLength = 0): unknown[] {
@@ -282,6 +285,7 @@ function l1Options(v: unknown): NodeOptionsInput["l1"] {
     "rpcTimeoutMs",
     "slots",
     "pollIntervalMs",
+    "wsUrl",
   ]);
   const rpcUrls = array(o.rpcUrls, "l1.rpcUrls", 1).map((u, i) => httpUrl(u, `l1.rpcUrls[${i}]`));
   const out: Partial<L1Options> & { rpcUrls: string[] } = { rpcUrls };
@@ -290,6 +294,7 @@ function l1Options(v: unknown): NodeOptionsInput["l1"] {
   if (o.rpcTimeoutMs !== undefined) out.rpcTimeoutMs = int(o.rpcTimeoutMs, "l1.rpcTimeoutMs", 1);
   if (o.pollIntervalMs !== undefined) out.pollIntervalMs = int(o.pollIntervalMs, "l1.pollIntervalMs", 1);
   if (o.slots !== undefined) out.slots = slotMapping(o.slots);
+  if (o.wsUrl !== undefined) out.wsUrl = url(o.wsUrl, "l1.wsUrl", ["ws:", "wss:"], "a ws(s) URL");
   return out;
 }
 

@@ -129,6 +129,11 @@ describe("loadNodeConfig", () => {
     expect(r.options.api?.port).toBe(8080);
   });
 
+  it("takes a WebSocket URL for pushed heads", async () => {
+    const r = await loadNodeConfig(write({ ...base, l1: { ...base.l1, wsUrl: "wss://l1.example/ws" } }));
+    expect(r.options.l1.wsUrl).toBe("wss://l1.example/ws");
+  });
+
   it("runs without keys, anchor and api", async () => {
     const { keystores: _k, anchor: _a, api: _p, ...rest } = base;
     const r = await loadNodeConfig(write(rest));
@@ -139,6 +144,7 @@ describe("loadNodeConfig", () => {
 
   it.each([
     [{ ...base, l1: { ...base.l1, rpcUrls: ["ws://x"] } }, "config l1.rpcUrls[0]: expected an http(s) URL"],
+    [{ ...base, l1: { ...base.l1, wsUrl: "http://x" } }, "config l1.wsUrl: expected a ws(s) URL"],
     [{ ...base, extra: 1 }, "config extra: unknown field"],
     [
       { ...base, domain: { ...base.domain, verifyingContract: "0x12" } },

@@ -43,6 +43,7 @@ import type { AnchorService } from "./anchor/service.js";
 import type { AnchoredEvent, ApiServer } from "./api/server.js";
 import { BatchingBlsVerifier } from "./chain/bls/verifier.js";
 import { BeaconTimeClock, BlockNumberClock, type SlotClock } from "./chain/clock.js";
+import { WsHeadStream } from "./chain/l1/heads.js";
 import { getHead } from "./chain/l1/reader.js";
 import { httpJsonRpc } from "./chain/l1/rpc.js";
 import { ChainPipeline, type EvidenceEvent } from "./chain/pipeline.js";
@@ -88,6 +89,11 @@ export interface NodeEvents {
   /** This node's anchoring transaction for a slot was mined. */
   anchored: [AnchoredEvent];
   decision: [{ stream: string; slot: bigint; decision: Decision }];
+  /**
+   * A new block was read ahead of its confirmation; `observed`: it carries a
+   * table and this node's votes for it are computed (not released).
+   */
+  prepared: [{ stream: string; slot: bigint; observed: boolean }];
 }
 
 interface SlotState {
@@ -164,7 +170,11 @@ export class OcpNode {
       l1.slots.mode === "block-number"
         ? new BlockNumberClock(
             { pollIntervalMs: l1.pollIntervalMs },
-            { getHead: () => getHead(headRpc), logger: this.logger },
+            {
+              getHead: () => getHead(headRpc),
+              headStream: l1.wsUrl ? new WsHeadStream(l1.wsUrl, {}, { logger: this.logger }) : undefined,
+              logger: this.logger,
+            },
           )
         : new BeaconTimeClock(
             { genesisTime: l1.slots.genesisTime, secondsPerSlot: l1.slots.secondsPerSlot },
@@ -409,6 +419,10 @@ export class OcpNode {
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
     const target = slot - BigInt(this.opts.l1.confirmations);
+    // Read the new block now (at confirmation only its hash is re-checked) and
+    // compute our votes for it: signing at the decision is then only the
+    // slashing-protection write.
+    if (target < slot) for (const stream of this.streams) void this.prepare(stream, slot);
     const oldest = slot - BigInt(this.opts.proposal.maxPendingSlots);
     // After a start (or restart) the recent slots are worth deciding too: the
     // node may have missed them while down. Slashing protection makes a repeat
@@ -431,6 +445,14 @@ export class OcpNode {
     }
     if (slot % 32n === 0n)
       void this.db.prune(slot).catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+  }
+
+  private async prepare(stream: StreamContext, slot: bigint): Promise<void> {
+    const observation = await this.checkers.prefetch(stream, slot);
+    if (!this.running) return;
+    if (observation !== undefined && this.sets.governing(slot))
+      this.validators.precompute(this.domain, observation);
+    this.events.emit("prepared", { stream: stream.name, slot, observed: observation !== undefined });
   }
 
   private slotStateKey(stream: StreamContext, slot: bigint): string {

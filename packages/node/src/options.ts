@@ -30,6 +30,12 @@ export interface L1Options {
   slots: SlotMapping;
   /** Head polling in block-number mode. @default 500 */
   pollIntervalMs: number;
+  /**
+   * WebSocket JSON-RPC URL of an L1 node (block-number mode): new heads are
+   * pushed (`eth_subscribe("newHeads")`) instead of waiting for the next poll;
+   * polling drops to a slow safety net while the subscription is live.
+   */
+  wsUrl?: string;
 }
 
 export interface ProposalOptions {

@@ -164,6 +164,8 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
       streams: [{ name: "eez", l1ChainId: DEVNET_CHAIN_ID, tableContract: table }],
       l1: {
         rpcUrls: [anvil.rpcUrl],
+        // anvil serves WebSocket JSON-RPC on the same port: heads are pushed.
+        wsUrl: anvil.rpcUrl.replace(/^http/, "ws"),
         confirmations: 1,
         pollIntervalMs: Math.max(50, Math.min(250, Math.floor(slotMs / 8))),
         slots: { mode: "block-number" },

@@ -3,6 +3,7 @@
 // once per slot, in order, and answer the gossip clock-disparity checks of §5.
 import { EventEmitter } from "node:events";
 import { type Logger, nullLogger } from "../util/logger.js";
+import type { HeadStream } from "./l1/heads.js";
 
 /** Ethereum's MAXIMUM_GOSSIP_CLOCK_DISPARITY, used for the §5 slot window. */
 export const GOSSIP_CLOCK_DISPARITY_MS = 500;
@@ -22,6 +23,12 @@ export interface BlockNumberClockOptions {
    * @default 1000 — anvil and L1 devnets make a block every 1–12 s
    */
   pollIntervalMs: number;
+  /**
+   * The poll's interval while a head subscription is live: a safety net
+   * against a subscription that stays open but stops delivering.
+   * @default 5000
+   */
+  subscribedPollIntervalMs: number;
   /**
    * Slots a gossip message may be ahead of our head: peers' RPCs may see a
    * block before ours.
@@ -54,6 +61,7 @@ export const defaultBeaconTimeClockOptions: Omit<BeaconTimeClockOptions, "genesi
 export const defaultBlockNumberClockOptions: BlockNumberClockOptions = {
   mode: "block-number",
   pollIntervalMs: 1000,
+  subscribedPollIntervalMs: 5000,
   futureSlotTolerance: 1,
 };
 
@@ -66,6 +74,8 @@ export interface SlotClockModules {
 export interface BlockNumberClockModules extends SlotClockModules {
   /** Latest L1 block number (e.g. `eth_blockNumber`). Without it, heads come only from `onHead`. */
   getHead?: () => Promise<bigint>;
+  /** Pushed heads (a WebSocket newHeads subscription); polling slows down while it is live. */
+  headStream?: HeadStream;
 }
 
 export interface SlotClockEvents {
@@ -207,6 +217,7 @@ export class BlockNumberClock extends EventEmitter<SlotClockEvents> implements S
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly getHead: (() => Promise<bigint>) | undefined;
+  private readonly headStream: HeadStream | undefined;
   private head: bigint | null = null;
   // Local first-seen time per block number, bounded to the recent past.
   private readonly seenAt = new Map<bigint, number>();
@@ -228,6 +239,7 @@ export class BlockNumberClock extends EventEmitter<SlotClockEvents> implements S
     this.now = modules.now ?? (() => Date.now());
     this.logger = modules.logger ?? nullLogger;
     this.getHead = modules.getHead;
+    this.headStream = modules.headStream;
   }
 
   currentSlot(): bigint | null {
@@ -282,15 +294,31 @@ export class BlockNumberClock extends EventEmitter<SlotClockEvents> implements S
     }
   }
 
-  /** Polls the head source once before resolving (when there is one), then every pollIntervalMs. */
+  /**
+   * Polls the head source once before resolving (when there is one), then
+   * every pollIntervalMs — every subscribedPollIntervalMs while the head
+   * stream is live, and at once when it goes down.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.headStream?.start(
+      (h) => {
+        if (this.running) this.onHead(h.number);
+      },
+      (live) => {
+        if (!live && this.running && this.polling === undefined) {
+          clearTimeout(this.timer);
+          void this.poll();
+        }
+      },
+    );
     if (this.getHead !== undefined) await this.poll();
   }
 
   stop(): void {
     this.running = false;
+    this.headStream?.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -312,7 +340,10 @@ export class BlockNumberClock extends EventEmitter<SlotClockEvents> implements S
       }
     })();
     await this.polling;
-    if (this.running) this.timer = setTimeout(() => void this.poll(), this.opts.pollIntervalMs);
+    this.polling = undefined;
+    if (!this.running) return;
+    const ms = this.headStream?.live ? this.opts.subscribedPollIntervalMs : this.opts.pollIntervalMs;
+    this.timer = setTimeout(() => void this.poll(), ms);
   }
 }
 

@@ -36,10 +36,26 @@ type OneRpc =
 
 // Walking to a beacon-time slot's block is bounded: each step costs an RPC call.
 const MAX_BLOCK_SEARCH_STEPS = 64;
+// Read-ahead tables kept per RPC until their slot is decided (a table may be
+// large: only a few slots' worth).
+const MAX_READ_AHEAD = 8;
+
+function rpcFailure(e: unknown): OneRpc {
+  if (e instanceof RpcError) {
+    return {
+      ok: false,
+      kind: e.kind === "UNREACHABLE" || e.kind === "TIMEOUT" ? "unreachable" : "error",
+      detail: e.message,
+    };
+  }
+  return { ok: false, kind: "error", detail: (e as Error).message };
+}
 
 export class ObserveChecker {
   readonly name = "observe";
   private readonly rpcs: JsonRpcClient[];
+  /** Per RPC: tables read when their block was first seen, by `${stream}:${slot}`. */
+  private readonly ahead: Map<string, Promise<{ ok: boolean; hash?: string; answer: OneRpc }>>[];
 
   constructor(
     private readonly opts: ObserveOptions,
@@ -48,6 +64,7 @@ export class ObserveChecker {
     if (opts.rpcUrls.length === 0 && !modules.rpcs)
       throw new Error("observe: at least one RPC URL is required");
     this.rpcs = modules.rpcs ?? opts.rpcUrls.map((u) => httpJsonRpc(u, opts.rpcTimeoutMs));
+    this.ahead = this.rpcs.map(() => new Map());
     if (opts.agreement < 1 || opts.agreement > this.rpcs.length) {
       throw new Error(`observe: agreement must be between 1 and the number of RPCs (${this.rpcs.length})`);
     }
@@ -55,7 +72,7 @@ export class ObserveChecker {
 
   /** Observes `slot` of `stream`. Never throws: failures become abstentions. */
   async observe(stream: StreamContext, slot: bigint): Promise<ObserveResult> {
-    const answers = await Promise.all(this.rpcs.map((rpc) => this.observeOne(rpc, stream, slot)));
+    const answers = await Promise.all(this.rpcs.map((rpc, i) => this.observeOne(rpc, i, stream, slot)));
     const tally = new Map<string, { count: number; result: ObserveResult }>();
     let unreachable = 0;
     let unconfirmed = 0;
@@ -102,38 +119,94 @@ export class ObserveChecker {
     return { kind: "abstain", reason: AbstainReason.RPC_ERROR, detail: errors.join("; ") };
   }
 
-  private async observeOne(rpc: JsonRpcClient, stream: StreamContext, slot: bigint): Promise<OneRpc> {
-    let table: BlockTable | undefined;
+  /**
+   * Reads `slot`'s block and table ahead of its confirmation (block-number
+   * mode): called when the block is first seen, so that at confirmation only
+   * its hash is re-checked. Resolves with the observation the first RPC's
+   * read gives (if any); never rejects.
+   */
+  async prefetch(stream: StreamContext, slot: bigint): Promise<Observation | undefined> {
+    if (this.opts.slots.mode !== "block-number") return undefined;
+    const key = `${toHex(stream.id)}:${slot}`;
+    const reads = this.rpcs.map((rpc, i) => {
+      const ahead = this.ahead[i]!;
+      let read = ahead.get(key);
+      if (read === undefined) {
+        read = this.readTable(rpc, stream, slot);
+        ahead.set(key, read);
+        // Bounded: the oldest reads go first (Map keeps insertion order).
+        while (ahead.size > MAX_READ_AHEAD) ahead.delete(ahead.keys().next().value as string);
+      }
+      return read;
+    });
+    const first = (await reads[0]!).answer;
+    return first.ok && first.result.kind === "observed" ? first.result.observation : undefined;
+  }
+
+  private async observeOne(
+    rpc: JsonRpcClient,
+    i: number,
+    stream: StreamContext,
+    slot: bigint,
+  ): Promise<OneRpc> {
     try {
+      const aheadKey = `${toHex(stream.id)}:${slot}`;
+      const early = this.ahead[i]!.get(aheadKey);
+      if (early !== undefined && this.opts.slots.mode === "block-number") {
+        // Read ahead: confirm depth and that the block read is still the canonical one.
+        const [head, block] = await Promise.all([getHead(rpc), getBlock(rpc, slot)]);
+        if (block === undefined)
+          return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
+        const unconfirmed = this.unconfirmed(head, slot);
+        if (unconfirmed) return unconfirmed;
+        const read = await early;
+        this.ahead[i]!.delete(aheadKey);
+        if (read.ok && read.hash === toHex(block.hash)) return read.answer;
+        return (await this.readTable(rpc, stream, slot)).answer;
+      }
       const head = await getHead(rpc);
       const number = await this.blockForSlot(rpc, slot, head);
       if (number === undefined)
         return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
       // [ABSTAIN] the slot's block must have the configured confirmation depth
-      if (head < number + BigInt(this.opts.confirmations)) {
-        return {
-          ok: false,
-          kind: "unconfirmed",
-          detail: `head ${head} < ${number} + ${this.opts.confirmations}`,
-        };
-      }
-      table = await readBlockTable(rpc, number, stream.tableContract);
-      if (table === undefined) return { ok: false, kind: "error", detail: `block ${number} not found` };
+      const unconfirmed = this.unconfirmed(head, number);
+      if (unconfirmed) return unconfirmed;
+      return (await this.readTable(rpc, stream, number, slot)).answer;
     } catch (e) {
-      if (e instanceof RpcError) {
-        return {
-          ok: false,
-          kind: e.kind === "UNREACHABLE" || e.kind === "TIMEOUT" ? "unreachable" : "error",
-          detail: e.message,
-        };
-      }
-      return { ok: false, kind: "error", detail: (e as Error).message };
+      return rpcFailure(e);
     }
+  }
+
+  private unconfirmed(head: bigint, number: bigint): OneRpc | undefined {
+    if (head >= number + BigInt(this.opts.confirmations)) return undefined;
+    return {
+      ok: false,
+      kind: "unconfirmed",
+      detail: `head ${head} < ${number} + ${this.opts.confirmations}`,
+    };
+  }
+
+  /** Block `number`'s table as `rpc` sees it, digested; `hash` names the block read. */
+  private async readTable(
+    rpc: JsonRpcClient,
+    stream: StreamContext,
+    number: bigint,
+    slot = number,
+  ): Promise<{ ok: boolean; hash?: string; answer: OneRpc }> {
+    let table: BlockTable | undefined;
+    try {
+      table = await readBlockTable(rpc, number, stream.tableContract);
+    } catch (e) {
+      return { ok: false, answer: rpcFailure(e) };
+    }
+    if (table === undefined)
+      return { ok: false, answer: { ok: false, kind: "error", detail: `block ${number} not found` } };
+    const hash = toHex(table.block.hash);
     if (table.calls.length === 0) {
       return {
         ok: true,
-        key: `none:table:${toHex(table.block.hash)}`,
-        result: { kind: "nothing", reason: "NO_TABLE" },
+        hash,
+        answer: { ok: true, key: `none:table:${hash}`, result: { kind: "nothing", reason: "NO_TABLE" } },
       };
     }
     try {
@@ -149,14 +222,22 @@ export class ObserveChecker {
       };
       return {
         ok: true,
-        key: `${toHex(table.block.hash)}:${toHex(digest.tableDigest)}:${digest.entryCount}`,
-        result: { kind: "observed", observation, table: { block: table.block, calls: table.calls, digest } },
+        hash,
+        answer: {
+          ok: true,
+          key: `${hash}:${toHex(digest.tableDigest)}:${digest.entryCount}`,
+          result: {
+            kind: "observed",
+            observation,
+            table: { block: table.block, calls: table.calls, digest },
+          },
+        },
       };
     } catch (e) {
       // A call that succeeded on chain passed Solidity's decoder; if ours
       // refuses it we abstain rather than sign something we can't reproduce.
       const detail = isProtocolError(e) ? e.message : String(e);
-      return { ok: false, kind: "error", detail: `TABLE: ${detail}` };
+      return { ok: true, hash, answer: { ok: false, kind: "error", detail: `TABLE: ${detail}` } };
     }
   }
 

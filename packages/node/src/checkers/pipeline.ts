@@ -34,6 +34,14 @@ export class CheckerPipeline {
   }
 
   /**
+   * A slot's block was first seen: `observe` reads it ahead of its
+   * confirmation. Resolves with the observation it will most likely confirm.
+   */
+  prefetch(stream: StreamContext, slot: bigint): Promise<Observation | undefined> {
+    return this.modules.observe.prefetch(stream, slot);
+  }
+
+  /**
    * Decides a slot once. Abstentions caused by timing or RPC trouble are not
    * cached, so a later call (e.g. next head) can succeed.
    */

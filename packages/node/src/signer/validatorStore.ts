@@ -29,6 +29,9 @@ export interface ValidatorStoreOptions {
 
 export const defaultValidatorStoreOptions: ValidatorStoreOptions = { verifyAfterSign: true };
 
+/** Roots whose signatures `precompute` keeps (a few slots, a few streams). */
+const MAX_PRECOMPUTED_ROOTS = 8;
+
 export interface ValidatorStoreModules {
   bls: BlsBackend;
   slashingProtection: SlashingProtection;
@@ -55,6 +58,12 @@ export class ValidatorStore {
   /** Decoded public key handles by pubkey hex (for the self-check). */
   private readonly handles = new Map<string, BlsPublicKey>();
   private readonly order: Uint8Array[] = [];
+  /**
+   * Signatures computed ahead of a decision, by root hex then pubkey hex.
+   * Computing is not signing: they leave only through `signWith`, after the
+   * slashing-protection record for their key is durable.
+   */
+  readonly #ahead = new Map<string, Map<string, Uint8Array>>();
 
   constructor(opts: Partial<ValidatorStoreOptions>, modules: ValidatorStoreModules) {
     this.opts = { ...defaultValidatorStoreOptions, ...opts };
@@ -127,6 +136,39 @@ export class ValidatorStore {
     return this.signWith(this.order, domain, observation, alsoWrite);
   }
 
+  /**
+   * Computes (and self-checks) every key's signature over the observation a
+   * slot will most likely be decided on, e.g. when its block is first seen
+   * and before it is confirmed, so that signing at the decision costs only
+   * the slashing-protection write. Nothing is released or recorded here.
+   */
+  precompute(domain: Domain, observation: Observation): void {
+    const root = observationRoot(domain, observation);
+    const rootHex = toHex(root);
+    if (this.#ahead.has(rootHex) || this.order.length === 0) return;
+    const sigs = new Map<string, Uint8Array>();
+    for (const pubkey of this.order) {
+      const id = toHex(pubkey);
+      sigs.set(id, this.bls.sign(this.#secrets.get(id)!, root));
+    }
+    if (this.opts.verifyAfterSign && !this.selfCheck(root, [...sigs.keys()], [...sigs.values()])) {
+      this.logger.error({ root: rootHex }, "precomputed BLS signatures failed self-verification; discarded");
+      return;
+    }
+    this.#ahead.set(rootHex, sigs);
+    // Bounded: a few slots' worth, oldest first out.
+    while (this.#ahead.size > MAX_PRECOMPUTED_ROOTS) this.#ahead.delete(this.#ahead.keys().next().value!);
+  }
+
+  private selfCheck(root: Uint8Array, ids: readonly string[], sigs: readonly Uint8Array[]): boolean {
+    return verifySameMessage(
+      this.bls,
+      root,
+      ids.map((id) => this.handles.get(id)!),
+      sigs,
+    );
+  }
+
   /** The one signing path, for any of the node's keys (`pubkeys` are known keys). */
   private async signWith(
     pubkeys: readonly Uint8Array[],
@@ -146,7 +188,8 @@ export class ValidatorStore {
       }
     }
     const root = observationRoot(domain, observation);
-    const signed: number[] = [];
+    const ahead = this.#ahead.get(toHex(root));
+    const fresh: number[] = [];
     // Signatures are computed while the records are being fsynced and handed
     // out only after that write resolved: same guarantee, less waiting.
     await this.slashing.checkAndRecordMany(
@@ -162,17 +205,23 @@ export class ValidatorStore {
         for (let k = 0; k < allowed.length; k++) {
           const r = results[allowed[k]!]!;
           const v = verdicts[k]!;
-          if (v instanceof ProtocolError) r.error = v;
-          else {
-            r.signature = this.bls.sign(this.#secrets.get(toHex(r.pubkey))!, root);
-            signed.push(allowed[k]!);
+          if (v instanceof ProtocolError) {
+            r.error = v;
+            continue;
+          }
+          const id = toHex(r.pubkey);
+          r.signature = ahead?.get(id);
+          if (r.signature === undefined) {
+            r.signature = this.bls.sign(this.#secrets.get(id)!, root);
+            fresh.push(allowed[k]!);
           }
         }
-        if (this.opts.verifyAfterSign && signed.length > 0) {
-          const pks = signed.map((i) => this.handles.get(toHex(results[i]!.pubkey))!);
-          const sigs = signed.map((i) => results[i]!.signature!);
+        // Precomputed signatures were checked when computed.
+        if (this.opts.verifyAfterSign && fresh.length > 0) {
+          const ids = fresh.map((i) => toHex(results[i]!.pubkey));
+          const sigs = fresh.map((i) => results[i]!.signature!);
           // A failed check means faulty hardware or memory: release nothing.
-          if (!verifySameMessage(this.bls, root, pks, sigs)) {
+          if (!this.selfCheck(root, ids, sigs)) {
             throw new Error("BLS signature failed self-verification; refusing to release it");
           }
         }

@@ -183,6 +183,59 @@ describe("BlockNumberClock", () => {
     }
   });
 
+  it("takes pushed heads from a head stream and polls slowly only while it is live", async () => {
+    vi.useFakeTimers();
+    try {
+      let push: ((h: { number: bigint; hash: string; parentHash: string }) => void) | undefined;
+      let setLive: ((live: boolean) => void) | undefined;
+      const stream = {
+        live: false,
+        stopped: false,
+        start(onHead: typeof push, onLive: typeof setLive) {
+          push = onHead;
+          setLive = (l) => {
+            stream.live = l;
+            onLive!(l);
+          };
+        },
+        stop() {
+          stream.stopped = true;
+        },
+      };
+      let polls = 0;
+      const clock = new BlockNumberClock(
+        { pollIntervalMs: 100, subscribedPollIntervalMs: 5_000 },
+        { getHead: async () => BigInt(++polls), headStream: stream },
+      );
+      const seen: bigint[] = [];
+      clock.on("slot", (s) => seen.push(s));
+      await clock.start();
+      expect(polls).toBe(1);
+      setLive!(true);
+      push!({ number: 3n, hash: "0x", parentHash: "0x" });
+      expect(seen).toEqual([1n, 2n, 3n]);
+      // The poll already scheduled runs once, then the live stream slows it down.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(polls).toBe(2);
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(polls).toBe(2);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(polls).toBe(3);
+      // Down: polled at once, then at the normal interval.
+      setLive!(false);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(polls).toBe(4);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(polls).toBe(5);
+      clock.stop();
+      expect(stream.stopped).toBe(true);
+      push!({ number: 50n, hash: "0x", parentHash: "0x" });
+      expect(clock.currentSlot()).toBe(5n);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("caps a huge head jump at maxCatchUpSlots", () => {
     const clock = new BlockNumberClock({ maxCatchUpSlots: 2 }, { now: () => 0 });
     const seen: bigint[] = [];

@@ -117,6 +117,51 @@ describe("slashing protection", () => {
     expect(again[1]!.error?.code).toBe(SlashingErrorCode.DOUBLE_SIGN);
   });
 
+  it("precomputed signatures leave only through slashing protection, and are reused when they do", async () => {
+    const sp = new SlashingProtection({ db });
+    let signs = 0;
+    // The same backend, counting the signatures it computes.
+    const counting = Object.create(blstBls, {
+      sign: {
+        value: (sk: unknown, msg: Uint8Array) => {
+          signs++;
+          return blstBls.sign(sk as never, msg);
+        },
+      },
+    });
+    const s = new ValidatorStore({}, { bls: counting, slashingProtection: sp });
+    for (const i of [0, 1, 2]) s.addKey(blstBls.secretKeyFromBytes(secret(i)));
+    const a = observation(50n, 1);
+    const b = observation(50n, 2);
+    s.precompute(DOMAIN, a);
+    s.precompute(DOMAIN, b);
+    s.precompute(DOMAIN, a); // already there: no new work
+    expect(signs).toBe(6);
+    // Computing is not signing: nothing is recorded.
+    for (const pubkey of s.pubkeys) {
+      expect(await sp.get({ pubkey, domain: DOMAIN, stream: a.stream, slot: 50n })).toBeUndefined();
+    }
+    const results = await s.signObservationAll(DOMAIN, a);
+    expect(signs).toBe(6);
+    const root = observationRoot(DOMAIN, a);
+    for (const r of results) {
+      expect(
+        nobleBls.verify(
+          nobleBls.publicKeyFromBytes(r.pubkey),
+          root,
+          nobleBls.signatureFromBytes(r.signature!),
+        ),
+      ).toBe(true);
+    }
+    // The other precomputed root is refused like any other second root: nothing released.
+    const refused = await s.signObservationAll(DOMAIN, b);
+    expect(refused.map((r) => r.error?.code)).toEqual(Array(3).fill(SlashingErrorCode.DOUBLE_SIGN));
+    expect(refused.every((r) => r.signature === undefined)).toBe(true);
+    // Without a precomputed root the signatures are computed at signing time.
+    await s.signObservationAll(DOMAIN, observation(51n, 1));
+    expect(signs).toBe(9);
+  });
+
   it("signObservationAll releases no signature when the record cannot be written", async () => {
     const s = store(db);
     await db.close();
