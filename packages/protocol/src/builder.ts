@@ -4,7 +4,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { commitmentRoot } from "./eip712.js";
 import { ProtocolError, type Result } from "./errors.js";
-import { bytesEqual, concatBytes } from "./hex.js";
+import { bytesEqual, concatBytes, toHex } from "./hex.js";
 import type { Commitment, Domain, SignedCommitment } from "./types.js";
 import { isWellFormedSignedCommitment } from "./wellformed.js";
 
@@ -71,35 +71,60 @@ export function signCommitment(
   return { domain, commitment, signature };
 }
 
+interface CanonicalSignature {
+  r: bigint;
+  s: bigint;
+  /** Recovery bit: parity of R's y (v − 27). */
+  recovery: number;
+  root: Uint8Array;
+}
+
+/** The signature's parts after every canonical-encoding check, or the failing check's code. */
+function canonicalSignature(signed: SignedCommitment): Result<CanonicalSignature, BuilderSigErrorCode> {
+  if (!isWellFormedSignedCommitment(signed)) return { ok: false, code: BuilderSigErrorCode.MALFORMED };
+  const sig = signed.signature;
+  if (sig.length !== BUILDER_SIGNATURE_BYTES) {
+    return { ok: false, code: BuilderSigErrorCode.WRONG_LENGTH, detail: "expected 65 bytes r‖s‖v" };
+  }
+  const v = sig[64]!;
+  // [REJECT] only Ethereum's 27/28; 0/1 and EIP-155 values are other encodings of the same signature
+  if (v !== 27 && v !== 28) return { ok: false, code: BuilderSigErrorCode.BAD_V, detail: `v = ${v}` };
+  const r = bytesToBigInt(sig.subarray(0, 32));
+  const s = bytesToBigInt(sig.subarray(32, 64));
+  if (r === 0n || r >= N || s === 0n || s >= N) return { ok: false, code: BuilderSigErrorCode.OUT_OF_RANGE };
+  // [REJECT] high s: (r, n - s, v ^ 1) is the same signature, so only the low half is canonical
+  if (s > HALF_N) return { ok: false, code: BuilderSigErrorCode.HIGH_S };
+  return {
+    ok: true,
+    value: { r, s, recovery: v - 27, root: commitmentRoot(signed.domain, signed.commitment) },
+  };
+}
+
 /**
  * The address that signed `signed.commitment` under `signed.domain`. Rejects
  * every non-canonical encoding: wrong length, v ∉ {27, 28}, r or s outside
  * [1, n-1], and high s (s > n/2). Never throws.
  */
 export function recoverBuilder(signed: SignedCommitment): Result<Uint8Array, BuilderSigErrorCode> {
+  const rec = recoverBuilderKey(signed);
+  return rec.ok ? { ok: true, value: rec.value.address } : rec;
+}
+
+/** recoverBuilder, also returning the recovered uncompressed public key. */
+function recoverBuilderKey(
+  signed: SignedCommitment,
+): Result<{ address: Uint8Array; key: Uint8Array }, BuilderSigErrorCode> {
   try {
-    if (!isWellFormedSignedCommitment(signed)) return { ok: false, code: BuilderSigErrorCode.MALFORMED };
-    const sig = signed.signature;
-    if (sig.length !== BUILDER_SIGNATURE_BYTES) {
-      return { ok: false, code: BuilderSigErrorCode.WRONG_LENGTH, detail: "expected 65 bytes r‖s‖v" };
-    }
-    const v = sig[64]!;
-    // [REJECT] only Ethereum's 27/28; 0/1 and EIP-155 values are other encodings of the same signature
-    if (v !== 27 && v !== 28) return { ok: false, code: BuilderSigErrorCode.BAD_V, detail: `v = ${v}` };
-    const r = bytesToBigInt(sig.subarray(0, 32));
-    const s = bytesToBigInt(sig.subarray(32, 64));
-    if (r === 0n || r >= N || s === 0n || s >= N)
-      return { ok: false, code: BuilderSigErrorCode.OUT_OF_RANGE };
-    // [REJECT] high s: (r, n - s, v ^ 1) is the same signature, so only the low half is canonical
-    if (s > HALF_N) return { ok: false, code: BuilderSigErrorCode.HIGH_S };
-    const root = commitmentRoot(signed.domain, signed.commitment);
-    let pub: Uint8Array;
+    const c = canonicalSignature(signed);
+    if (!c.ok) return c;
+    const { r, s, recovery, root } = c.value;
+    let key: Uint8Array;
     try {
-      pub = new secp256k1.Signature(r, s, v - 27).recoverPublicKey(root).toBytes(false);
+      key = new secp256k1.Signature(r, s, recovery).recoverPublicKey(root).toBytes(false);
     } catch {
       return { ok: false, code: BuilderSigErrorCode.UNRECOVERABLE };
     }
-    return { ok: true, value: addressFromPublicKey(pub) };
+    return { ok: true, value: { address: addressFromPublicKey(key), key } };
   } catch (e) {
     return { ok: false, code: BuilderSigErrorCode.MALFORMED, detail: String(e) };
   }
@@ -114,4 +139,59 @@ export function verifySignedCommitment(signed: SignedCommitment): Result<Uint8Ar
     return { ok: false, code: BuilderSigErrorCode.WRONG_BUILDER };
   }
   return rec;
+}
+
+type SecpPoint = InstanceType<typeof secp256k1.Point>;
+
+/**
+ * `verifySignedCommitment` that remembers builders' public keys: a builder's
+ * first commitment recovers its key (the full check); later ones only check
+ * that (r, s, v) recovers to that key, i.e. R = s⁻¹·(z·G + r·Q) has x = r and
+ * y parity v − 27, with Q's multiples precomputed (about 2.5× cheaper). It
+ * gives verifySignedCommitment's answer for every input.
+ */
+export class BuilderSignatureVerifier {
+  private readonly keys = new Map<string, SecpPoint>();
+
+  /** @param maxBuilders keys remembered (oldest forgotten first) */
+  constructor(private readonly maxBuilders = 64) {}
+
+  verify(signed: SignedCommitment): Result<Uint8Array, BuilderSigErrorCode> {
+    const known = isWellFormedSignedCommitment(signed)
+      ? this.keys.get(toHex(signed.commitment.builder))
+      : undefined;
+    if (known !== undefined) {
+      const c = canonicalSignature(signed);
+      if (!c.ok) return c;
+      if (recoversTo(known, c.value)) return { ok: true, value: signed.commitment.builder };
+      // Not the known key's signature: the full path names the failure.
+    }
+    const rec = recoverBuilderKey(signed);
+    if (!rec.ok) return rec;
+    // [REJECT] the signer must be the builder the commitment names
+    if (!bytesEqual(rec.value.address, signed.commitment.builder)) {
+      return { ok: false, code: BuilderSigErrorCode.WRONG_BUILDER };
+    }
+    this.remember(toHex(rec.value.address), rec.value.key);
+    return { ok: true, value: rec.value.address };
+  }
+
+  private remember(address: string, key: Uint8Array): void {
+    if (this.keys.has(address)) return;
+    // A window of 4 bits: 65 × 8 multiples of Q, a few tens of KiB per builder.
+    this.keys.set(address, secp256k1.Point.fromBytes(key).precompute(4, false));
+    while (this.keys.size > this.maxBuilders) this.keys.delete(this.keys.keys().next().value!);
+  }
+}
+
+/** True iff recovering (r, s, recovery) over root gives exactly Q. */
+function recoversTo(Q: SecpPoint, c: CanonicalSignature): boolean {
+  const Fn = secp256k1.Point.Fn;
+  const sInv = Fn.inv(c.s);
+  const z = Fn.create(bytesToBigInt(c.root));
+  const R = secp256k1.Point.BASE.multiplyUnsafe(Fn.mul(z, sInv)).add(Q.multiplyUnsafe(Fn.mul(c.r, sInv)));
+  if (R.is0()) return false;
+  const { x, y } = R.toAffine();
+  // recovery ids 0/1 put R's x at r itself (not r + n)
+  return x === c.r && Number(y & 1n) === c.recovery;
 }

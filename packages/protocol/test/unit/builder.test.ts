@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   addressFromPrivateKey,
   BuilderSigErrorCode,
+  BuilderSignatureVerifier,
   recoverBuilder,
   signCommitment,
   verifySignedCommitment,
@@ -249,6 +250,63 @@ describe("builder signatures", () => {
         expect(r.ok).toBe(false);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it("BuilderSignatureVerifier answers like verifySignedCommitment once it knows the builder's key", async () => {
+    const verifier = new BuilderSignatureVerifier(4);
+    const outcome = (r: { ok: boolean; code?: string }) => (r.ok ? "ok" : r.code);
+    await fc.assert(
+      fc.asyncProperty(
+        privateKey(),
+        privateKey(),
+        domain(),
+        commitment(),
+        commitment(),
+        fc.nat(64),
+        fc.bigInt({ min: 1n, max: N - 1n }),
+        async (k, other, d, c1, c2, byte, rand) => {
+          fc.pre(toHex(k) !== toHex(other));
+          const first = signedBy(k, d, c1);
+          expect(verifier.verify(first).ok).toBe(true); // learns k's key
+          const s = signedBy(k, d, c2);
+          // Valid: the fast path agrees with viem's recovery.
+          const fast = verifier.verify(s);
+          expect(fast).toEqual({ ok: true, value: s.commitment.builder });
+          const viemAddr = await recoverTypedDataAddress({
+            ...typedData(d, s.commitment),
+            signature: bytesToHex(s.signature),
+          });
+          expect(viemAddr.toLowerCase()).toBe(toHex(s.commitment.builder));
+          const sig = s.signature;
+          const flippedV = Uint8Array.from(sig);
+          flippedV[64] = sig[64] === 27 ? 28 : 27;
+          const highS = Uint8Array.from(sig);
+          highS.set(word(N - toBig(sig.subarray(32, 64))), 32);
+          highS[64] = flippedV[64]!;
+          const bitFlip = Uint8Array.from(sig);
+          bitFlip[byte] = bitFlip[byte]! ^ 1;
+          const randomS = Uint8Array.from(sig);
+          randomS.set(word(rand > N >> 1n ? N - rand : rand), 32);
+          const cases: SignedCommitment[] = [
+            withSig(s, flippedV),
+            withSig(s, highS),
+            withSig(s, bitFlip),
+            withSig(s, randomS),
+            // Another key's valid signature claiming k's builder address.
+            { ...signedBy(other, d, c2), commitment: s.commitment },
+            {
+              ...s,
+              commitment: {
+                ...s.commitment,
+                observation: { ...s.commitment.observation, slot: s.commitment.observation.slot ^ 1n },
+              },
+            },
+          ];
+          for (const x of cases) expect(outcome(verifier.verify(x))).toBe(outcome(verifySignedCommitment(x)));
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 

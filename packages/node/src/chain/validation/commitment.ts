@@ -8,7 +8,6 @@ import {
   observationRoot,
   type SignedCommitment,
   toHex,
-  verifySignedCommitment,
 } from "@ocp/protocol";
 import type { PooledCommitment } from "../pools/commitmentPool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
@@ -57,7 +56,7 @@ export async function validateGossipCommitment(
   // [IGNORE] already seen (builder, observationRoot)
   if (ctx.seen.commitments.has(slot, seenKey)) throw ignore(CommitmentErrorCode.ALREADY_SEEN);
 
-  const sig = verifySignedCommitment(signed);
+  const sig = ctx.builderSignatures.verify(signed);
   // [REJECT] bad or high-s builder signature, or one that is not the named builder's
   if (!sig.ok) throw reject(CommitmentErrorCode.INVALID_SIGNATURE, sig.code);
 

@@ -1,7 +1,7 @@
 // What gossip validators may read: the network's domains and streams, the slot
 // window, verifier sets, seen caches, pools and the BLS verifier. Validators
 // never write to any of it; the gossip handler records after acceptance.
-import { type Domain, toHex, type VerifierSetRegistry } from "@ocp/protocol";
+import { BuilderSignatureVerifier, type Domain, toHex, type VerifierSetRegistry } from "@ocp/protocol";
 import type { IBlsVerifier } from "../bls/verifier.js";
 import type { SlotClock } from "../clock.js";
 import type { AttestationPool } from "../pools/attestationPool.js";
@@ -64,6 +64,8 @@ export interface ValidationContext {
   readonly maxCommitmentsPerBuilderPerSlot: number;
   /** 0x-hex builder addresses, or undefined when permissionless. */
   readonly builderAllowlist: ReadonlySet<string> | undefined;
+  /** Builder signature checks, with known builders' keys remembered. */
+  readonly builderSignatures: BuilderSignatureVerifier;
 }
 
 export interface ValidationContextModules {
@@ -98,6 +100,7 @@ export function createValidationContext(
     maxCommitmentsPerBuilderPerSlot: o.maxCommitmentsPerBuilderPerSlot,
     builderAllowlist:
       o.builderAllowlist === undefined ? undefined : new Set(o.builderAllowlist.map((a) => toHex(a))),
+    builderSignatures: new BuilderSignatureVerifier(),
   };
 }
 
