@@ -580,13 +580,13 @@ export class OcpNode {
 
   private async ingestOwnAttestation(att: Attestation, root: Uint8Array): Promise<void> {
     try {
-      const v = await this.chain.validateOwnAttestation(att, root);
-      this.chain.attestation.accept(v);
-      await this.db.deferred.write(this.db.attestations.addOp(att, root));
+      this.chain.attestation.accept(await this.chain.validateOwnAttestation(att, root));
     } catch (e) {
       this.logger.warn({ err: String(e) }, "own attestation not accepted locally");
+      return;
     }
     this.events.emit("attestation", att);
+    await this.db.deferred.write(this.db.attestations.addOp(att, root));
   }
 
   private async publish(kind: GossipKind, bytes: Uint8Array): Promise<void> {
@@ -669,6 +669,8 @@ export class OcpNode {
     // Ours goes out first: every node without a certificate is waiting for it.
     const published =
       source === "aggregator" ? this.publish(GossipKind.certificate, encodeCertificateSsz(cert)) : undefined;
+    // Held from here on (the pool; `bestCertificate` reads it before the db).
+    this.events.emit("certificate", cert, { source, signedWeight: c.signedWeight });
     try {
       const stored = this.db.certificates.getBestSync(cert.observation.stream, c.slot);
       const storedWeight =
@@ -680,7 +682,15 @@ export class OcpNode {
       this.logger.error({ err: String(e) }, "storing certificate failed");
     }
     await published;
-    this.events.emit("certificate", cert, { source, signedWeight: c.signedWeight });
+  }
+
+  /** The best certificate held for a slot: the pool's (recent slots), else the stored one. */
+  async bestCertificate(stream: StreamContext, slot: bigint): Promise<Certificate | undefined> {
+    const key = slotKey(domainKey(this.domain), toHex(stream.id), slot);
+    return (
+      this.chain_?.pools.certificates.best(key)?.certificate ??
+      (await this.db.certificates.getBest(stream.id, slot))
+    );
   }
 
   private async onEvidence(ev: EvidenceEvent): Promise<void> {

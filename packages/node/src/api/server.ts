@@ -305,7 +305,7 @@ export class ApiServer {
       async (req) => {
         const stream = this.stream(req.params.stream);
         const slot = parseSlot(req.params.slot);
-        const cert = await node.db.certificates.getBest(stream.id, slot);
+        const cert = await node.bestCertificate(stream, slot);
         if (!cert) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `no certificate for slot ${slot}`);
         return certificateToJson(cert);
       },
@@ -443,7 +443,7 @@ export class ApiServer {
     const [commitments, record, cert, atts] = await Promise.all([
       node.db.commitments.bySlot(stream.id, slot),
       node.db.observations.getOwn(stream.id, slot),
-      node.db.certificates.getBest(stream.id, slot),
+      node.bestCertificate(stream, slot),
       node.db.attestations.bySlot(stream.id, slot),
     ]);
     const groups = this.running(() =>

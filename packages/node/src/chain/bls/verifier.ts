@@ -12,6 +12,12 @@ export interface VerifySignatureSetsOptions {
    * @default false
    */
   batchable?: boolean;
+  /**
+   * A batchable set whose result is wanted now (e.g. a vote that may complete
+   * a certificate): the buffer, this set included, is verified at once.
+   * @default false
+   */
+  urgent?: boolean;
 }
 
 /** What validators need from BLS: resolves true iff every set verifies. Never rejects. */
@@ -33,16 +39,19 @@ export interface BlsVerifierOptions {
    */
   maxBufferedSets: number;
   /**
-   * Longest a set waits for others. Gossip deliveries of one slot's votes
-   * arrive within milliseconds of each other (FACTS: p50 1.6 ms on localhost).
-   * @default 5
+   * Longest a set waits for others. A slot's votes arrive over tens of ms
+   * on a loaded node, and every flush pays a pairing and a hash to G2: a
+   * longer wait means fewer, larger batches (8 nodes × 8 keys on 2 cores:
+   * ~3 flushes per slot at 5 ms, ~1 at 40 ms, 20% less CPU). Votes that can
+   * complete a certificate do not wait (`urgent`). Lodestar waits up to 100 ms.
+   * @default 50
    */
   maxBufferWaitMs: number;
 }
 
 export const defaultBlsVerifierOptions: BlsVerifierOptions = {
   maxBufferedSets: 128,
-  maxBufferWaitMs: 5,
+  maxBufferWaitMs: 50,
 };
 
 export interface BlsVerifierModules {
@@ -85,7 +94,7 @@ export class BatchingBlsVerifier implements IBlsVerifier {
     return new Promise<boolean>((resolve) => {
       this.buffer.push({ sets, resolve });
       this.bufferedSets += sets.length;
-      if (this.bufferedSets >= this.opts.maxBufferedSets) this.flush();
+      if (opts.urgent || this.bufferedSets >= this.opts.maxBufferedSets) this.flush();
       else if (this.timer === undefined)
         this.timer = setTimeout(() => this.flush(), this.opts.maxBufferWaitMs);
     });

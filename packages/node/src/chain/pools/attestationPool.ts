@@ -137,6 +137,11 @@ export class AttestationPool {
     return this.equivocators.has(`${slotKey}|${setIdHex}:${index}`);
   }
 
+  /** Signed weight of the votes counted for a group (0 when it has none). */
+  weightOf(key: string): bigint {
+    return this.group(key)?.signedWeight ?? 0n;
+  }
+
   group(key: string): AttestationGroup | undefined {
     const slotKey = key.slice(0, key.lastIndexOf("|", key.lastIndexOf("|") - 1));
     return this.slots.get(slotKey)?.groups.get(key);

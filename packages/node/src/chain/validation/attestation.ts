@@ -4,15 +4,17 @@
 import {
   type Attestation,
   BLS_SIGNATURE_LENGTH,
+  type BlsSignatureSet,
   buildVerifierEquivocation,
   decodeAttestationSsz,
   isCompressedInfinity,
   observationRoot,
+  quorumReached,
   toHex,
   type VerifierEquivocation,
   type VerifierSet,
 } from "@ocp/protocol";
-import type { PooledAttestation } from "../pools/attestationPool.js";
+import { groupKey, type PooledAttestation } from "../pools/attestationPool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
 import { AttestationErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
 import { attestationRootFromBytes } from "./rootCache.js";
@@ -33,6 +35,38 @@ const PLACE_CODES = {
 
 export function attestationSeenKey(set: VerifierSet, index: number, rootHex: string): string {
   return `${set.setIdHex}:${index}:${rootHex}`;
+}
+
+/**
+ * Batched signature check of one vote. Votes wait to be verified together,
+ * except when this vote brings the ones waiting for its root, with those
+ * already counted, to quorum while no certificate is held for it: then they
+ * are verified at once, since they may complete a certificate.
+ */
+async function verifyVote(
+  ctx: ValidationContext,
+  group: { slotKey: string; rootHex: string; set: VerifierSet },
+  index: number,
+  sigSet: BlsSignatureSet,
+): Promise<boolean> {
+  const key = groupKey(group);
+  const weight = group.set.weights[index]!;
+  // Copies of one vote in flight count more than once: that only flushes earlier.
+  const pending = (ctx.pendingVoteWeight.get(key) ?? 0n) + weight;
+  ctx.pendingVoteWeight.set(key, pending);
+  // Only the vote that brings them to quorum flushes; later ones batch again.
+  const counted = ctx.pools.attestations.weightOf(key);
+  const urgent =
+    ctx.pools.certificates.weightFor(group.slotKey, group.rootHex) === undefined &&
+    quorumReached(group.set, counted + pending) &&
+    !quorumReached(group.set, counted + pending - weight);
+  try {
+    return await ctx.bls.verifySignatureSets([sigSet], { batchable: true, urgent });
+  } finally {
+    const left = (ctx.pendingVoteWeight.get(key) ?? weight) - weight;
+    if (left > 0n) ctx.pendingVoteWeight.set(key, left);
+    else ctx.pendingVoteWeight.delete(key);
+  }
 }
 
 /** decode → validate; throws GossipActionError. */
@@ -89,8 +123,10 @@ export async function validateGossipAttestation(
   }
   const ok =
     opts.signatureVerified === true ||
-    (await ctx.bls.verifySignatureSets([{ pubkeys: [set.pubkeys[index]!], message: root, signature: sig }], {
-      batchable: true,
+    (await verifyVote(ctx, { slotKey: place.slotKey, rootHex, set }, index, {
+      pubkeys: [set.pubkeys[index]!],
+      message: root,
+      signature: sig,
     }));
   // [REJECT] signature must verify
   if (!ok) throw reject(AttestationErrorCode.INVALID_SIGNATURE);

@@ -66,6 +66,8 @@ export interface ValidationContext {
   readonly builderAllowlist: ReadonlySet<string> | undefined;
   /** Builder signature checks, with known builders' keys remembered. */
   readonly builderSignatures: BuilderSignatureVerifier;
+  /** Weight of the votes waiting for their signature check, by attestation group key. */
+  readonly pendingVoteWeight: Map<string, bigint>;
 }
 
 export interface ValidationContextModules {
@@ -101,6 +103,7 @@ export function createValidationContext(
     builderAllowlist:
       o.builderAllowlist === undefined ? undefined : new Set(o.builderAllowlist.map((a) => toHex(a))),
     builderSignatures: new BuilderSignatureVerifier(),
+    pendingVoteWeight: new Map(),
   };
 }
 

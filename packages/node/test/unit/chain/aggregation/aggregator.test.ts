@@ -26,7 +26,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const chains: TestChain[] = [];
 function chain(set: VerifierSet, upgradeIntervalMs = 40): TestChain {
-  const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs, upgradeJitterMs: 0 } });
+  // Votes are checked at once (no batching wait): these tests time the aggregator alone.
+  const c = testChain([set], HEAD, {
+    aggregator: { upgradeIntervalMs, upgradeJitterMs: 0 },
+    blsVerifier: { maxBufferWaitMs: 0 },
+  });
   chains.push(c);
   return c;
 }

@@ -37,8 +37,8 @@ async function outcome(p: Promise<unknown>): Promise<{ action: GossipAction; cod
 }
 
 const chains: TestChain[] = [];
-function chain(): TestChain {
-  const c = testChain([set0, set1], HEAD);
+function chain(opts: Parameters<typeof testChain>[2] = {}): TestChain {
+  const c = testChain([set0, set1], HEAD, opts);
   chains.push(c);
   return c;
 }
@@ -46,7 +46,35 @@ afterEach(async () => {
   for (const c of chains.splice(0)) await c.pipeline.stop();
 });
 
+const settled = async (ps: Promise<unknown>[], ms: number): Promise<number> => {
+  let n = 0;
+  for (const p of ps)
+    void p.then(
+      () => n++,
+      () => n++,
+    );
+  await new Promise((r) => setTimeout(r, ms));
+  return n;
+};
+
 describe("validateGossipAttestation", () => {
+  it("votes wait for their batch, except the one that can complete a certificate: then all are checked at once", async () => {
+    // Six keys of weight 1: quorum is 5 votes. No timer flush within the test.
+    const { pipeline } = chain({ blsVerifier: { maxBufferWaitMs: 60_000 } });
+    const vote = (i: number, tag = 0) =>
+      pipeline.attestation.validate(encodeAttestationSsz(attest(keys[i]!, set0, i, observation(HEAD, tag))));
+    const first = [0, 1, 2, 3].map((i) => vote(i));
+    // Another root's vote does not count toward this one's quorum.
+    const other = vote(5, 1);
+    expect(await settled([...first, other], 30)).toBe(0);
+    const fifth = vote(4);
+    expect(await settled([...first, fifth], 30)).toBe(5);
+    for (const p of [...first, fifth, other]) expect(await outcome(p)).toBe("accept");
+    const m = pipeline.verifier.metrics;
+    expect(m.batches).toBe(1);
+    expect(m.batchedSets).toBe(6);
+  });
+
   it("accepts a valid vote and returns the derived data", async () => {
     const { pipeline } = chain();
     const a = attest(keys[2]!, set0, 2, observation(HEAD));
