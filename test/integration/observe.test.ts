@@ -107,6 +107,12 @@ describe("observe checker on anvil", () => {
 
   beforeAll(deploy);
 
+  /** A random batch the table contract accepts (its test hook rejects one count value). */
+  const postable = () => ({
+    ...randomBatch(rng, { maxEntries: 3, maxLookups: 2 }),
+    transientExecutionEntryCount: 1n,
+  });
+
   it("finds direct and internal calls in execution order and skips reverted ones", async () => {
     const b = Array.from({ length: 5 }, () => randomBatch(rng, { maxEntries: 3, maxLookups: 2 }));
     const failing = { ...randomBatch(rng), transientExecutionEntryCount: (1n << 256n) - 1n };
@@ -247,7 +253,7 @@ describe("observe checker on anvil", () => {
       });
 
     // Reuse: the block is traced once, when first seen.
-    const x = randomBatch(rng);
+    const x = postable();
     const n = await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(x)) }]);
     const ahead = await checker.prefetch(stream, n);
     expect(toHex(ahead!.tableDigest)).toBe(
@@ -269,11 +275,11 @@ describe("observe checker on anvil", () => {
     // Reorg: the block read ahead is replaced by another at the same height.
     const t = testClient();
     const snapshot = await t.snapshot();
-    const y = randomBatch(rng);
+    const y = postable();
     const m = await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(y)) }]);
     const stale = await checker.prefetch(stream, m);
     await t.revert({ id: snapshot });
-    const z = randomBatch(rng);
+    const z = postable();
     expect(await mineBlock([{ to: table, data: toHex(encodePostAndVerifyBatch(z)) }])).toBe(m);
     await t.mine({ blocks: 1 });
     const after = await checker.observe(stream, m);
@@ -285,5 +291,53 @@ describe("observe checker on anvil", () => {
     );
     expect(toHex(after.observation.l1BlockHash)).toBe((await client().getBlock({ blockNumber: m })).hash);
     expect(calls.get("debug_traceBlockByNumber")).toBe(3);
+  });
+
+  it("confirms a block read ahead from pushed headers without asking the RPC again", async () => {
+    const calls: string[] = [];
+    const inner = httpJsonRpc(anvil.current.rpcUrl, 5000);
+    const counting: JsonRpcClient = {
+      url: inner.url,
+      request: (method, params) => {
+        calls.push(method);
+        return inner.request(method, params);
+      },
+    };
+    const checker = new ObserveChecker(
+      { rpcUrls: [], agreement: 1, confirmations: 1, rpcTimeoutMs: 5000, slots: { mode: "block-number" } },
+      { rpcs: [counting] },
+    );
+    const header = async (n: bigint) => {
+      const b = await client().getBlock({ blockNumber: n });
+      return { number: n, hash: b.hash, parentHash: b.parentHash };
+    };
+    const n = await mineBlock([
+      {
+        to: table,
+        data: toHex(encodePostAndVerifyBatch(postable())),
+      },
+    ]);
+    const ahead = await checker.prefetch(stream, n);
+    await testClient().mine({ blocks: 1 });
+    // A header that does not chain to the block read ahead confirms nothing: the RPC is asked.
+    checker.noteHeader({ ...(await header(n + 1n)), parentHash: `0x${"ab".repeat(32)}` });
+    calls.length = 0;
+    const viaRpc = await checker.observe(stream, n);
+    expect(viaRpc.kind === "observed" && viaRpc.observation).toEqual(ahead);
+    expect(calls).toContain("eth_getBlockByNumber");
+
+    const m = await mineBlock([
+      {
+        to: table,
+        data: toHex(encodePostAndVerifyBatch(postable())),
+      },
+    ]);
+    const ahead2 = await checker.prefetch(stream, m);
+    await testClient().mine({ blocks: 1 });
+    checker.noteHeader(await header(m + 1n));
+    calls.length = 0;
+    const viaHeaders = await checker.observe(stream, m);
+    expect(viaHeaders.kind === "observed" && viaHeaders.observation).toEqual(ahead2);
+    expect(calls).toEqual([]);
   });
 });

@@ -193,10 +193,13 @@ export class OcpNode {
         logger: this.logger,
       },
     );
+    const observe = new ObserveChecker({ ...l1 });
+    // Pushed headers let `observe` confirm a block read ahead without asking its RPC again.
+    this.clock.on("header", (h) => observe.noteHeader(h));
     this.checkers = new CheckerPipeline(
       { maxCachedDecisions: 1024 },
       {
-        observe: new ObserveChecker({ ...l1 }),
+        observe,
         checkers: modules.checkers ?? createCheckers(this.opts.checkers, { l1 }),
       },
     );

@@ -3,7 +3,7 @@
 // once per slot, in order, and answer the gossip clock-disparity checks of §5.
 import { EventEmitter } from "node:events";
 import { type Logger, nullLogger } from "../util/logger.js";
-import type { HeadStream } from "./l1/heads.js";
+import type { HeadStream, L1Head } from "./l1/heads.js";
 
 /** Ethereum's MAXIMUM_GOSSIP_CLOCK_DISPARITY, used for the §5 slot window. */
 export const GOSSIP_CLOCK_DISPARITY_MS = 500;
@@ -80,6 +80,8 @@ export interface BlockNumberClockModules extends SlotClockModules {
 
 export interface SlotClockEvents {
   slot: [bigint];
+  /** A head pushed by the head stream (block-number mode), before its `slot` events. */
+  header: [L1Head];
 }
 
 export interface SlotClock extends EventEmitter<SlotClockEvents> {
@@ -304,7 +306,9 @@ export class BlockNumberClock extends EventEmitter<SlotClockEvents> implements S
     this.running = true;
     this.headStream?.start(
       (h) => {
-        if (this.running) this.onHead(h.number);
+        if (!this.running) return;
+        this.emit("header", h);
+        this.onHead(h.number);
       },
       (live) => {
         if (!live && this.running && this.polling === undefined) {

@@ -2,6 +2,7 @@
 // RPCs once confirmed, requires the configured number of them to agree, and
 // computes the ocp.eez.v1 table digest itself.
 import { eezTableDigest, isProtocolError, type Observation, SCHEMA_EEZ_V1, toHex } from "@ocp/protocol";
+import type { L1Head } from "../chain/l1/heads.js";
 import { type BlockTable, getBlock, getHead, readBlockTable } from "../chain/l1/reader.js";
 import { httpJsonRpc, type JsonRpcClient, RpcError } from "../chain/l1/rpc.js";
 import { AbstainReason, type ObserveResult, type StreamContext } from "./types.js";
@@ -36,6 +37,8 @@ type OneRpc =
 
 // Walking to a beacon-time slot's block is bounded: each step costs an RPC call.
 const MAX_BLOCK_SEARCH_STEPS = 64;
+// Pushed headers kept (numbers below head − this are dropped).
+const MAX_HEADERS = 64;
 // Read-ahead tables kept per RPC until their slot is decided (a table may be
 // large: only a few slots' worth).
 const MAX_READ_AHEAD = 8;
@@ -54,6 +57,8 @@ function rpcFailure(e: unknown): OneRpc {
 export class ObserveChecker {
   readonly name = "observe";
   private readonly rpcs: JsonRpcClient[];
+  /** Recent pushed headers by number (the head stream), for confirming reads ahead. */
+  private readonly headers = new Map<bigint, L1Head>();
   /** Per RPC: tables read when their block was first seen, by `${stream}:${slot}`. */
   private readonly ahead: Map<string, Promise<{ ok: boolean; hash?: string; answer: OneRpc }>>[];
 
@@ -143,6 +148,27 @@ export class ObserveChecker {
     return first.ok && first.result.kind === "observed" ? first.result.observation : undefined;
   }
 
+  /**
+   * A header pushed by the node's head stream. With a single RPC, a block
+   * read ahead whose hash the pushed headers above it chain back to is
+   * confirmed without asking the RPC again (two sources agree on it).
+   */
+  noteHeader(h: L1Head): void {
+    this.headers.set(h.number, h);
+    for (const n of this.headers.keys()) if (n + BigInt(MAX_HEADERS) <= h.number) this.headers.delete(n);
+  }
+
+  /** Pushed headers slot+1 … slot+confirmations chain back to `hash`. */
+  private confirmedByHeaders(slot: bigint, hash: string): boolean {
+    let child = hash;
+    for (let k = 1; k <= this.opts.confirmations; k++) {
+      const h = this.headers.get(slot + BigInt(k));
+      if (h === undefined || h.parentHash !== child) return false;
+      child = h.hash;
+    }
+    return this.opts.confirmations > 0;
+  }
+
   private async observeOne(
     rpc: JsonRpcClient,
     i: number,
@@ -152,6 +178,13 @@ export class ObserveChecker {
     try {
       const aheadKey = `${toHex(stream.id)}:${slot}`;
       const early = this.ahead[i]!.get(aheadKey);
+      if (early !== undefined && this.rpcs.length === 1) {
+        const read = await early;
+        if (read.ok && read.hash !== undefined && this.confirmedByHeaders(slot, read.hash)) {
+          this.ahead[i]!.delete(aheadKey);
+          return read.answer;
+        }
+      }
       if (early !== undefined && this.opts.slots.mode === "block-number") {
         // Read ahead: confirm depth and that the block read is still the canonical one.
         const [head, block] = await Promise.all([getHead(rpc), getBlock(rpc, slot)]);

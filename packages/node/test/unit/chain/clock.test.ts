@@ -207,13 +207,15 @@ describe("BlockNumberClock", () => {
         { pollIntervalMs: 100, subscribedPollIntervalMs: 5_000 },
         { getHead: async () => BigInt(++polls), headStream: stream },
       );
-      const seen: bigint[] = [];
+      const seen: (bigint | string)[] = [];
       clock.on("slot", (s) => seen.push(s));
+      clock.on("header", (h) => seen.push(`header ${h.number}`));
       await clock.start();
       expect(polls).toBe(1);
       setLive!(true);
       push!({ number: 3n, hash: "0x", parentHash: "0x" });
-      expect(seen).toEqual([1n, 2n, 3n]);
+      // The pushed header is announced before the slots it starts.
+      expect(seen).toEqual([1n, "header 3", 2n, 3n]);
       // The poll already scheduled runs once, then the live stream slows it down.
       await vi.advanceTimersByTimeAsync(100);
       expect(polls).toBe(2);
