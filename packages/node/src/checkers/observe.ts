@@ -35,6 +35,13 @@ type OneRpc =
   | { ok: true; key: string; result: ObserveResult }
   | { ok: false; kind: "unreachable" | "unconfirmed" | "error"; detail: string };
 
+/** One RPC's read of a block's table; `hash` names the block read (when it was found). */
+interface TableRead {
+  ok: boolean;
+  hash?: string;
+  answer: OneRpc;
+}
+
 // Walking to a beacon-time slot's block is bounded: each step costs an RPC call.
 const MAX_BLOCK_SEARCH_STEPS = 64;
 // Pushed headers kept (numbers below head − this are dropped).
@@ -60,7 +67,7 @@ export class ObserveChecker {
   /** Recent pushed headers by number (the head stream), for confirming reads ahead. */
   private readonly headers = new Map<bigint, L1Head>();
   /** Per RPC: tables read when their block was first seen, by `${stream}:${slot}`. */
-  private readonly ahead: Map<string, Promise<{ ok: boolean; hash?: string; answer: OneRpc }>>[];
+  private readonly ahead: Map<string, Promise<TableRead>>[];
 
   constructor(
     private readonly opts: ObserveOptions,
@@ -178,24 +185,11 @@ export class ObserveChecker {
     try {
       const aheadKey = `${toHex(stream.id)}:${slot}`;
       const early = this.ahead[i]!.get(aheadKey);
-      if (early !== undefined && this.rpcs.length === 1) {
-        const read = await early;
-        if (read.ok && read.hash !== undefined && this.confirmedByHeaders(slot, read.hash)) {
-          this.ahead[i]!.delete(aheadKey);
-          return read.answer;
-        }
-      }
-      if (early !== undefined && this.opts.slots.mode === "block-number") {
-        // Read ahead: confirm depth and that the block read is still the canonical one.
-        const [head, block] = await Promise.all([getHead(rpc), getBlock(rpc, slot)]);
-        if (block === undefined)
-          return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
-        const unconfirmed = this.unconfirmed(head, slot);
-        if (unconfirmed) return unconfirmed;
-        const read = await early;
-        this.ahead[i]!.delete(aheadKey);
-        if (read.ok && read.hash === toHex(block.hash)) return read.answer;
-        return (await this.readTable(rpc, stream, slot)).answer;
+      if (early !== undefined) {
+        const answer = await this.confirmReadAhead(rpc, await early, stream, slot);
+        // Kept for the next try while the block is not yet confirmed.
+        if (answer.ok || answer.kind !== "unconfirmed") this.ahead[i]!.delete(aheadKey);
+        return answer;
       }
       const head = await getHead(rpc);
       const number = await this.blockForSlot(rpc, slot, head);
@@ -208,6 +202,32 @@ export class ObserveChecker {
     } catch (e) {
       return rpcFailure(e);
     }
+  }
+
+  /**
+   * A block read ahead: confirmed by the pushed headers (one RPC) or by the
+   * RPC's head and its block hash now; read again if it is not the block read.
+   */
+  private async confirmReadAhead(
+    rpc: JsonRpcClient,
+    read: TableRead,
+    stream: StreamContext,
+    slot: bigint,
+  ): Promise<OneRpc> {
+    if (
+      this.rpcs.length === 1 &&
+      read.ok &&
+      read.hash !== undefined &&
+      this.confirmedByHeaders(slot, read.hash)
+    )
+      return read.answer;
+    const [head, block] = await Promise.all([getHead(rpc), getBlock(rpc, slot)]);
+    if (block === undefined)
+      return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
+    const unconfirmed = this.unconfirmed(head, slot);
+    if (unconfirmed) return unconfirmed;
+    if (read.ok && read.hash === toHex(block.hash)) return read.answer;
+    return (await this.readTable(rpc, stream, slot)).answer;
   }
 
   private unconfirmed(head: bigint, number: bigint): OneRpc | undefined {
@@ -225,7 +245,7 @@ export class ObserveChecker {
     stream: StreamContext,
     number: bigint,
     slot = number,
-  ): Promise<{ ok: boolean; hash?: string; answer: OneRpc }> {
+  ): Promise<TableRead> {
     let table: BlockTable | undefined;
     try {
       table = await readBlockTable(rpc, number, stream.tableContract);
