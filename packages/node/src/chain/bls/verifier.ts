@@ -47,11 +47,22 @@ export interface BlsVerifierOptions {
    * @default 50
    */
   maxBufferWaitMs: number;
+  /**
+   * Once this many sets wait, the batch is big enough to be cheap (blst's
+   * same-message sum switches to a multi-scalar multiplication at 32 sets:
+   * ~0.12 instead of ~0.2 ms per set), and the wait shrinks to `bigBatchWaitMs`.
+   * @default 32
+   */
+  bigBatchSets: number;
+  /** @default 5 */
+  bigBatchWaitMs: number;
 }
 
 export const defaultBlsVerifierOptions: BlsVerifierOptions = {
   maxBufferedSets: 128,
   maxBufferWaitMs: 50,
+  bigBatchSets: 32,
+  bigBatchWaitMs: 5,
 };
 
 export interface BlsVerifierModules {
@@ -73,6 +84,7 @@ export class BatchingBlsVerifier implements IBlsVerifier {
   private buffer: Job[] = [];
   private bufferedSets = 0;
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private closed = false;
 
   constructor(opts: Partial<BlsVerifierOptions> = {}, modules: BlsVerifierModules = {}) {
@@ -95,9 +107,20 @@ export class BatchingBlsVerifier implements IBlsVerifier {
       this.buffer.push({ sets, resolve });
       this.bufferedSets += sets.length;
       if (opts.urgent || this.bufferedSets >= this.opts.maxBufferedSets) this.flush();
-      else if (this.timer === undefined)
-        this.timer = setTimeout(() => this.flush(), this.opts.maxBufferWaitMs);
+      else
+        this.flushWithin(
+          this.bufferedSets >= this.opts.bigBatchSets ? this.opts.bigBatchWaitMs : this.opts.maxBufferWaitMs,
+        );
     });
+  }
+
+  /** Makes the buffer flush within `ms` (an earlier flush already due stays). */
+  private flushWithin(ms: number): void {
+    const due = performance.now() + ms;
+    if (this.timer !== undefined && this.timerDue <= due) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.flush(), ms);
   }
 
   /** Sets waiting in the buffer; a push that reaches `maxBufferedSets` flushes at once. */

@@ -63,6 +63,31 @@ describe("BatchingBlsVerifier", () => {
     expect(stats.batchedSets).toBe(5);
   });
 
+  it("a small batch waits up to maxBufferWaitMs, a big one only bigBatchWaitMs; urgent sets flush at once", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier(
+      { maxBufferedSets: 128, maxBufferWaitMs: 60_000, bigBatchSets: 4, bigBatchWaitMs: 1 },
+      { metrics: stats },
+    );
+    const all = sets();
+    const settledAfter = async (ps: Promise<boolean>[], ms: number) => {
+      let n = 0;
+      for (const p of ps) void p.then(() => n++);
+      await new Promise((r) => setTimeout(r, ms));
+      return n;
+    };
+    const small = all.slice(0, 3).map((s) => v.verifySignatureSets([s], { batchable: true }));
+    expect(await settledAfter(small, 20)).toBe(0);
+    const fourth = v.verifySignatureSets([all[3]!], { batchable: true });
+    expect(await settledAfter([...small, fourth], 20)).toBe(4);
+    const lone = v.verifySignatureSets([all[4]!], { batchable: true });
+    expect(await settledAfter([lone], 20)).toBe(0);
+    expect(await v.verifySignatureSets([all[5]!], { batchable: true, urgent: true })).toBe(true);
+    expect(await lone).toBe(true);
+    expect(stats.batches).toBe(2);
+    expect(stats.batchedSets).toBe(6);
+  });
+
   it("distinct messages go through the multi-set batch, also bisected", async () => {
     const stats = new BlsVerifierStats();
     const v = new BatchingBlsVerifier({ maxBufferedSets: 8, maxBufferWaitMs: 50 }, { metrics: stats });
