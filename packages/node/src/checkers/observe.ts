@@ -50,6 +50,9 @@ const MAX_HEADERS = 64;
 // large: only a few slots' worth).
 const MAX_READ_AHEAD = 8;
 
+/** Key of a read-ahead table: the stream and slot it belongs to. */
+const aheadKey = (stream: StreamContext, slot: bigint): string => `${toHex(stream.id)}:${slot}`;
+
 function rpcFailure(e: unknown): OneRpc {
   if (e instanceof RpcError) {
     return {
@@ -139,7 +142,7 @@ export class ObserveChecker {
    */
   async prefetch(stream: StreamContext, slot: bigint): Promise<Observation | undefined> {
     if (this.opts.slots.mode !== "block-number") return undefined;
-    const key = `${toHex(stream.id)}:${slot}`;
+    const key = aheadKey(stream, slot);
     const reads = this.rpcs.map((rpc, i) => {
       const ahead = this.ahead[i]!;
       let read = ahead.get(key);
@@ -183,12 +186,12 @@ export class ObserveChecker {
     slot: bigint,
   ): Promise<OneRpc> {
     try {
-      const aheadKey = `${toHex(stream.id)}:${slot}`;
-      const early = this.ahead[i]!.get(aheadKey);
+      const key = aheadKey(stream, slot);
+      const early = this.ahead[i]!.get(key);
       if (early !== undefined) {
         const answer = await this.confirmReadAhead(rpc, await early, stream, slot);
         // Kept for the next try while the block is not yet confirmed.
-        if (answer.ok || answer.kind !== "unconfirmed") this.ahead[i]!.delete(aheadKey);
+        if (answer.ok || answer.kind !== "unconfirmed") this.ahead[i]!.delete(key);
         return answer;
       }
       const head = await getHead(rpc);

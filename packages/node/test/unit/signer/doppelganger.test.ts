@@ -1,11 +1,10 @@
 import { blstBls, ProtocolError } from "@ocp/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Database } from "../../../src/db/database.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DoppelgangerGuard, DoppelgangerState } from "../../../src/signer/doppelganger.js";
 import { DoppelgangerErrorCode } from "../../../src/signer/errors.js";
 import { SlashingProtection } from "../../../src/signer/slashingProtection.js";
 import { ValidatorStore } from "../../../src/signer/validatorStore.js";
-import { DOMAIN, observation, openDb, secret, tempDir } from "./helpers.js";
+import { DOMAIN, observation, secret, useTempDb } from "./helpers.js";
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -18,25 +17,18 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe("doppelganger guard", () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let db: Database;
+  const tmp = useTempDb("dg");
   let slot: bigint | null;
   const clock = { currentSlot: () => slot };
-  beforeEach(async () => {
-    dir = await tempDir("dg");
-    db = await openDb(dir.path);
+  beforeEach(() => {
     slot = 100n;
-  });
-  afterEach(async () => {
-    await db.close();
-    await dir.cleanup();
   });
 
   function setup(windowSlots = 2) {
     const guard = new DoppelgangerGuard({ windowSlots }, { clock });
     const store = new ValidatorStore(
       {},
-      { bls: blstBls, slashingProtection: new SlashingProtection({ db }), doppelganger: guard },
+      { bls: blstBls, slashingProtection: new SlashingProtection({ db: tmp.db }), doppelganger: guard },
     );
     const a = store.addKey(blstBls.secretKeyFromBytes(secret(0)));
     const b = store.addKey(blstBls.secretKeyFromBytes(secret(1)));

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Domain, Observation } from "@ocp/protocol";
+import { afterEach, beforeEach } from "vitest";
 import { Database } from "../../../src/db/database.js";
 
 export async function tempDir(prefix: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -14,6 +15,33 @@ export async function openDb(path: string): Promise<Database> {
   const db = new Database({ path });
   await db.open();
   return db;
+}
+
+/**
+ * A fresh LevelDB in its own temp directory for each test of the suite
+ * (registers beforeEach/afterEach). `reopen()` opens it again, as after a restart.
+ */
+export function useTempDb(prefix: string): { readonly db: Database; reopen(): Promise<Database> } {
+  let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let db: Database | undefined;
+  beforeEach(async () => {
+    dir = await tempDir(prefix);
+    db = await openDb(dir.path);
+  });
+  afterEach(async () => {
+    if (db?.isOpen) await db.close();
+    await dir?.cleanup();
+  });
+  return {
+    get db() {
+      return db!;
+    },
+    async reopen() {
+      if (db?.isOpen) await db.close();
+      db = await openDb(dir!.path);
+      return db;
+    },
+  };
 }
 
 export const DOMAIN: Domain = { chainId: 31337, verifyingContract: new Uint8Array(20).fill(0xaa) };

@@ -1,5 +1,5 @@
 import { blstBls, nobleBls, observationRoot, ProtocolError } from "@ocp/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "../../../src/db/database.js";
 import { SlashingErrorCode } from "../../../src/signer/errors.js";
 import {
@@ -9,7 +9,7 @@ import {
   SlashingStatus,
 } from "../../../src/signer/slashingProtection.js";
 import { ValidatorStore } from "../../../src/signer/validatorStore.js";
-import { DOMAIN, observation, openDb, secret, tempDir } from "./helpers.js";
+import { DOMAIN, observation, openDb, secret, tempDir, useTempDb } from "./helpers.js";
 
 /** Oracle: the independent noble backend verifies a released signature. */
 function nobleVerifies(r: { pubkey: Uint8Array; signature?: Uint8Array }, root: Uint8Array): boolean {
@@ -31,16 +31,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe("slashing protection", () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let db: Database;
-  beforeEach(async () => {
-    dir = await tempDir("sp");
-    db = await openDb(dir.path);
-  });
-  afterEach(async () => {
-    if (db.isOpen) await db.close();
-    await dir.cleanup();
-  });
+  const tmp = useTempDb("sp");
 
   function store(d: Database): ValidatorStore {
     const s = new ValidatorStore({}, { bls: blstBls, slashingProtection: new SlashingProtection({ db: d }) });
@@ -49,7 +40,7 @@ describe("slashing protection", () => {
   }
 
   it("signs the observation root verifiably, refuses a second root, and keeps refusing after a reopen", async () => {
-    const s = store(db);
+    const s = store(tmp.db);
     const a = observation(7n, 1);
     const b = observation(7n, 2);
     const sigA = await s.signObservation(0, DOMAIN, a);
@@ -65,16 +56,13 @@ describe("slashing protection", () => {
     await s.signObservation(0, DOMAIN, observation(8n, 2));
     await s.signObservation(0, { ...DOMAIN, chainId: 1 }, b);
 
-    await db.close();
-    const db2 = await openDb(dir.path);
-    db = db2;
-    const s2 = store(db2);
+    const s2 = store(await tmp.reopen());
     expect(await codeOf(s2.signObservation(0, DOMAIN, b))).toBe(SlashingErrorCode.DOUBLE_SIGN);
     expect(await s2.signObservation(s2.pubkeys[0]!, DOMAIN, a)).toEqual(sigA);
   });
 
   it("lets exactly one of many racing different roots through", async () => {
-    const s = store(db);
+    const s = store(tmp.db);
     for (const slot of [1n, 2n, 3n]) {
       const results = await Promise.allSettled(
         Array.from({ length: 8 }, (_, i) => s.signObservation(0, DOMAIN, observation(slot, i + 1))),
@@ -95,7 +83,7 @@ describe("slashing protection", () => {
   });
 
   it("signObservationAll: one synced batch for all keys, per-key refusals, and the extra ops written with it", async () => {
-    const sp = new SlashingProtection({ db });
+    const sp = new SlashingProtection({ db: tmp.db });
     const s = new ValidatorStore({}, { bls: blstBls, slashingProtection: sp });
     for (const i of [0, 1, 2]) s.addKey(blstBls.secretKeyFromBytes(secret(i)));
     const a = observation(30n, 1);
@@ -112,7 +100,7 @@ describe("slashing protection", () => {
       const rec = await sp.get({ pubkey: r.pubkey, domain: DOMAIN, stream: a.stream, slot: 30n });
       expect(rec?.observationRoot).toEqual(root);
     }
-    expect([...(await db.get(marker.key))!]).toEqual([...marker.value]);
+    expect([...(await tmp.db.get(marker.key))!]).toEqual([...marker.value]);
     // Repeats are allowed and give the same bytes; key 1 still refuses.
     const again = await s.signObservationAll(DOMAIN, a);
     expect(again.map((r) => r.signature)).toEqual(results.map((r) => r.signature));
@@ -120,7 +108,7 @@ describe("slashing protection", () => {
   });
 
   it("precomputed signatures leave only through slashing protection, and are reused when they do", async () => {
-    const sp = new SlashingProtection({ db });
+    const sp = new SlashingProtection({ db: tmp.db });
     let signs = 0;
     // The same backend, counting the signatures it computes.
     const counting = Object.create(blstBls, {
@@ -157,22 +145,21 @@ describe("slashing protection", () => {
   });
 
   it("signObservationAll releases no signature when the record cannot be written", async () => {
-    const s = store(db);
-    await db.close();
+    const s = store(tmp.db);
+    await tmp.db.close();
     await expect(s.signObservationAll(DOMAIN, observation(40n, 1))).rejects.toThrow();
   });
 
   it("checkAndRecordMany writes nothing when the batch fails", async () => {
-    const sp = new SlashingProtection({ db });
+    const sp = new SlashingProtection({ db: tmp.db });
     const key = { pubkey: new Uint8Array(48).fill(9), domain: DOMAIN, stream: new Uint8Array(32), slot: 5n };
-    await db.close();
+    await tmp.db.close();
     await expect(sp.checkAndRecordMany([key], new Uint8Array(32).fill(1))).rejects.toThrow();
-    db = await openDb(dir.path);
-    expect(await new SlashingProtection({ db }).get(key)).toBeUndefined();
+    expect(await new SlashingProtection({ db: await tmp.reopen() }).get(key)).toBeUndefined();
   });
 
   it("racing checkAndRecord on the raw API records exactly one root", async () => {
-    const sp = new SlashingProtection({ db });
+    const sp = new SlashingProtection({ db: tmp.db });
     const key = { pubkey: new Uint8Array(48).fill(5), domain: DOMAIN, stream: new Uint8Array(32), slot: 4n };
     const roots = Array.from({ length: 6 }, (_, i) => new Uint8Array(32).fill(i + 1));
     const results = await Promise.allSettled(roots.map((r) => sp.checkAndRecord(key, r)));
@@ -183,10 +170,10 @@ describe("slashing protection", () => {
   });
 
   it("export → import into a fresh database keeps every refusal", async () => {
-    const s = store(db);
+    const s = store(tmp.db);
     await s.signObservation(0, DOMAIN, observation(10n, 1));
     await s.signObservation(0, DOMAIN, observation(11n, 1));
-    const exported = await new SlashingProtection({ db }).exportInterchange();
+    const exported = await new SlashingProtection({ db: tmp.db }).exportInterchange();
     expect(exported.metadata.interchange_format).toBe(SLASHING_INTERCHANGE_FORMAT);
     expect(exported.data[0]!.signed_observations.map((o) => o.slot)).toEqual(["10", "11"]);
 
@@ -215,8 +202,8 @@ describe("slashing protection", () => {
   });
 
   it("an import with a different root conflicts the slot: both roots are refused, and that survives export", async () => {
-    const s = store(db);
-    const sp = new SlashingProtection({ db });
+    const s = store(tmp.db);
+    const sp = new SlashingProtection({ db: tmp.db });
     await s.signObservation(0, DOMAIN, observation(20n, 1));
     const doc = await sp.exportInterchange();
     const rec = doc.data[0]!.signed_observations[0]!;
@@ -239,7 +226,7 @@ describe("slashing protection", () => {
   });
 
   it("rejects malformed interchange documents with a typed error and writes nothing", async () => {
-    const sp = new SlashingProtection({ db });
+    const sp = new SlashingProtection({ db: tmp.db });
     const good = {
       pubkey: `0x${"ab".repeat(48)}`,
       signed_observations: [
