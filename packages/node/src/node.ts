@@ -197,7 +197,7 @@ export class OcpNode {
     // Pushed headers let `observe` confirm a block read ahead without asking its RPC again.
     this.clock.on("header", (h) => observe.noteHeader(h));
     this.checkers = new CheckerPipeline(
-      { maxCachedDecisions: 1024 },
+      { maxCachedDecisions: 256 },
       {
         observe,
         checkers: modules.checkers ?? createCheckers(this.opts.checkers, { l1 }),
@@ -421,6 +421,7 @@ export class OcpNode {
     if (!this.running) return;
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
+    this.checkers.prune(slot - BigInt(this.chain.ctx.retentionSlots));
     const target = slot - BigInt(this.opts.l1.confirmations);
     // Read the new block now (at confirmation only its hash is re-checked) and
     // compute our votes for it: signing at the decision is then only the

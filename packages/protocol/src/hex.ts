@@ -6,12 +6,41 @@ export enum HexErrorCode {
   WRONG_LENGTH = "HEX_ERROR_WRONG_LENGTH",
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Char codes of each byte's two lowercase hex digits. */
+const DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HI = Uint8Array.from(DIGITS, (d) => d.charCodeAt(0));
+const LO = Uint8Array.from(DIGITS, (d) => d.charCodeAt(1));
+/** Bytes per String.fromCharCode call (its arguments go on the stack). */
+const HEX_CHUNK = 4096;
+const codes: number[] = [];
 
+/** Lowercase hex digits of bytes[from, to) (to − from ≤ HEX_CHUNK), after `prefix`. */
+function digits(bytes: Uint8Array, from: number, to: number, prefix: boolean): string {
+  const p = prefix ? 2 : 0;
+  codes.length = p + 2 * (to - from);
+  if (prefix) {
+    codes[0] = 48; // "0"
+    codes[1] = 120; // "x"
+  }
+  for (let i = from, j = p; i < to; i++, j += 2) {
+    const b = bytes[i]!;
+    codes[j] = HI[b]!;
+    codes[j + 1] = LO[b]!;
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+
+/**
+ * 0x-prefixed lowercase hex. Built as one flat string: appending digit pairs
+ * would leave a chain of V8 cons strings (~1 KiB for a 32-byte root) that
+ * every Map lookup must flatten first, and such keys live in caches.
+ */
 export function toHex(bytes: Uint8Array): `0x${string}` {
-  let out = "0x";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out as `0x${string}`;
+  if (bytes.length <= HEX_CHUNK) return digits(bytes, 0, bytes.length, true) as `0x${string}`;
+  const parts = ["0x"];
+  for (let i = 0; i < bytes.length; i += HEX_CHUNK)
+    parts.push(digits(bytes, i, Math.min(bytes.length, i + HEX_CHUNK), false));
+  return parts.join("") as `0x${string}`;
 }
 
 function nibble(c: number): number {

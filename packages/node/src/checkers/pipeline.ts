@@ -22,7 +22,8 @@ export interface CheckerPipelineOptions {
 }
 
 export class CheckerPipeline {
-  private readonly decisions = new Map<string, Promise<Decision>>();
+  /** Decisions by `${stream}:${slot}`, with their slot for pruning. */
+  private readonly decisions = new Map<string, { slot: bigint; decision: Promise<Decision> }>();
 
   constructor(
     private readonly opts: CheckerPipelineOptions,
@@ -48,18 +49,26 @@ export class CheckerPipeline {
   decide(stream: StreamContext, slot: bigint): Promise<Decision> {
     const key = `${toHex(stream.id)}:${slot}`;
     const cached = this.decisions.get(key);
-    if (cached) return cached;
+    if (cached) return cached.decision;
     const p = this.run(stream, slot).then((d) => {
       if (d.verdict === "abstain" && isTransient(d.reason)) this.decisions.delete(key);
       return d;
     });
-    this.decisions.set(key, p);
+    this.decisions.set(key, { slot, decision: p });
     // Bounded: forget the oldest decisions first (Map keeps insertion order).
     while (this.decisions.size > this.opts.maxCachedDecisions) {
       const first = this.decisions.keys().next().value as string;
       this.decisions.delete(first);
     }
     return p;
+  }
+
+  /**
+   * Forgets decisions for slots before `minSlot` (each holds its table):
+   * gossip for them is past the retention window and IGNOREd anyway.
+   */
+  prune(minSlot: bigint): void {
+    for (const [key, d] of this.decisions) if (d.slot < minSlot) this.decisions.delete(key);
   }
 
   async close(): Promise<void> {

@@ -185,9 +185,14 @@ const GOSSIP_HEARTBEAT_MS = 700;
 const GOSSIP_FANOUT_TTL_MS = 60_000;
 const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
 const GOSSIP_MCACHE_GOSSIP = 3; // heartbeats a message is advertised in IHAVE
-// Ethereum keeps seen ids for one epoch (~384 s = 550 heartbeats); our slots
-// are L1 slots, so the same horizon applies.
-const GOSSIP_SEEN_TTL_MS = 550 * GOSSIP_HEARTBEAT_MS;
+// How long gossipsub remembers a message id (its own dedup, before our
+// validators). It need only outlast the message's circulation: IWANT serves
+// it for GOSSIP_MCACHE_LENGTH heartbeats (~4 s). A copy arriving later is
+// decoded and met by the validators' own seen caches and slot window, which
+// span the retention window, and IGNOREd without a signature check. Ethereum
+// keeps ids for an epoch (~384 s), but every id costs memory: at a burst of
+// 150 messages/s, 384 s is ~60k ids; 60 s keeps it under 10k.
+const GOSSIP_SEEN_TTL_MS = 60_000;
 
 /**
  * Score thresholds of Lodestar/Lighthouse (scoringParameters.ts): the
