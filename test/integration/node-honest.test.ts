@@ -66,4 +66,37 @@ describe("node: honest path", () => {
     await c.mine(1);
     await expectCertifiedEverywhere(none.slot, toHex(observationRoot(c.domain, none.observation)));
   });
+
+  it("a node that kept up asks no peer for certificates; one missing a certificate asks for that slot", async () => {
+    const requests = async (i: number): Promise<number> => {
+      const m = await c.nodes[i]!.registry.getSingleMetric("ocp_reqresp_outbound_total")?.get();
+      return (m?.values ?? [])
+        .filter((v) => v.labels.protocol === "certificates_by_range")
+        .reduce((n, v) => n + v.value, 0);
+    };
+    const { slot, observation } = await c.post([randomBatch(rng)], "direct");
+    await c.commit(observation, 0);
+    await c.mine(1);
+    await expectCertifiedEverywhere(slot, toHex(observationRoot(c.domain, observation)));
+    // Every slot since start is certified or known empty: nothing to ask.
+    const before = await requests(1);
+    expect(await c.nodes[1]!.syncCertificates()).toBe(0);
+    expect(await requests(1)).toBe(before);
+
+    // Forget the certificate (pool and db): the node asks for that slot and gets it back.
+    const node = c.nodes[1]!;
+    node.chain.pools.certificates.prune(slot + 1n);
+    await node.db.certificates.delete({ stream: c.stream, slot });
+    expect(await node.db.certificates.getBest(c.stream, slot)).toBeUndefined();
+    expect(await node.syncCertificates()).toBeGreaterThan(0);
+    expect(await requests(1)).toBeGreaterThan(before);
+    const back = await waitFor(
+      () => node.db.certificates.getBest(c.stream, slot),
+      10_000,
+      "synced certificate",
+    );
+    expect(toHex(observationRoot(back.domain, back.observation))).toBe(
+      toHex(observationRoot(c.domain, observation)),
+    );
+  });
 });

@@ -132,6 +132,12 @@ export class OcpNode {
   private chain_: ChainPipeline | undefined;
   private readonly bls: BlsBackend;
   private readonly slots = new Map<string, SlotState>();
+  /**
+   * Slots decided "nothing" (no block or no table), by slot-state key: no
+   * certificate can exist, so sync never asks for them. Kept for the sync
+   * lookback window.
+   */
+  private readonly noTableSlots = new Map<string, bigint>();
   private readonly secretKeys: BlsSecretKey[];
   readonly #anchorKey: `0x${string}` | undefined;
   private readonly metrics;
@@ -422,6 +428,8 @@ export class OcpNode {
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
     this.checkers.prune(slot - BigInt(this.chain.ctx.retentionSlots));
+    const lookback = slot - BigInt(this.opts.sync.lookbackSlots);
+    for (const [key, s] of this.noTableSlots) if (s < lookback) this.noTableSlots.delete(key);
     const target = slot - BigInt(this.opts.l1.confirmations);
     // Read the new block now (at confirmation only its hash is re-checked) and
     // compute our votes for it: signing at the decision is then only the
@@ -485,6 +493,7 @@ export class OcpNode {
     }
     if (decision.verdict === "nothing") {
       this.metrics.decisions.inc({ verdict: "nothing", reason: decision.reason });
+      this.noTableSlots.set(this.slotStateKey(st.stream, st.slot), st.slot);
       st.phase = "done";
       return;
     }
@@ -766,17 +775,27 @@ export class OcpNode {
       });
   }
 
-  /** Fills certificate gaps of the last lookbackSlots from connected peers. */
+  /**
+   * Fills certificate gaps of the last lookbackSlots from connected peers.
+   * A gap is a confirmed slot with no certificate held that is not known to
+   * be empty: missed while down or partitioned, never decided, or still
+   * forming. Only the span of gaps is asked for, and nothing at all when there
+   * are none (the usual case for a node that keeps up).
+   */
   async syncCertificates(): Promise<number> {
     const head = this.clock.currentSlot();
     if (head === null) return 0;
     const from =
       head > BigInt(this.opts.sync.lookbackSlots) ? head - BigInt(this.opts.sync.lookbackSlots) : 0n;
+    const confirmed = head - BigInt(this.opts.l1.confirmations);
     let added = 0;
     const peers = this.network.getPeers().slice(0, 3);
     for (const stream of this.streams) {
-      for (let start = from; start <= head; start += BigInt(MAX_CERTIFICATES_PER_RANGE)) {
-        const count = Number(head - start + 1n < 64n ? head - start + 1n : 64n);
+      const gaps = this.certificateGaps(stream, from, confirmed);
+      if (gaps === undefined) continue;
+      for (let start = gaps.first; start <= gaps.last; start += BigInt(MAX_CERTIFICATES_PER_RANGE)) {
+        const left = gaps.last - start + 1n;
+        const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
         for (const peer of peers) {
           let certs: Certificate[];
@@ -807,5 +826,26 @@ export class OcpNode {
       }
     }
     return added;
+  }
+
+  /** First and last slot in [from, to] without a certificate held and not known empty. */
+  private certificateGaps(
+    stream: StreamContext,
+    from: bigint,
+    to: bigint,
+  ): { first: bigint; last: bigint } | undefined {
+    const domain = domainKey(this.domain);
+    const streamHex = toHex(stream.id);
+    let first: bigint | undefined;
+    let last: bigint | undefined;
+    for (let slot = from; slot <= to; slot++) {
+      if (this.noTableSlots.has(this.slotStateKey(stream, slot))) continue;
+      if (this.chain.pools.certificates.best(slotKey(domain, streamHex, slot))) continue;
+      // Held from before a restart: in the db, not yet in the pool.
+      if (this.db.certificates.getBestSync(stream.id, slot)) continue;
+      first ??= slot;
+      last = slot;
+    }
+    return first === undefined || last === undefined ? undefined : { first, last };
   }
 }
