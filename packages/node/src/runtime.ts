@@ -11,6 +11,8 @@
  *   A node's live data is bounded (pools and caches by slot window), but with
  *   the adaptive factor a busy node's heap kept growing past it: in the 8 × 8
  *   benchmark, RSS per node went 110 → 225 MiB over 300 slots (live heap
- *   ~55 MiB), and stays ~140 MiB with this flag, at the same CPU per slot.
+ *   ~55 MiB); with this flag it was ~140 MiB at 160 slots and ~150 MiB at
+ *   300, at the same CPU per slot (20% instead of 30% cost ~7% more CPU and
+ *   saved almost nothing).
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--heap-growing-percent=30"];
