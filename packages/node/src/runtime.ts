@@ -13,6 +13,6 @@
  *   benchmark, RSS per node went 110 → 225 MiB over 300 slots (live heap
  *   ~55 MiB); with this flag it was ~140 MiB at 160 slots and ~150 MiB at
  *   300, at the same CPU per slot (20% instead of 30% cost ~7% more CPU and
- *   saved almost nothing).
+ *   saved only 1–5 MiB).
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--heap-growing-percent=30"];
