@@ -6,8 +6,8 @@ export enum HexErrorCode {
   WRONG_LENGTH = "HEX_ERROR_WRONG_LENGTH",
 }
 
-/** Char codes of each byte's two lowercase hex digits. */
 const DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Char codes of each byte's two lowercase hex digits. */
 const HI = Uint8Array.from(DIGITS, (d) => d.charCodeAt(0));
 const LO = Uint8Array.from(DIGITS, (d) => d.charCodeAt(1));
 /** Bytes per String.fromCharCode call (its arguments go on the stack). */
