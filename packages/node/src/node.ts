@@ -54,7 +54,7 @@ import { encodeTableBytes } from "./chain/tableBytes.js";
 import { createCheckers } from "./checkers/index.js";
 import { ObserveChecker } from "./checkers/observe.js";
 import { CheckerPipeline, type Decision } from "./checkers/pipeline.js";
-import type { StreamContext, TableChecker } from "./checkers/types.js";
+import { type StreamContext, streamSlotId, type TableChecker } from "./checkers/types.js";
 import type { DbOp } from "./db/database.js";
 import { NodeDb } from "./db/nodeDb.js";
 import { defaultRetentionOptions } from "./db/retention.js";
@@ -443,7 +443,7 @@ export class OcpNode {
     this.firstSlotSeen = true;
     for (let s = first < 0n ? 0n : first; s <= target; s++) {
       for (const stream of this.streams) {
-        const key = this.slotStateKey(stream, s);
+        const key = streamSlotId(stream.id, s);
         if (!this.slots.has(key)) this.slots.set(key, { stream, slot: s, phase: "pending" });
       }
     }
@@ -465,10 +465,6 @@ export class OcpNode {
     if (observation !== undefined && this.sets.governing(slot))
       this.validators.precompute(this.domain, observation);
     this.events.emit("prepared", { stream: stream.name, slot, observed: observation !== undefined });
-  }
-
-  private slotStateKey(stream: StreamContext, slot: bigint): string {
-    return `${toHex(stream.id)}:${slot}`;
   }
 
   private async decide(st: SlotState): Promise<void> {
@@ -493,7 +489,7 @@ export class OcpNode {
     }
     if (decision.verdict === "nothing") {
       this.metrics.decisions.inc({ verdict: "nothing", reason: decision.reason });
-      this.noTableSlots.set(this.slotStateKey(st.stream, st.slot), st.slot);
+      this.noTableSlots.set(streamSlotId(st.stream.id, st.slot), st.slot);
       st.phase = "done";
       return;
     }
@@ -654,7 +650,7 @@ export class OcpNode {
       (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
     );
     const stream = this.streams.find((s) => bytesEqual(s.id, c.signed.commitment.observation.stream));
-    const st = stream && this.slots.get(this.slotStateKey(stream, c.slot));
+    const st = stream && this.slots.get(streamSlotId(stream.id, c.slot));
     if (st?.phase === "waiting" && st.rootHex === c.rootHex) await this.attest(st, "commitment");
     await stored;
   }
@@ -675,7 +671,7 @@ export class OcpNode {
   private async onCertificate(c: PooledCertificate, source: "aggregator" | "gossip" | "sync"): Promise<void> {
     const cert = c.certificate;
     this.metrics.certificates.inc({ source });
-    const stateKey = `${toHex(cert.observation.stream)}:${c.slot}`; // slotStateKey's format
+    const stateKey = streamSlotId(cert.observation.stream, c.slot);
     const decidedAtMs = this.slots.get(stateKey)?.confirmedAtMs;
     if (decidedAtMs !== undefined)
       this.nodeMetrics.observeCertificateLatency(stateKey, source, (Date.now() - decidedAtMs) / 1000);
@@ -839,7 +835,7 @@ export class OcpNode {
     let first: bigint | undefined;
     let last: bigint | undefined;
     for (let slot = from; slot <= to; slot++) {
-      if (this.noTableSlots.has(this.slotStateKey(stream, slot))) continue;
+      if (this.noTableSlots.has(streamSlotId(stream.id, slot))) continue;
       if (this.chain.pools.certificates.best(slotKey(domain, streamHex, slot))) continue;
       // Held from before a restart: in the db, not yet in the pool.
       if (this.db.certificates.getBestSync(stream.id, slot)) continue;

@@ -5,7 +5,7 @@ import { eezTableDigest, isProtocolError, type Observation, SCHEMA_EEZ_V1, toHex
 import type { L1Head } from "../chain/l1/heads.js";
 import { type BlockTable, getBlock, getHead, readBlockTable } from "../chain/l1/reader.js";
 import { httpJsonRpc, type JsonRpcClient, RpcError } from "../chain/l1/rpc.js";
-import { AbstainReason, type ObserveResult, type StreamContext } from "./types.js";
+import { AbstainReason, type ObserveResult, type StreamContext, streamSlotId } from "./types.js";
 
 export type SlotMapping =
   /** slot = L1 block number (dev chains such as anvil). */
@@ -35,9 +35,8 @@ type OneRpc =
   | { ok: true; key: string; result: ObserveResult }
   | { ok: false; kind: "unreachable" | "unconfirmed" | "error"; detail: string };
 
-/** One RPC's read of a block's table; `hash` names the block read (when it was found). */
+/** One RPC's read of a block's table; `hash` names the block read, if it was found. */
 interface TableRead {
-  ok: boolean;
   hash?: string;
   answer: OneRpc;
 }
@@ -49,9 +48,6 @@ const MAX_HEADERS = 64;
 // Read-ahead tables kept per RPC until their slot is decided (a table may be
 // large: only a few slots' worth).
 const MAX_READ_AHEAD = 8;
-
-/** Key of a read-ahead table: the stream and slot it belongs to. */
-const aheadKey = (stream: StreamContext, slot: bigint): string => `${toHex(stream.id)}:${slot}`;
 
 function rpcFailure(e: unknown): OneRpc {
   if (e instanceof RpcError) {
@@ -142,7 +138,7 @@ export class ObserveChecker {
    */
   async prefetch(stream: StreamContext, slot: bigint): Promise<Observation | undefined> {
     if (this.opts.slots.mode !== "block-number") return undefined;
-    const key = aheadKey(stream, slot);
+    const key = streamSlotId(stream.id, slot);
     const reads = this.rpcs.map((rpc, i) => {
       const ahead = this.ahead[i]!;
       let read = ahead.get(key);
@@ -186,7 +182,7 @@ export class ObserveChecker {
     slot: bigint,
   ): Promise<OneRpc> {
     try {
-      const key = aheadKey(stream, slot);
+      const key = streamSlotId(stream.id, slot);
       const early = this.ahead[i]!.get(key);
       if (early !== undefined) {
         const answer = await this.confirmReadAhead(rpc, await early, stream, slot);
@@ -217,19 +213,14 @@ export class ObserveChecker {
     stream: StreamContext,
     slot: bigint,
   ): Promise<OneRpc> {
-    if (
-      this.rpcs.length === 1 &&
-      read.ok &&
-      read.hash !== undefined &&
-      this.confirmedByHeaders(slot, read.hash)
-    )
+    if (this.rpcs.length === 1 && read.hash !== undefined && this.confirmedByHeaders(slot, read.hash))
       return read.answer;
     const [head, block] = await Promise.all([getHead(rpc), getBlock(rpc, slot)]);
     if (block === undefined)
       return { ok: true, key: "none:block", result: { kind: "nothing", reason: "NO_BLOCK_FOR_SLOT" } };
     const unconfirmed = this.unconfirmed(head, slot);
     if (unconfirmed) return unconfirmed;
-    if (read.ok && read.hash === toHex(block.hash)) return read.answer;
+    if (read.hash === toHex(block.hash)) return read.answer;
     return (await this.readTable(rpc, stream, slot)).answer;
   }
 
@@ -253,14 +244,13 @@ export class ObserveChecker {
     try {
       table = await readBlockTable(rpc, number, stream.tableContract);
     } catch (e) {
-      return { ok: false, answer: rpcFailure(e) };
+      return { answer: rpcFailure(e) };
     }
     if (table === undefined)
-      return { ok: false, answer: { ok: false, kind: "error", detail: `block ${number} not found` } };
+      return { answer: { ok: false, kind: "error", detail: `block ${number} not found` } };
     const hash = toHex(table.block.hash);
     if (table.calls.length === 0) {
       return {
-        ok: true,
         hash,
         answer: { ok: true, key: `none:table:${hash}`, result: { kind: "nothing", reason: "NO_TABLE" } },
       };
@@ -277,7 +267,6 @@ export class ObserveChecker {
         entryCount: digest.entryCount,
       };
       return {
-        ok: true,
         hash,
         answer: {
           ok: true,
@@ -293,7 +282,7 @@ export class ObserveChecker {
       // A call that succeeded on chain passed Solidity's decoder; if ours
       // refuses it we abstain rather than sign something we can't reproduce.
       const detail = isProtocolError(e) ? e.message : String(e);
-      return { ok: true, hash, answer: { ok: false, kind: "error", detail: `TABLE: ${detail}` } };
+      return { hash, answer: { ok: false, kind: "error", detail: `TABLE: ${detail}` } };
     }
   }
 

@@ -1,13 +1,14 @@
 // Composes checkers: `observe` first (mandatory); costly checkers only after
 // it produced an observation, once per (block, digest); every decision
 // records which checkers ran.
-import { type Observation, toHex } from "@ocp/protocol";
+import type { Observation } from "@ocp/protocol";
 import type { ObserveChecker } from "./observe.js";
 import {
   AbstainReason,
   type ObservedTable,
   type ObserveResult,
   type StreamContext,
+  streamSlotId,
   type TableChecker,
 } from "./types.js";
 
@@ -47,7 +48,7 @@ export class CheckerPipeline {
    * cached, so a later call (e.g. next head) can succeed.
    */
   decide(stream: StreamContext, slot: bigint): Promise<Decision> {
-    const key = `${toHex(stream.id)}:${slot}`;
+    const key = streamSlotId(stream.id, slot);
     const cached = this.decisions.get(key);
     if (cached) return cached.decision;
     const p = this.run(stream, slot).then((d) => {

@@ -1,6 +1,6 @@
 // The checker interface: `observe` produces the slot's observation from L1;
 // further checkers (proof, exec) only judge an observed table.
-import type { EezTableDigest, Observation } from "@ocp/protocol";
+import { type EezTableDigest, type Observation, toHex } from "@ocp/protocol";
 import type { L1Block, TableCall } from "../chain/l1/reader.js";
 
 export interface StreamContext {
@@ -11,6 +11,11 @@ export interface StreamContext {
   l1ChainId: number;
   /** 0x-address of the table contract. */
   tableContract: `0x${string}`;
+}
+
+/** `0xstream:slot` — the key of per-(stream, slot) state in the checkers and the node. */
+export function streamSlotId(streamId: Uint8Array, slot: bigint): string {
+  return `${toHex(streamId)}:${slot}`;
 }
 
 export interface ObservedTable {

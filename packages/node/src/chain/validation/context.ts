@@ -1,6 +1,7 @@
 // What gossip validators may read: the network's domains and streams, the slot
 // window, verifier sets, seen caches, pools and the BLS verifier. Validators
-// never write to any of it; the gossip handler records after acceptance.
+// never write to any of it (except `pendingVoteWeight`, their own count of
+// votes in flight); the gossip handler records after acceptance.
 import { BuilderSignatureVerifier, type Domain, toHex, type VerifierSetRegistry } from "@ocp/protocol";
 import type { IBlsVerifier } from "../bls/verifier.js";
 import type { SlotClock } from "../clock.js";
