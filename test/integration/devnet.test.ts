@@ -23,15 +23,29 @@ interface Line {
   summary?: { slots: number; anchored: number; quorum: number; evidence: number; pids: number[] };
 }
 
-function devnet(args: string[]): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
+/**
+ * Runs `ocp devnet up` to its end. `ctrlCAfterSlots`: once that many slot lines
+ * are out, SIGINT goes to its whole process group, as a terminal's Ctrl-C does.
+ */
+function devnet(
+  args: string[],
+  ctrlCAfterSlots?: number,
+): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, "devnet", "up", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      detached: ctrlCAfterSlots !== undefined,
     });
     let out = "";
     let err = "";
+    let interrupted = false;
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
+      const slots = out.split("\n").filter((l) => l.startsWith('{"slot"')).length;
+      if (ctrlCAfterSlots !== undefined && !interrupted && slots >= ctrlCAfterSlots) {
+        interrupted = true;
+        process.kill(-child.pid!, "SIGINT");
+      }
     });
     child.stderr.on("data", (c: Buffer) => {
       err += c.toString();
@@ -104,6 +118,17 @@ describe("ocp devnet up", () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
+  });
+
+  it("Ctrl-C to its process group stops the run: a summary, exit 0, nothing left running", async () => {
+    const r = await devnet(["--nodes", "4", "--json", "--slot-time", "1s"], 2);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = r.lines.at(-1)?.summary;
+    expect(summary).toBeDefined();
+    expect(summary!.slots).toBeGreaterThanOrEqual(2);
+    expect(summary!.anchored).toBeGreaterThanOrEqual(2);
+    expect(summary!.pids).toHaveLength(5);
+    for (const pid of summary!.pids) expect(alive(pid), `pid ${pid}`).toBe(false);
   });
 
   it("a byzantine builder's second observation becomes evidence", async () => {

@@ -220,6 +220,10 @@ async function loop(
       for (const t of tracked.slice(emitted))
         t.evidence = ev?.filter((e) => e.slot === t.slot.toString()).length ?? 0;
     }
+    report();
+  };
+  /** Reports tracked slots in order while settled or past their deadline (all of them once aborted). */
+  const report = (): void => {
     while (emitted < tracked.length) {
       const t = tracked[emitted]!;
       const settled = t.certificateMs !== null && t.anchored && (!t.byzantine || t.evidence > 0);
@@ -248,6 +252,8 @@ async function loop(
         await poll();
       } catch (e) {
         hooks.status(`tracker: ${(e as Error).message.split("\n")[0]}`);
+        // Stopping, and the chain or the nodes no longer answer: report what is known.
+        if (!tracking && signal.aborted) report();
       }
       if (!tracking && emitted >= tracked.length) break;
       await sleep(100);

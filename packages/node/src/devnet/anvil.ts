@@ -60,7 +60,9 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   if (opts.chainId !== undefined) args.push("--chain-id", String(opts.chainId));
   args.push(...(opts.args ?? []));
 
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Its own process group: a terminal's Ctrl-C reaches the parent, which stops
+  // what runs on anvil first and anvil last (the exit hook below is the backstop).
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(child);
   installExitHook();
 
