@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// What verifiers BLS-sign (DESIGN §3); its EIP-712 digest is the observationRoot.
+/// What verifiers BLS-sign (docs/spec.md §3); its EIP-712 digest is the observationRoot.
 struct Observation {
     bytes32 stream;
     uint64 slot;
@@ -21,7 +21,7 @@ enum AnchorOutcome {
 }
 
 /// OcpAnchor: records BLS-certified observations per (stream, slot) for rollups
-/// to check with `isFinal` (DESIGN §7).
+/// to check with `isFinal` (docs/spec.md §7).
 interface IOcpAnchor {
     // --- events ---
     event Anchored(
@@ -86,7 +86,7 @@ interface IOcpAnchor {
     error LengthMismatch();
 
     // --- anchoring ---
-    /// Verifies a certificate and records it. `signers` is the DESIGN §3 bitfield over the
+    /// Verifies a certificate and records it. `signers` is the docs/spec.md §3 bitfield over the
     /// set of `epoch`; `signature` the aggregate G2 signature in the EIP-2537 256-byte form.
     /// No key data is passed: non-signer keys are read from the set's code chunks.
     function anchor(Observation calldata o, uint64 epoch, bytes calldata signers, bytes calldata signature)

@@ -6,7 +6,7 @@ import {Bls12381} from "./lib/Bls12381.sol";
 import {CodeStore} from "./lib/CodeStore.sol";
 
 /// Verifies ocp certificates (BLS12-381 over EIP-2537) and records the first
-/// certified observation per (stream, slot); DESIGN §7.
+/// certified observation per (stream, slot); docs/spec.md §7.
 ///
 /// Storage layout choices (gas, see contracts/GAS.md):
 /// - Key registry: one word per key, keyed by keccak(x) so a key's negation

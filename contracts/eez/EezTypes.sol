@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-// EEZ L1 structs (DESIGN Appendix A, from IEEZ.sol at
+// EEZ L1 structs (docs/spec.md Appendix A, from IEEZ.sol at
 // eez-association/sync-rollups-protocol 5c51e02). The schema `ocp.eez.v1`
 // pins exactly this layout; field order is the ABI order.
 

@@ -13,7 +13,7 @@ contract ExampleRollup {
     }
 
     IOcpAnchor public immutable ocp;
-    /// keccak256(abi.encode(l1ChainId, tableContract)), DESIGN §3.
+    /// keccak256(abi.encode(l1ChainId, tableContract)), docs/spec.md §3.
     bytes32 public immutable stream;
     Batch[] public batches;
 

@@ -1,4 +1,4 @@
-// Signer bitfields (DESIGN §3): exactly ceil(n/8) bytes, verifier i signed iff
+// Signer bitfields (docs/spec.md §3): exactly ceil(n/8) bytes, verifier i signed iff
 // (b[i >> 3] >> (i & 7)) & 1, unused high bits zero. Same bytes everywhere.
 import { ProtocolError, type Result } from "./errors.js";
 

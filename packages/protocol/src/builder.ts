@@ -1,4 +1,4 @@
-// Builder signatures (DESIGN §3): secp256k1 over commitmentRoot, 65 bytes
+// Builder signatures (docs/spec.md §3): secp256k1 over commitmentRoot, 65 bytes
 // r‖s‖v, low-s only; a builder is identified by its Ethereum address.
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";

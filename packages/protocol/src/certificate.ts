@@ -1,4 +1,4 @@
-// Certificates (DESIGN §3): aggregate BLS signature + signer bitfield over one
+// Certificates (docs/spec.md §3): aggregate BLS signature + signer bitfield over one
 // observationRoot. Building, full verification, and signature sets as data.
 import {
   BitfieldErrorCode,

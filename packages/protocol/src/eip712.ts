@@ -1,4 +1,4 @@
-// EIP-712 signing roots of DESIGN §3: observationRoot (what verifiers BLS-sign)
+// EIP-712 signing roots of docs/spec.md §3: observationRoot (what verifiers BLS-sign)
 // and commitmentRoot (what builders sign with secp256k1).
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";

@@ -1,4 +1,4 @@
-// Equivocation evidence (DESIGN §3): two different observations for one
+// Equivocation evidence (docs/spec.md §3): two different observations for one
 // (domain, stream, slot) signed by one builder address or one verifier key.
 import { verifySignedCommitment } from "./builder.js";
 import { observationRoot } from "./eip712.js";
@@ -55,7 +55,7 @@ export interface VerifierOffence {
 export type Offence = BuilderOffence | VerifierOffence;
 
 /**
- * Dedup key "once per offender and slot" (DESIGN §5 evidence [IGNORE]): two
+ * Dedup key "once per offender and slot" (docs/spec.md §5 evidence [IGNORE]): two
  * pieces of evidence against the same offender for the same (domain, stream,
  * slot) share it, whichever observations they pair.
  */

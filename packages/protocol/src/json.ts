@@ -1,4 +1,4 @@
-// JSON forms of DESIGN §3 (files, CLI, HTTP API, `exec` stdin): strict parsers
+// JSON forms of docs/spec.md §3 (files, CLI, HTTP API, `exec` stdin): strict parsers
 // from already-parsed JSON values, and serializers to plain JSON objects.
 import { ProtocolError } from "./errors.js";
 import { fromHex, toHex } from "./hex.js";
@@ -391,7 +391,7 @@ export function parseVerifierEquivocationJson(value: unknown): VerifierEquivocat
 }
 
 // ---------------------------------------------------------------------------
-// Serializers: plain objects, keys in the order of DESIGN §3, lowercase hex.
+// Serializers: plain objects, keys in the order of docs/spec.md §3, lowercase hex.
 
 export function domainToJson(d: Domain): DomainJson {
   return {

@@ -1,4 +1,4 @@
-// Verifier sets (DESIGN §3): validation of set data (PoPs, no duplicate or
+// Verifier sets (docs/spec.md §3): validation of set data (PoPs, no duplicate or
 // negated keys, quorum ≥ 2/3), setId, quorum arithmetic and set lookup by slot.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type BlsBackend, BlsErrorCode, type BlsPublicKey, getBls } from "./bls/index.js";
@@ -83,7 +83,7 @@ export function computeSetId(
   return keccak_256(buf);
 }
 
-/** Exact check of DESIGN §3's quorum rule: numerator/denominator ≥ 2/3. */
+/** Exact check of docs/spec.md §3's quorum rule: numerator/denominator ≥ 2/3. */
 export function validateQuorum(q: unknown): asserts q is Quorum {
   const { numerator, denominator } = (q ?? {}) as Partial<Quorum>;
   if (!Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator)) {

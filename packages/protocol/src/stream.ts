@@ -1,4 +1,4 @@
-// Stream identifiers (DESIGN §3): one execution-table source on one L1.
+// Stream identifiers (docs/spec.md §3): one execution-table source on one L1.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ProtocolError } from "./errors.js";
 

@@ -1,4 +1,4 @@
-// Core protocol types (DESIGN §3). Bytes are Uint8Array internally; the JSON
+// Core protocol types (docs/spec.md §3). Bytes are Uint8Array internally; the JSON
 // forms (0x-hex, decimal strings) are converted in json.ts.
 
 /** EIP-712 domain: {name:"ocp", version:"1", chainId, verifyingContract}. */
@@ -89,7 +89,7 @@ export interface VerifierEquivocation {
 export const DOMAIN_NAME = "ocp";
 export const DOMAIN_VERSION = "1";
 
-/** Limits of DESIGN §5. */
+/** Limits of docs/spec.md §5. */
 export const MAX_VERIFIERS_PER_SET = 4096;
 export const MAX_BITFIELD_BYTES = MAX_VERIFIERS_PER_SET / 8;
 export const MAX_GOSSIP_MESSAGE_BYTES = 4 * 1024;

@@ -1,6 +1,6 @@
 // `ocp cert show|verify`: summarizes a certificate, and checks it against
 // verifier set files or the sets registered on an OcpAnchor (JSON forms of
-// DESIGN §3). Exit 0 valid, 1 invalid certificate, 2 bad input.
+// docs/spec.md §3). Exit 0 valid, 1 invalid certificate, 2 bad input.
 import { readFile } from "node:fs/promises";
 import { readVerifierSets } from "@ocp/node/anchor";
 import {

@@ -1,4 +1,4 @@
-// JSON schemas of the API: the JSON forms of DESIGN §3 and each route's
+// JSON schemas of the API: the JSON forms of docs/spec.md §3 and each route's
 // responses. Fastify validates requests and serializes responses with them,
 // and /openapi.json is generated from the same objects.
 

@@ -1,4 +1,4 @@
-// The slot clock (DESIGN §3): `beacon-time` derives slots from wall time,
+// The slot clock (docs/spec.md §3): `beacon-time` derives slots from wall time,
 // `block-number` follows an L1 head (slot = block number). Both emit `slot`
 // once per slot, in order, and answer the gossip clock-disparity checks of §5.
 import { EventEmitter } from "node:events";
@@ -32,7 +32,7 @@ export interface BlockNumberClockOptions {
   /**
    * Slots a gossip message may be ahead of our head: peers' RPCs may see a
    * block before ours.
-   * @default 1 (DESIGN §5: "more than one slot in the future")
+   * @default 1 (docs/spec.md §5: "more than one slot in the future")
    */
   futureSlotTolerance: number;
 }

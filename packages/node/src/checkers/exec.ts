@@ -1,4 +1,4 @@
-// The optional `exec` checker (DESIGN §6): runs an operator's program with the
+// The optional `exec` checker (docs/spec.md §6): runs an operator's program with the
 // slot's table as JSON on stdin; exit 0 = valid, anything else = abstain.
 // Asynchronous (spawn), bounded in time, output and concurrent runs.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -68,12 +68,12 @@ export interface ExecBatchJson {
   entryHashes: string[];
   lookupHashes: string[];
   entryCount: number;
-  /** The decoded ProofSystemBatchPerVerificationEntries (DESIGN Appendix A field names). */
+  /** The decoded ProofSystemBatchPerVerificationEntries (docs/spec.md Appendix A field names). */
   decoded: JsonValue;
 }
 
 /**
- * What the program reads on stdin: the Observation JSON form (DESIGN §3) plus
+ * What the program reads on stdin: the Observation JSON form (docs/spec.md §3) plus
  * the table. `version` changes if this shape ever changes incompatibly.
  */
 export interface ExecInputJson extends ObservationJson {

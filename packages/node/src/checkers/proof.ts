@@ -1,4 +1,4 @@
-// The optional `proof` checker (DESIGN §6): for every proof system k of every
+// The optional `proof` checker (docs/spec.md §6): for every proof system k of every
 // ocp.eez.v1 batch, rebuild publicInputsHash_k with the verification keys the
 // operator PINNED in config and eth_call `IProofSystem.verify(proof, hash)` at
 // the slot's block. A vk changed on L1 then fails here, because the on-chain

@@ -1,5 +1,5 @@
 // This node's own observation per (stream, slot) and how it decided: which
-// checkers ran, their outcomes, and whether it attested (DESIGN §6).
+// checkers ran, their outcomes, and whether it attested (docs/spec.md §6).
 import {
   type Observation,
   type ObservationJson,

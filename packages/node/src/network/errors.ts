@@ -13,7 +13,7 @@ export enum GossipAction {
 
 /** Outcomes of the network layer's own pre-validation checks. */
 export enum GossipErrorCode {
-  /** Payload larger than the topic's maximum (DESIGN §5: 4 KiB). */
+  /** Payload larger than the topic's maximum (docs/spec.md §5: 4 KiB). */
   MESSAGE_TOO_LARGE = "GOSSIP_ERROR_MESSAGE_TOO_LARGE",
   /** A message on a topic with no registered validator. */
   NO_VALIDATOR = "GOSSIP_ERROR_NO_VALIDATOR",

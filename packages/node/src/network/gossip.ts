@@ -28,7 +28,7 @@ export interface GossipValidationResult<T = unknown> {
  * Validates one message: resolves to accept, throws GossipActionError to IGNORE
  * or REJECT. A ProtocolError with an SSZ code (undecodable payload) counts as
  * REJECT; any other throw is IGNOREd as VALIDATOR_FAILED (our fault, not the peer's).
- * Validators never write state (STYLE 3).
+ * Validators never write state (a gossip handler decodes, validates, pools, emits).
  */
 export type GossipValidatorFn<T = unknown> = (msg: GossipMessage) => Promise<GossipValidationResult<T>>;
 
@@ -91,7 +91,7 @@ function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
 function outcomeOfError(e: unknown): GossipOutcome {
   if (e instanceof GossipActionError)
     return { result: e.action === GossipAction.REJECT ? "reject" : "ignore", code: e.code };
-  // [REJECT] an undecodable payload (DESIGN §5)
+  // [REJECT] an undecodable payload (docs/spec.md §5)
   if (isProtocolError(e) && e.code.startsWith("SSZ_ERROR_")) return { result: "reject", code: e.code };
   return { result: "ignore", code: GossipErrorCode.VALIDATOR_FAILED };
 }

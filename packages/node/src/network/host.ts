@@ -168,7 +168,7 @@ export function peerIdOfMultiaddr(addr: string): string {
   return id;
 }
 
-/** Gossipsub message id (DESIGN §5): the first 20 bytes of sha256(data). */
+/** Gossipsub message id (docs/spec.md §5): the first 20 bytes of sha256(data). */
 export function gossipMessageId(data: Uint8Array): Uint8Array {
   // One-shot hash: no Hash object per message (every duplicate copy is hashed too).
   return new Uint8Array(hash("sha256", data, "buffer").subarray(0, 20));

@@ -1,4 +1,4 @@
-// Gossip topic names (DESIGN §5): `/ocp/1/<network>/<kind>/ssz`, one topic per
+// Gossip topic names (docs/spec.md §5): `/ocp/1/<network>/<kind>/ssz`, one topic per
 // message kind, and the size limit each topic enforces before validation.
 import { SSZ_GOSSIP_MAX_BYTES } from "@ocp/protocol";
 
@@ -39,7 +39,7 @@ export function parseGossipTopic(topic: string): { network: string; kind: Gossip
 }
 
 /**
- * Largest payload accepted on each topic: the 4 KiB gossip cap of DESIGN §5 or
+ * Largest payload accepted on each topic: the 4 KiB gossip cap of docs/spec.md §5 or
  * the SSZ type's maximum size, whichever is smaller (from @ocp/protocol). A
  * longer message is REJECTed unread.
  */

@@ -1,4 +1,4 @@
-// Slashing protection (DESIGN §6): a verifier key signs at most one observation
+// Slashing protection (docs/spec.md §6): a verifier key signs at most one observation
 // root per (domain, stream, slot), ever. The decision is fsynced before any
 // signature leaves the process, so a crash cannot lose a record of a released signature.
 import { bytesEqual, type Domain, fromHex, ProtocolError, toHex } from "@ocp/protocol";

@@ -2,7 +2,7 @@
 // backends: native blst for the node and noble-curves as portable fallback/oracle.
 import { ProtocolError } from "../errors.js";
 
-/** Ciphersuite of every verifier signature (DESIGN §3). */
+/** Ciphersuite of every verifier signature (docs/spec.md §3). */
 export const BLS_SIG_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 /** Ciphersuite of proofs of possession, signed over the 48-byte pubkey. */
 export const BLS_POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";

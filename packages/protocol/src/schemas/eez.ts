@@ -1,4 +1,4 @@
-// Table schema `ocp.eez.v1` (DESIGN §4, Appendix A): digests of EEZ
+// Table schema `ocp.eez.v1` (docs/spec.md §4, Appendix A): digests of EEZ
 // `postAndVerifyBatch(ProofSystemBatchPerVerificationEntries)` calls, hashed
 // over canonical re-encodings of the decoded structs, as the L1 contract does.
 import { keccak_256 } from "@noble/hashes/sha3.js";

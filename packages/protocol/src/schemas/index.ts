@@ -1,4 +1,4 @@
-// Table schemas: turn a slot's table into (tableDigest, entryCount) (DESIGN §4).
+// Table schemas: turn a slot's table into (tableDigest, entryCount) (docs/spec.md §4).
 export * from "./abi.js";
 export * from "./eez.js";
 export * from "./merkle.js";

@@ -1,4 +1,4 @@
-// Table schema `ocp.merkle.v1` (DESIGN §4): opaque entries, keccak256 leaves,
+// Table schema `ocp.merkle.v1` (docs/spec.md §4): opaque entries, keccak256 leaves,
 // a binary keccak256 Merkle root with inclusion proofs.
 //
 // node = keccak256(left ‖ right); at each level an odd last node is promoted

@@ -309,7 +309,7 @@ export function toSszCertificatesByRangeRequest(
   };
 }
 
-/** count > 64 is OUT_OF_RANGE (DESIGN §5: at most 64 certificates per response). */
+/** count > 64 is OUT_OF_RANGE (docs/spec.md §5: at most 64 certificates per response). */
 export function fromSszCertificatesByRangeRequest(
   v: SszCertificatesByRangeRequestValue,
   path = "certificatesByRangeRequest",

@@ -1,4 +1,4 @@
-// SSZ wire codecs of DESIGN §5: container types, conversions, encode/decode with
+// SSZ wire codecs of docs/spec.md §5: container types, conversions, encode/decode with
 // typed errors, and table framing.
 export * from "./codec.js";
 export * from "./convert.js";

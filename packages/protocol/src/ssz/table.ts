@@ -1,5 +1,5 @@
 // Whole tables over `table_by_digest`: split into ≤ 1 MiB frames on the way out,
-// reassembled under the 16 MiB cap on the way in (DESIGN §5).
+// reassembled under the 16 MiB cap on the way in (docs/spec.md §5).
 import { MAX_TABLE_BYTES, MAX_TABLE_FRAME_BYTES } from "../types.js";
 import { SszErrorCode, sszError } from "./errors.js";
 

@@ -1,4 +1,4 @@
-// SSZ container definitions of every wire type (DESIGN §3, §5), with the
+// SSZ container definitions of every wire type (docs/spec.md §3, §5), with the
 // limits of §5, plus the TypeScript shapes of the req/resp and evidence messages.
 import {
   ByteListType,

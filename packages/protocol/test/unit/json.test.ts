@@ -1,4 +1,4 @@
-// JSON forms of DESIGN §3: fast-check round trips and hostile inputs.
+// JSON forms of docs/spec.md §3: fast-check round trips and hostile inputs.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../src/errors.js";
@@ -141,7 +141,7 @@ describe("json forms", () => {
     it(`${c.name}: parse(toJson(x)) = x, through JSON text, and output is canonical`, c.roundTrips);
   }
 
-  it("matches the DESIGN §3 example shapes, keys in order", () => {
+  it("matches the docs/spec.md §3 example shapes, keys in order", () => {
     const o = parseObservationJson(O);
     expect(o.slot).toBe(123n);
     expect(o.l1BlockNumber).toBe(124n);

@@ -30,7 +30,7 @@ export interface AttestationGroup {
 export interface AttestationPoolOptions {
   /**
    * Attestations held over all slots. A slot holds at most one counted vote per
-   * verifier (≤ 4096, DESIGN §5), so this covers 16 full slots of the largest set.
+   * verifier (≤ 4096, docs/spec.md §5), so this covers 16 full slots of the largest set.
    * @default 65536
    */
   maxTotal: number;

@@ -1,4 +1,4 @@
-// The req/resp protocols of DESIGN §5 with their size caps and default
+// The req/resp protocols of docs/spec.md §5 with their size caps and default
 // per-peer rate limits. Payloads are SSZ; the framework itself moves bytes.
 import {
   MAX_TABLE_BYTES,
@@ -57,7 +57,7 @@ export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProt
     name: ReqRespProtocolName.tableByDigest,
     protocolId: reqRespProtocolId(ReqRespProtocolName.tableByDigest),
     maxRequestBytes: TABLE_BY_DIGEST_REQUEST_BYTES,
-    // DESIGN §5: tables up to 16 MiB, sent in frames of at most 1 MiB.
+    // docs/spec.md §5: tables up to 16 MiB, sent in frames of at most 1 MiB.
     maxChunkBytes: MAX_TABLE_FRAME_BYTES,
     maxChunks: MAX_TABLE_BYTES / MAX_TABLE_FRAME_BYTES,
     maxResponseBytes: MAX_TABLE_BYTES,
@@ -68,7 +68,7 @@ export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProt
     name: ReqRespProtocolName.certificatesByRange,
     protocolId: reqRespProtocolId(ReqRespProtocolName.certificatesByRange),
     maxRequestBytes: CERTIFICATES_BY_RANGE_REQUEST_BYTES,
-    // One chunk: the SSZ list of up to 64 certificates (DESIGN §5).
+    // One chunk: the SSZ list of up to 64 certificates (docs/spec.md §5).
     maxChunkBytes: CERTIFICATES_RESPONSE_MAX_BYTES,
     maxChunks: 1,
     maxResponseBytes: CERTIFICATES_RESPONSE_MAX_BYTES,

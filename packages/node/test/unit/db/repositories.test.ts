@@ -122,7 +122,7 @@ describe("NodeDb repositories", () => {
     expect((await db.certificates.latest(a))?.observation.slot).toBe(1n << 40n);
     expect(await db.certificates.latest(stream(3))).toBeUndefined();
     expect(await db.certificates.range(a, 0n, 0)).toEqual([]);
-    // The response limit of DESIGN §5.
+    // The response limit of docs/spec.md §5.
     for (let s = 1000n; s < 1100n; s++) await db.certificates.putBest(certificate(a, s));
     expect((await db.certificates.range(a, 1000n, 1000)).length).toBe(64);
     // A range that would run past uint64 max does not throw.

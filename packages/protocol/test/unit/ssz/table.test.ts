@@ -20,7 +20,7 @@ function pattern(n: number, seed = 1): Uint8Array {
 }
 
 describe("ssz table frames", () => {
-  it("limits are the DESIGN §5 numbers", () => {
+  it("limits are the docs/spec.md §5 numbers", () => {
     expect(MAX_TABLE_FRAME_BYTES).toBe(MiB);
     expect(MAX_TABLE_BYTES).toBe(16 * MiB);
     expect(S.sszTableChunk.maxSize).toBe(MiB);
