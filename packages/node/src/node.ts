@@ -108,6 +108,8 @@ interface SlotState {
 }
 
 const PEER_KEY_META = "peerKey";
+/** `setsFromAnchor.refreshSlots` default: once per 32-slot Ethereum epoch. */
+const DEFAULT_SET_REFRESH_SLOTS = 32;
 
 export class OcpNode {
   readonly opts: NodeOptions;
@@ -145,6 +147,9 @@ export class OcpNode {
   private syncing: Promise<void> | undefined;
   private running = false;
   private firstSlotSeen = false;
+  /** Slot of the last set refresh from the anchor; at most one per slot. */
+  private setRefreshSlot: bigint | undefined;
+  private setRefreshing: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(input: NodeOptionsInput, modules: NodeModules = {}) {
@@ -288,7 +293,10 @@ export class OcpNode {
   async start(): Promise<void> {
     if (this.running) return;
     await this.db.start();
-    if (this.opts.setsFromAnchor) await this.refreshSetsFromAnchor();
+    if (this.opts.setsFromAnchor) {
+      await this.refreshSetsFromAnchor();
+      this.setRefreshSlot = this.clock.currentSlot() ?? undefined;
+    }
     for (const sk of this.secretKeys) this.validators.addKey(sk);
 
     this.chain_ = new ChainPipeline(this.opts.chain, {
@@ -305,6 +313,7 @@ export class OcpNode {
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
     });
+    this.chain_.ctx.unknownSet = () => this.requestSetRefresh();
 
     const peerKeyHex = await this.db.meta.getJson<string>(PEER_KEY_META);
     this.network_ = new Network(this.opts.network, {
@@ -400,6 +409,24 @@ export class OcpNode {
     return added;
   }
 
+  /**
+   * Refreshes the sets from the anchor unless one refresh is running or one
+   * already ran this slot: a stream of votes naming unknown sets costs at most
+   * one RPC read per slot (docs/spec.md §5).
+   */
+  private requestSetRefresh(): void {
+    if (!this.opts.setsFromAnchor || !this.running || this.setRefreshing) return;
+    const slot = this.clock.currentSlot() ?? 0n;
+    if (this.setRefreshSlot !== undefined && slot <= this.setRefreshSlot) return;
+    this.setRefreshSlot = slot;
+    this.setRefreshing = this.refreshSetsFromAnchor()
+      .then(() => undefined)
+      .catch((err: unknown) => this.logger.warn({ err }, "verifier set refresh from the anchor failed"))
+      .finally(() => {
+        this.setRefreshing = undefined;
+      });
+  }
+
   /** Graceful and idempotent: timers, clock, network, chain, then the database. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -411,6 +438,7 @@ export class OcpNode {
     await this.api?.stop();
     this.clock.stop();
     if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.setRefreshing;
     for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
     await this.anchor?.stop();
     await this.checkers.close();
@@ -427,6 +455,9 @@ export class OcpNode {
     if (!this.running) return;
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
+    // Rotations: sets registered while running are learned every refreshSlots.
+    const every = BigInt(this.opts.setsFromAnchor?.refreshSlots ?? DEFAULT_SET_REFRESH_SLOTS);
+    if (this.setRefreshSlot === undefined || slot - this.setRefreshSlot >= every) this.requestSetRefresh();
     this.checkers.prune(slot - BigInt(this.chain.ctx.retentionSlots));
     const lookback = slot - BigInt(this.opts.sync.lookbackSlots);
     for (const [key, s] of this.noTableSlots) if (s < lookback) this.noTableSlots.delete(key);

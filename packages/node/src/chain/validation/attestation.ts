@@ -1,4 +1,4 @@
-// Gossip validation of the `attestation` topic (DESIGN §5). The signature is
+// Gossip validation of the `attestation` topic (docs/spec.md §5). The signature is
 // verified through the batching verifier; "seen" is consulted but recorded
 // only by the caller, after acceptance, so a forged copy cannot mask the real vote.
 import {
@@ -94,8 +94,13 @@ export async function validateGossipAttestation(
   const place = checkPlace(ctx, att.domain, observation.stream, slot, PLACE_CODES);
 
   const set = ctx.sets.get(att.setId);
-  // [REJECT] setId must be a known set
-  if (set === undefined) throw reject(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
+  // [IGNORE] setId unknown to this node: it may be a set registered after our
+  // last refresh, so the sender is not at fault; ask for a (rate-limited) refresh
+  if (set === undefined) {
+    const setIdHex = toHex(att.setId);
+    ctx.unknownSet?.(setIdHex);
+    throw ignore(AttestationErrorCode.UNKNOWN_SET, setIdHex);
+  }
   // [REJECT] setId must be the set governing the slot
   if (ctx.sets.governing(slot) !== set)
     throw reject(AttestationErrorCode.WRONG_SET_FOR_SLOT, `epoch ${set.epoch}`);

@@ -1,4 +1,4 @@
-// Gossip validation of the `commitment` topic (DESIGN §5): a builder's signed
+// Gossip validation of the `commitment` topic (docs/spec.md §5): a builder's signed
 // proposal. Agreement with this node's own observation is not judged here.
 import {
   type BuilderEquivocation,

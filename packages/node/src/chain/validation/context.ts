@@ -42,7 +42,7 @@ export interface ValidationOptions {
    * @default 2
    */
   maxCommitmentsPerBuilderPerSlot: number;
-  /** 20-byte builder addresses; undefined = permissionless (DESIGN §3). @default undefined */
+  /** 20-byte builder addresses; undefined = permissionless (docs/spec.md §3). @default undefined */
   builderAllowlist?: readonly Uint8Array[];
 }
 
@@ -69,6 +69,11 @@ export interface ValidationContext {
   readonly builderSignatures: BuilderSignatureVerifier;
   /** Weight of the votes waiting for their signature check, by attestation group key. */
   readonly pendingVoteWeight: Map<string, bigint>;
+  /**
+   * Told of a set id this node does not hold (docs/spec.md §5: IGNORE, then
+   * refresh sets from the anchor). The listener rate-limits; validators only notify.
+   */
+  unknownSet?: (setIdHex: string) => void;
 }
 
 export interface ValidationContextModules {
@@ -122,7 +127,7 @@ export interface Place {
   slotKey: string;
 }
 
-/** The checks of DESIGN §5 "all": domain, stream, slot window. */
+/** The checks of docs/spec.md §5 "all": domain, stream, slot window. */
 export function checkPlace<C extends string>(
   ctx: ValidationContext,
   domain: Domain,

@@ -35,6 +35,8 @@ export enum CertificateGossipErrorCode {
   UNKNOWN_STREAM = "CERTIFICATE_ERROR_UNKNOWN_STREAM",
   SLOT_TOO_OLD = "CERTIFICATE_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "CERTIFICATE_ERROR_SLOT_FROM_FUTURE",
+  /** setId unknown to this node: IGNORE, and the node refreshes its sets. */
+  UNKNOWN_SET = "CERTIFICATE_ERROR_UNKNOWN_SET",
   /** verifyCertificate failed; detail starts with its CertificateErrorCode. */
   INVALID = "CERTIFICATE_ERROR_INVALID",
   /** No more signed weight than the certificate already held for the root. */

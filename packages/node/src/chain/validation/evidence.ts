@@ -1,4 +1,4 @@
-// Gossip validation of the `evidence` topic (DESIGN §5): builder or verifier
+// Gossip validation of the `evidence` topic (docs/spec.md §5): builder or verifier
 // equivocation, [IGNORE]d once evidence against that offender and slot is held.
 import {
   decodeEvidenceSsz,

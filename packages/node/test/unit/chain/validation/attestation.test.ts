@@ -124,7 +124,8 @@ describe("validateGossipAttestation", () => {
       name: "unknown set",
       make: () =>
         encodeAttestationSsz({ ...attest(keys[0]!, set0, 0, observation(HEAD)), setId: new Uint8Array(32) }),
-      action: REJ,
+      // a set registered after this node's last refresh: not the sender's fault
+      action: IGN,
       code: AttestationErrorCode.UNKNOWN_SET,
     },
     {
@@ -182,6 +183,22 @@ describe("validateGossipAttestation", () => {
       });
     });
   }
+
+  it("asks for a set refresh, once per unknown vote, without blaming the sender", async () => {
+    const { pipeline } = chain();
+    const asked: string[] = [];
+    pipeline.ctx.unknownSet = (id) => asked.push(id);
+    const unknown = new Uint8Array(32).fill(7);
+    const bytes = encodeAttestationSsz({ ...attest(keys[0]!, set0, 0, observation(HEAD)), setId: unknown });
+    expect(await outcome(pipeline.attestation.validate(bytes))).toEqual({
+      action: IGN,
+      code: AttestationErrorCode.UNKNOWN_SET,
+    });
+    expect(asked).toEqual([`0x${"07".repeat(32)}`]);
+    // a known set does not ask
+    await pipeline.attestation.validate(encodeAttestationSsz(attest(keys[0]!, set0, 0, observation(HEAD))));
+    expect(asked).toHaveLength(1);
+  });
 
   it("the root memo never lends one observation's root to another", async () => {
     const { pipeline } = chain();

@@ -85,7 +85,6 @@ describe("validateGossipCertificate", () => {
     const cases: [Certificate, string][] = [
       [{ ...good, aggregateSignature: otherSig }, CertificateErrorCode.BAD_SIGNATURE],
       [cert([0, 1]), CertificateErrorCode.BELOW_QUORUM],
-      [{ ...good, setId: new Uint8Array(32).fill(1) }, CertificateErrorCode.UNKNOWN_SET],
       // signers 0,1,3 claimed for a signature by 0,1,2
       [{ ...good, signers: Uint8Array.of(0x0b) }, CertificateErrorCode.BAD_SIGNATURE],
       [{ ...good, signers: Uint8Array.of(0x17) }, CertificateErrorCode.BAD_BITFIELD_HIGH_BITS],
@@ -95,6 +94,16 @@ describe("validateGossipCertificate", () => {
       expect(r).toMatchObject({ action: GossipAction.REJECT, code: CertificateGossipErrorCode.INVALID });
       expect(r !== "accept" && r.detail?.startsWith(reason)).toBe(true);
     }
+  });
+
+  it("IGNOREs a certificate under a set this node does not hold, and asks for a refresh", async () => {
+    const { pipeline } = chain();
+    const asked: string[] = [];
+    pipeline.ctx.unknownSet = (id) => asked.push(id);
+    const c = { ...cert([0, 1, 2]), setId: new Uint8Array(32).fill(1) };
+    const r = await outcome(pipeline.certificate.validate(encodeCertificateSsz(c)));
+    expect(r).toMatchObject({ action: GossipAction.IGNORE, code: CertificateGossipErrorCode.UNKNOWN_SET });
+    expect(asked).toEqual([`0x${"01".repeat(32)}`]);
   });
 
   it("applies the shared rules: domain, slot window", async () => {
