@@ -20,7 +20,7 @@ import {
   verifyCertificate,
 } from "@ocp/protocol";
 import { type Command, CommanderError } from "commander";
-import { EXIT_BAD_INPUT, EXIT_FAILED } from "../program.js";
+import { EXIT_BAD_INPUT, EXIT_FAILED } from "../root.js";
 import { checkAddress, publicClientFor, shortRpcError } from "../util/chain.js";
 
 /** Ends the command with an exit code (run() passes "ocp." codes through). */

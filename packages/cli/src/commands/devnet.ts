@@ -4,7 +4,7 @@
 import { type Command, CommanderError, InvalidArgumentError } from "commander";
 import { type DevnetOptions, runDevnet } from "../devnet/run.js";
 import { type DevnetView, jsonView, liveView, plainView } from "../devnet/view.js";
-import { EXIT_FAILED } from "../program.js";
+import { EXIT_FAILED } from "../root.js";
 
 function positiveInt(max: number) {
   return (v: string): number => {
