@@ -7,6 +7,8 @@ import {
 } from "@ocp/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
+import type { BlsVerifierStats } from "../../../../src/chain/bls/metrics.js";
+import type { BatchingBlsVerifier } from "../../../../src/chain/bls/verifier.js";
 import { AttestationErrorCode, EvidenceGossipErrorCode } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
@@ -70,7 +72,7 @@ describe("validateGossipAttestation", () => {
     const fifth = vote(4);
     expect(await settled([...first, fifth], 30)).toBe(5);
     for (const p of [...first, fifth, other]) expect(await outcome(p)).toBe("accept");
-    const m = pipeline.verifier.metrics;
+    const m = (pipeline.verifier as BatchingBlsVerifier).metrics as BlsVerifierStats;
     expect(m.batches).toBe(1);
     expect(m.batchedSets).toBe(6);
   });
