@@ -246,20 +246,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
   return cluster;
 }
 
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor } from "../../utils/wait.js";
 
 export function signerCount(signers: Uint8Array, n: number): number {
   let c = 0;

@@ -29,6 +29,7 @@ import { pino } from "pino";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sseReader } from "../../../../../test/utils/sse.js";
+import { waitFor } from "../../../../../test/utils/wait.js";
 import { ApiErrorCode } from "../../../src/api/errors.js";
 import { ANVIL_PRIVATE_KEYS } from "../../../src/devnet/anvil.js";
 import { OcpNode } from "../../../src/node.js";
@@ -433,14 +434,4 @@ function withSlot(good: ReturnType<typeof signedCommitmentToJson>, slot: unknown
     ...good,
     commitment: { ...good.commitment, observation: { ...good.commitment.observation, slot } },
   };
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
