@@ -30,6 +30,7 @@ import { createTestClient, createWalletClient, type Hex, http, type PublicClient
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
+import { waitFor } from "../../utils/wait.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e" as const;
@@ -246,7 +247,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
   return cluster;
 }
 
-export { waitFor } from "../../utils/wait.js";
+export { waitFor };
 
 export function signerCount(signers: Uint8Array, n: number): number {
   let c = 0;
