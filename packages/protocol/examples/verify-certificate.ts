@@ -14,8 +14,7 @@ export function checkCertificate(certificateJson: unknown, verifierSetJsons: unk
   const certificate = parseCertificateJson(certificateJson);
   const r = verifyCertificate(certificate, sets);
   if (!r.ok) throw new Error(`certificate rejected: ${r.code} ${r.detail ?? ""}`);
-  console.log(
-    `slot ${certificate.observation.slot}: table ${toHex(certificate.observation.tableDigest)} certified`,
-  );
+  const { slot, tableDigest } = certificate.observation;
+  console.log(`slot ${slot}: table ${toHex(tableDigest)} certified`);
   return r.value.signedWeight;
 }
