@@ -10,6 +10,10 @@ export default defineConfig({
   // Tests run against the sources, so no build is needed between edits.
   resolve: {
     alias: {
+      // Subpaths before their package: an alias also matches "<key>/…".
+      "@ocp/protocol/light": src("protocol", "light.ts"),
+      "@ocp/protocol/bls/blst": src("protocol", "bls/blst.ts"),
+      "@ocp/protocol/bls/noble": src("protocol", "bls/noble.ts"),
       "@ocp/protocol": src("protocol"),
       // Subpaths before "@ocp/node": an alias also matches "<key>/…".
       "@ocp/node/anchor": src("node", "anchor/index.ts"),

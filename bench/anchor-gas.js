@@ -42,7 +42,9 @@ export async function run() {
 
     const deploy = async (artifact, args = []) => {
       const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args });
-      return (await pub.waitForTransactionReceipt({ hash })).contractAddress;
+      const address = (await pub.waitForTransactionReceipt({ hash })).contractAddress;
+      if (!address) throw new Error("deploy: no contract address");
+      return address;
     };
     const send = async (address, abi, functionName, args, gas) => {
       const hash = await wallet.writeContract({ address, abi, functionName, args, gas });

@@ -72,7 +72,7 @@ export async function run() {
         verifyingContract: j.domain.verifyingContract,
       },
       types,
-      primaryType: "Commitment",
+      primaryType: /** @type {const} */ ("Commitment"),
       message: {
         observation: {
           ...s.commitment.observation,

@@ -190,7 +190,8 @@ export async function run() {
   // Paired runs: the ratio of each pair, then the median, so load from other
   // processes drifting over the run does not bias one side.
   const ratios = [];
-  let lastStats;
+  /** @type {{ meanBatchSets: number, verifyCalls: number }} */
+  let lastStats = { meanBatchSets: 0, verifyCalls: 0 };
   for (let r = 0; r < RUNS; r++) {
     const p = await runPipeline(f);
     pipe.push(p.ms);

@@ -39,6 +39,7 @@ async function runShape(shape, log) {
   log(`  ${shape.name}: ${shape.nodes} processes up and meshed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const rng = makeRng(0x0c9 + shape.nodes * 64 + shape.keysPerNode);
   const latencies = [];
+  /** @type {Record<"mined" | "head" | "decided" | "commitment" | "signed" | "attested" | "cert", number[]>} */
   const phases = { mined: [], head: [], decided: [], commitment: [], signed: [], attested: [], cert: [] };
   let statsBefore;
   try {

@@ -69,7 +69,8 @@ export async function run() {
   const { set, cert, root } = fixture();
   const registry = new VerifierSetRegistry([set]);
   // Raw baseline: the set's pre-decoded blst keys, signature decoded and validated per call.
-  const pks = set.pubkeys;
+  // blstBls keys are blst PublicKey objects behind the opaque handle type.
+  const pks = /** @type {import("@chainsafe/blst").PublicKey[]} */ (/** @type {unknown} */ (set.pubkeys));
 
   const ours = () => {
     const r = verifyCertificate(cert, registry);
@@ -103,10 +104,12 @@ export async function run() {
   const msg = new Uint8Array(32).fill(5);
   const sigBytes = blstBls.sign(sk, msg);
   const perBackend = {};
-  for (const [bls, iters] of [
+  /** @type {[import("@ocp/protocol").BlsBackend, number][]} */
+  const backends = [
     [blstBls, 200],
     [nobleBls, 8],
-  ]) {
+  ];
+  for (const [bls, iters] of backends) {
     const pk = bls.publicKeyFromBytes(blstBls.publicKeyToBytes(blstBls.publicKey(sk)));
     const times = [];
     for (let i = 0; i < iters + 2; i++) {

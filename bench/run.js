@@ -15,6 +15,7 @@ const files = readdirSync(here)
 
 const outFile = join(here, "results", "latest.json");
 // A partial run keeps the other areas' last figures.
+/** @type {Record<string, unknown>} */
 let results = {};
 if (only.length > 0) {
   try {

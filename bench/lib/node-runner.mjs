@@ -90,7 +90,10 @@ const commands = {
     }
   },
   async stats() {
-    const m = node.chain.verifier.metrics;
+    const m = /** @type {import("../../packages/node/src/chain/bls/metrics.js").BlsVerifierStats} */ (
+      /** @type {import("../../packages/node/src/chain/bls/verifier.js").BatchingBlsVerifier} */ (node.chain.verifier)
+        .metrics
+    );
     const gossip = {};
     for (const v of (await node.registry.getSingleMetric("ocp_gossip_validation_total")?.get())?.values ?? [])
       gossip[`${v.labels.kind}/${v.labels.result}${v.labels.code ? `/${v.labels.code}` : ""}`] = v.value;

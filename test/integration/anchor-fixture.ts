@@ -29,8 +29,6 @@ import { foundry } from "viem/chains";
 import { ANVIL_PRIVATE_KEYS } from "../utils/anvil.js";
 
 export const EIP7825_TX_GAS_CAP = 1n << 24n;
-/** Gas limit for registration transactions: just under EIP-7825's cap. */
-export const REGISTRATION_GAS = EIP7825_TX_GAS_CAP - 1n;
 /** Keys per registerKeys transaction: ~190k gas each keeps a chunk near 12M, under the cap. */
 export const KEYS_PER_REGISTRATION = 64;
 export const MEMBERS_PER_CHUNK = 236;
@@ -168,7 +166,6 @@ export async function registerKeys(c: Chain, anchor: Hex, vs: Verifier[]): Promi
         "registerKeys",
         [cat(chunk.map((v) => v.pubkey128)), cat(chunk.map((v) => v.pop256))],
         c.account,
-        REGISTRATION_GAS,
       ),
     );
   }
@@ -205,7 +202,6 @@ export async function registerSet(c: Chain, anchor: Hex, s: SetSpec): Promise<Tr
         "addSetMembers",
         [cat(m.map((v) => v.pubkey128)), s.weights.slice(i, i + MEMBERS_PER_CHUNK)],
         c.account,
-        REGISTRATION_GAS,
       ),
     );
   }

@@ -27,17 +27,10 @@ import {
   ResponseError,
   reqRespProtocolId,
 } from "../../packages/node/src/index.js";
+import { waitFor } from "../utils/wait.js";
 
 const NETWORK = "itest";
 const N = 8;
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function tcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;

@@ -20,9 +20,7 @@ beforeEach(() => {
   err = [];
   vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
   vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  vi.spyOn(process.stderr, "write").mockImplementation(
-    (s: string | Uint8Array) => void err.push(String(s)) || true,
-  );
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => err.push(String(s)) > 0);
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -58,10 +56,10 @@ function expectedShared(b: typeof b1): `0x${string}` {
 
 const calldataHex = (b: typeof b1): `0x${string}` =>
   encodeFunctionData({
-    abi: viemAbi as never,
+    abi: viemAbi,
     functionName: "postAndVerifyBatch",
-    args: [toViemValue(BATCH_ABI, b as never)] as never,
-  });
+    args: [toViemValue(BATCH_ABI, b as never)],
+  } as never);
 
 describe("ocp table digest", () => {
   it("prints the eez.v1 digest of several batches (hex and @file)", async () => {

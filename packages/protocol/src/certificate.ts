@@ -7,7 +7,7 @@ import {
   countBits,
   validateBitfield,
 } from "./bitfield.js";
-import type { BlsPublicKey, BlsSignature, BlsSignatureSet } from "./bls/index.js";
+import type { BlsPublicKey, BlsSignature, BlsSignatureSet } from "./bls/interface.js";
 import { observationRoot } from "./eip712.js";
 import { ProtocolError, type Result } from "./errors.js";
 import { bytesEqual } from "./hex.js";

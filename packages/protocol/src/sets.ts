@@ -1,7 +1,7 @@
 // Verifier sets (docs/spec.md §3): validation of set data (PoPs, no duplicate or
 // negated keys, quorum ≥ 2/3), setId, quorum arithmetic and set lookup by slot.
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { type BlsBackend, BlsErrorCode, type BlsPublicKey, getBls } from "./bls/index.js";
+import { type BlsBackend, BlsErrorCode, type BlsPublicKey } from "./bls/interface.js";
 import { isProtocolError, ProtocolError } from "./errors.js";
 import { bytesEqual, toHex } from "./hex.js";
 import type { Quorum, VerifierEntry, VerifierSetData } from "./types.js";
@@ -114,14 +114,18 @@ const POP_CACHE_MAX = 65_536;
 const verifiedPops = new Set<string>();
 
 export interface BuildVerifierSetOptions {
-  /** @default getBls() (blst) */
+  /** @default blst from `@ocp/protocol`, noble from `@ocp/protocol/light` */
   bls?: BlsBackend;
 }
 
-/** Validates set data and decodes its keys; throws only ProtocolError<SetErrorCode>. */
-export function buildVerifierSet(data: VerifierSetData, opts: BuildVerifierSetOptions = {}): VerifierSet {
+/**
+ * Validates set data and decodes its keys with `bls`; throws only
+ * ProtocolError<SetErrorCode>. The entry points' `buildVerifierSet` picks
+ * their default backend and calls this, so this module loads no backend.
+ */
+export function buildVerifierSetWith(bls: BlsBackend, data: VerifierSetData): VerifierSet {
   try {
-    return buildUnchecked(data, opts.bls ?? getBls());
+    return buildUnchecked(data, bls);
   } catch (e) {
     if (isProtocolError(e) && (Object.values(SetErrorCode) as string[]).includes(e.code)) {
       throw e;

@@ -30,6 +30,7 @@ import { createTestClient, createWalletClient, type Hex, http, type PublicClient
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
+import { waitFor } from "../../utils/wait.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e" as const;
@@ -246,20 +247,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
   return cluster;
 }
 
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
 
 export function signerCount(signers: Uint8Array, n: number): number {
   let c = 0;

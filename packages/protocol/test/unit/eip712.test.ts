@@ -34,7 +34,7 @@ const types = {
 const viemDomain = (d: Domain) => ({
   name: "ocp",
   version: "1",
-  chainId: d.chainId,
+  chainId: BigInt(d.chainId),
   verifyingContract: bytesToHex(d.verifyingContract),
 });
 

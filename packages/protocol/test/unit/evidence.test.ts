@@ -16,6 +16,7 @@ import {
   verifyVerifierEquivocation,
 } from "../../src/evidence.js";
 import { toHex } from "../../src/hex.js";
+import { buildVerifierSet, VerifierSetRegistry } from "../../src/index.js";
 import {
   builderEquivocationToJson,
   parseBuilderEquivocationJson,
@@ -24,7 +25,6 @@ import {
   verifierEquivocationToJson,
 } from "../../src/json.js";
 import type { VerifierSet } from "../../src/sets.js";
-import { buildVerifierSet, VerifierSetRegistry } from "../../src/sets.js";
 import type { Attestation, Domain, Observation, SignedCommitment } from "../../src/types.js";
 import { domain, observation } from "./messageArbitraries.js";
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EventHub } from "../../../src/api/events.js";
 
 // A response whose socket never drains: everything written stays buffered.
@@ -71,16 +71,24 @@ describe("EventHub", () => {
     hub.close();
   });
 
-  it("sends heartbeat comments and forgets a client on disconnect", async () => {
-    const hub = new EventHub({ heartbeatMs: 20, maxBufferedBytes: 1 << 20, maxClients: 1 });
-    const res = stuckResponse();
-    hub.add(res as unknown as ServerResponse, new Set(["certificate"]));
-    expect(hub.full).toBe(true);
-    await new Promise((r) => setTimeout(r, 70));
-    expect(res.chunks.filter((c) => c === ": heartbeat\n\n").length).toBeGreaterThanOrEqual(2);
-    res.emit("close");
-    expect(hub.size).toBe(0);
-    expect(hub.full).toBe(false);
-    hub.close();
+  it("sends heartbeat comments and forgets a client on disconnect", () => {
+    vi.useFakeTimers();
+    try {
+      const hub = new EventHub({ heartbeatMs: 20, maxBufferedBytes: 1 << 20, maxClients: 1 });
+      const res = stuckResponse();
+      hub.add(res as unknown as ServerResponse, new Set(["certificate"]));
+      expect(hub.full).toBe(true);
+      const heartbeats = () => res.chunks.filter((c) => c === ": heartbeat\n\n").length;
+      vi.advanceTimersByTime(19);
+      expect(heartbeats()).toBe(0);
+      vi.advanceTimersByTime(51);
+      expect(heartbeats()).toBe(3);
+      res.emit("close");
+      expect(hub.size).toBe(0);
+      expect(hub.full).toBe(false);
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

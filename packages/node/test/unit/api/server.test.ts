@@ -29,6 +29,7 @@ import { pino } from "pino";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sseReader } from "../../../../../test/utils/sse.js";
+import { waitFor } from "../../../../../test/utils/wait.js";
 import { ApiErrorCode } from "../../../src/api/errors.js";
 import { ANVIL_PRIVATE_KEYS } from "../../../src/devnet/anvil.js";
 import { OcpNode } from "../../../src/node.js";
@@ -76,6 +77,7 @@ describe("api: every route on a real node", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...headers },
       body,
     });
+  const errorBody = async (r: Response) => (await r.json()) as { code: string; message: unknown };
   const getJson = async (path: string): Promise<{ status: number; body: any }> => {
     const r = await fetch(`${url}${path}`);
     return { status: r.status, body: await r.json() };
@@ -149,7 +151,7 @@ describe("api: every route on a real node", () => {
     });
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toBe("Bearer");
-    expect((await none.json()).code).toBe(ApiErrorCode.UNAUTHORIZED);
+    expect((await errorBody(none)).code).toBe(ApiErrorCode.UNAUTHORIZED);
     for (const auth of [
       `Bearer ${TOKEN}x`,
       `Bearer ${TOKEN.slice(0, -1)}`,
@@ -159,7 +161,7 @@ describe("api: every route on a real node", () => {
     ]) {
       const r = await post(body, { authorization: auth });
       expect(r.status, auth).toBe(401);
-      expect((await r.json()).code).toBe(ApiErrorCode.UNAUTHORIZED);
+      expect((await errorBody(r)).code).toBe(ApiErrorCode.UNAUTHORIZED);
     }
     // An unauthenticated client is refused before its body is parsed.
     const junk = await post("{not json", { authorization: "Bearer nope" });
@@ -206,7 +208,7 @@ describe("api: every route on a real node", () => {
     for (const [what, body, headers, status, code] of cases) {
       const r = await post(body, headers);
       expect(r.status, what).toBe(status);
-      const j = await r.json();
+      const j = await errorBody(r);
       expect(j.code, what).toBe(code);
       expect(typeof j.message, what).toBe("string");
     }
@@ -214,7 +216,7 @@ describe("api: every route on a real node", () => {
     const badSig = { ...good, signature: `0x${"11".repeat(64)}1b` };
     const r = await post(JSON.stringify(badSig));
     expect(r.status).toBe(400);
-    expect((await r.json()).code).toBe("COMMITMENT_ERROR_INVALID_SIGNATURE");
+    expect((await errorBody(r)).code).toBe("COMMITMENT_ERROR_INVALID_SIGNATURE");
     const other = signedCommitmentToJson(
       signCommitment(
         { ...domain, chainId: 1 },
@@ -224,7 +226,7 @@ describe("api: every route on a real node", () => {
     );
     const r2 = await post(JSON.stringify(other));
     expect(r2.status).toBe(400);
-    expect((await r2.json()).code).toBe("COMMITMENT_ERROR_UNKNOWN_DOMAIN");
+    expect((await errorBody(r2)).code).toBe("COMMITMENT_ERROR_UNKNOWN_DOMAIN");
 
     const paths: [string, number, string][] = [
       ["/v1/streams/nope/slots/1", 404, ApiErrorCode.UNKNOWN_STREAM],
@@ -434,14 +436,4 @@ function withSlot(good: ReturnType<typeof signedCommitmentToJson>, slot: unknown
     ...good,
     commitment: { ...good.commitment, observation: { ...good.commitment.observation, slot } },
   };
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -3,6 +3,7 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
+import { waitFor as until } from "../../../../../test/utils/wait.js";
 import { type L1Head, parseHeadNotification, WsHeadStream } from "../../../src/chain/l1/heads.js";
 
 const H = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
@@ -12,14 +13,6 @@ const note = (sub: string, result: unknown) => ({
   method: "eth_subscription",
   params: { subscription: sub, result },
 });
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("parseHeadNotification", () => {
   it("accepts only well-formed newHeads notifications of our subscription", () => {

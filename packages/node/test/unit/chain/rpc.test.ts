@@ -20,7 +20,7 @@ beforeAll(async () => {
       if (method === "fail")
         return res.end(JSON.stringify({ jsonrpc: "2.0", id, error: { message: "boom" } }));
       if (method === "empty") return res.end(JSON.stringify({ jsonrpc: "2.0", id }));
-      res.end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x2a" }));
+      return res.end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x2a" }));
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -16,7 +16,7 @@ function fakeStream(maxBufferSize = Number.POSITIVE_INFINITY) {
     push(_: Uint8Array): void {
       throw new Error("not wrapped");
     },
-    pushPrefixed(_: Uint8Array): void {
+    pushPrefixed(_: Uint8Array | { subarray(): Uint8Array }): void {
       throw new Error("not wrapped");
     },
   };

@@ -5,6 +5,7 @@
 import { createPeerScoreParams, validatePeerScoreParams } from "@chainsafe/libp2p-gossipsub/score";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor as until } from "../../../../../test/utils/wait.js";
 import { GossipAction, GossipActionError } from "../../../src/network/errors.js";
 import { defaultGossipScoreThresholds } from "../../../src/network/host.js";
 import { Network } from "../../../src/network/network.js";
@@ -140,14 +141,6 @@ describe("scoring over real gossip", () => {
   afterEach(async () => {
     await Promise.all(started.splice(0).map((n) => n.stop()));
   });
-
-  async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   async function pair() {
     let mode: "ignore" | "reject" = "ignore";

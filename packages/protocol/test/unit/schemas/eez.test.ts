@@ -39,10 +39,10 @@ const batchAbi = [
 function viemCalldata(b: ProofSystemBatchPerVerificationEntries): Uint8Array {
   return hexToBytes(
     encodeFunctionData({
-      abi: batchAbi as never,
+      abi: batchAbi,
       functionName: "postAndVerifyBatch",
-      args: [toViemValue(BATCH_ABI, b as unknown as AbiValue)] as never,
-    }),
+      args: [toViemValue(BATCH_ABI, b as unknown as AbiValue)],
+    } as never),
   );
 }
 

@@ -6,7 +6,7 @@ import {
   type VerifierSet,
   verifyCertificate,
 } from "@ocp/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { domainKey, slotKey } from "../../../../src/chain/index.js";
 import {
   attest,
@@ -22,27 +22,36 @@ import {
 
 const keys = testKeys(4);
 const HEAD = 10n;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Time is fake: it moves only when a test advances it, so the upgrade
+// interval and jitter are checked exactly, whatever the machine's load.
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 const chains: TestChain[] = [];
-function chain(set: VerifierSet, upgradeIntervalMs = 40): TestChain {
+function chain(set: VerifierSet, upgradeIntervalMs = 40, upgradeJitterMs = 0): TestChain {
   // Votes are checked at once (no batching wait): these tests time the aggregator alone.
   const c = testChain([set], HEAD, {
-    aggregator: { upgradeIntervalMs, upgradeJitterMs: 0 },
+    aggregator: { upgradeIntervalMs, upgradeJitterMs },
     blsVerifier: { maxBufferWaitMs: 0 },
   });
   chains.push(c);
   return c;
 }
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
   for (const c of chains.splice(0)) await c.pipeline.stop();
+  vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 async function vote(c: TestChain, set: VerifierSet, key: TestKey, index: number, tag = 0): Promise<void> {
-  const v = await c.pipeline.attestation.validate(
+  const pending = c.pipeline.attestation.validate(
     encodeAttestationSsz(attest(key, set, index, observation(HEAD, tag))),
   );
-  c.pipeline.attestation.accept(v);
+  // The verifier's zero-wait buffer flushes on a timer.
+  await advance(0);
+  c.pipeline.attestation.accept(await pending);
 }
 
 describe("Aggregator", () => {
@@ -53,7 +62,7 @@ describe("Aggregator", () => {
     await vote(c, set, keys[3]!, 3);
     await vote(c, set, keys[0]!, 0);
     expect(c.pipeline.aggregator.flush()).toEqual([]);
-    await sleep(5);
+    await advance(5);
     expect(c.certificates).toHaveLength(0);
 
     await vote(c, set, keys[1]!, 1);
@@ -72,10 +81,10 @@ describe("Aggregator", () => {
     const c = chain(set);
     await vote(c, set, keys[0]!, 0);
     await vote(c, set, keys[1]!, 1);
-    await sleep(5);
+    await advance(5);
     expect(c.certificates).toHaveLength(0);
     await vote(c, set, keys[2]!, 2);
-    await sleep(5);
+    await advance(5);
     expect(c.certificates).toHaveLength(1);
     expect(verifyCertificate(c.certificates[0]![0].certificate, c.registry).ok).toBe(true);
   });
@@ -84,13 +93,13 @@ describe("Aggregator", () => {
     const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
     const c = chain(set, 60);
     for (const i of [3, 0, 1]) await vote(c, set, keys[i]!, i);
-    await sleep(5);
+    await advance(5);
     expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new"]);
     await vote(c, set, keys[2]!, 2);
-    await sleep(5);
+    await advance(5);
     // within the interval: nothing yet
     expect(c.certificates).toHaveLength(1);
-    await sleep(90);
+    await advance(90);
     expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
     const up = c.certificates[1]![0];
     expect(up.signedWeight).toBe(6n);
@@ -108,12 +117,12 @@ describe("Aggregator", () => {
     // key 1 also signs root 1: evidence, not a vote
     await vote(c, set, keys[1]!, 1, 1);
     await vote(c, set, keys[2]!, 2, 1);
-    await sleep(5);
+    await advance(5);
     expect(c.certificates).toHaveLength(0);
     expect(c.evidence).toHaveLength(1);
     // key 2 switching to root 0 equivocates too: root 0 still has only keys 0 and 1
     await vote(c, set, keys[2]!, 2, 0);
-    await sleep(5);
+    await advance(5);
     expect(c.evidence).toHaveLength(2);
     expect(c.certificates).toHaveLength(0);
     const groups = c.pipeline.pools.attestations.groups(slotKey(domainKey(DOMAIN), toHex(STREAM), HEAD));
@@ -131,15 +140,15 @@ describe("Aggregator", () => {
     c.pipeline.certificate.accept(await c.pipeline.certificate.validate(encodeCertificateSsz(peerCert)));
     expect(c.certificates.map((x) => x[1])).toEqual(["gossip"]);
     for (const i of [0, 1, 2]) await vote(c, set, keys[i]!, i);
-    await sleep(5);
+    await advance(5);
     // same three signers as the held certificate: nothing new to say
     expect(c.certificates.map((x) => x[1])).toEqual(["gossip"]);
     expect(c.pipeline.aggregator.emitted).toBe(0);
     await vote(c, set, keys[3]!, 3);
-    await sleep(5);
+    await advance(5);
     // heavier now, but the interval runs from the held certificate
     expect(c.pipeline.aggregator.emitted).toBe(0);
-    await sleep(90);
+    await advance(90);
     expect(c.certificates.map((x) => x[1])).toEqual(["gossip", "aggregator"]);
     const up = c.certificates[1]![0];
     expect(up.signedWeight).toBe(4n);
@@ -147,18 +156,24 @@ describe("Aggregator", () => {
   });
 
   it("upgrades are spread by the jitter, never earlier than the interval", async () => {
-    const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
-    const c = testChain([set], HEAD, { aggregator: { upgradeIntervalMs: 30, upgradeJitterMs: 60 } });
-    chains.push(c);
-    for (const i of [3, 0, 1]) await vote(c, set, keys[i]!, i);
-    await sleep(5);
-    const t0 = performance.now();
-    await vote(c, set, keys[2]!, 2);
-    while (c.certificates.length < 2 && performance.now() - t0 < 1000) await sleep(2);
-    const waited = performance.now() - t0;
-    expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
-    // interval measured from the first certificate (≥ 5 ms before t0), jitter ≤ 60 ms
-    expect(waited).toBeGreaterThanOrEqual(20);
-    expect(waited).toBeLessThan(30 + 60 + 200);
+    // interval 30 ms from the first certificate, plus random · 60 ms of jitter
+    for (const [random, due] of [
+      [0, 25],
+      [0.5, 55],
+      [0.75, 70],
+    ] as const) {
+      vi.spyOn(Math, "random").mockReturnValue(random);
+      const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
+      const c = chain(set, 30, 60);
+      for (const i of [3, 0, 1]) await vote(c, set, keys[i]!, i);
+      await advance(5);
+      expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new"]);
+      // 5 ms after the first certificate: the upgrade is due 25 ms + jitter later
+      await vote(c, set, keys[2]!, 2);
+      await advance(due - 1);
+      expect(c.certificates, `random ${random}`).toHaveLength(1);
+      await advance(1);
+      expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
+    }
   });
 });

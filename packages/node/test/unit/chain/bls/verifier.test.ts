@@ -1,5 +1,6 @@
 import { type BlsSignatureSet, blstBls, nobleBls } from "@ocp/protocol";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { settledAfter } from "../../../../../../test/utils/wait.js";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
 import { BatchingBlsVerifier, BlsVerifierStats, verifySameMessage } from "../../../../src/chain/index.js";
 import { testKeys } from "../fixtures.js";
@@ -64,28 +65,28 @@ describe("BatchingBlsVerifier", () => {
   });
 
   it("a small batch waits up to maxBufferWaitMs, a big one only bigBatchWaitMs; urgent sets flush at once", async () => {
-    const stats = new BlsVerifierStats();
-    const v = new BatchingBlsVerifier(
-      { maxBufferedSets: 128, maxBufferWaitMs: 60_000, bigBatchSets: 4, bigBatchWaitMs: 1 },
-      { metrics: stats },
-    );
-    const all = sets();
-    const settledAfter = async (ps: Promise<boolean>[], ms: number) => {
-      let n = 0;
-      for (const p of ps) void p.then(() => n++);
-      await new Promise((r) => setTimeout(r, ms));
-      return n;
-    };
-    const small = all.slice(0, 3).map((s) => v.verifySignatureSets([s], { batchable: true }));
-    expect(await settledAfter(small, 20)).toBe(0);
-    const fourth = v.verifySignatureSets([all[3]!], { batchable: true });
-    expect(await settledAfter([...small, fourth], 20)).toBe(4);
-    const lone = v.verifySignatureSets([all[4]!], { batchable: true });
-    expect(await settledAfter([lone], 20)).toBe(0);
-    expect(await v.verifySignatureSets([all[5]!], { batchable: true, urgent: true })).toBe(true);
-    expect(await lone).toBe(true);
-    expect(stats.batches).toBe(2);
-    expect(stats.batchedSets).toBe(6);
+    vi.useFakeTimers();
+    try {
+      const stats = new BlsVerifierStats();
+      const v = new BatchingBlsVerifier(
+        { maxBufferedSets: 128, maxBufferWaitMs: 60_000, bigBatchSets: 4, bigBatchWaitMs: 1 },
+        { metrics: stats },
+      );
+      const all = sets();
+      const small = all.slice(0, 3).map((s) => v.verifySignatureSets([s], { batchable: true }));
+      expect(await settledAfter(small, 20)).toBe(0);
+      const fourth = v.verifySignatureSets([all[3]!], { batchable: true });
+      expect(await settledAfter([...small, fourth], 0)).toBe(0);
+      expect(await settledAfter([...small, fourth], 1)).toBe(4);
+      const lone = v.verifySignatureSets([all[4]!], { batchable: true });
+      expect(await settledAfter([lone], 59_999)).toBe(0);
+      expect(await v.verifySignatureSets([all[5]!], { batchable: true, urgent: true })).toBe(true);
+      expect(await lone).toBe(true);
+      expect(stats.batches).toBe(2);
+      expect(stats.batchedSets).toBe(6);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("distinct messages go through the multi-set batch, also bisected", async () => {
