@@ -87,6 +87,7 @@ const TOP_LEVEL_KEYS = [
   "proposal",
   "doppelganger",
   "sync",
+  "readiness",
   "retention",
   "chain",
   "checkers",
@@ -518,6 +519,16 @@ export async function loadNodeConfig(
     };
   }
   if (cfg.sync !== undefined) options.sync = plainOptions(cfg.sync, "sync", ["intervalMs", "lookbackSlots"]);
+  if (cfg.readiness !== undefined) {
+    const r = object(cfg.readiness, "readiness", ["minPeers", "l1HeadMaxAgeMs", "minKeys"]);
+    options.readiness = {
+      ...(r.minPeers !== undefined ? { minPeers: int(r.minPeers, "readiness.minPeers", 0) } : {}),
+      ...(r.l1HeadMaxAgeMs !== undefined
+        ? { l1HeadMaxAgeMs: int(r.l1HeadMaxAgeMs, "readiness.l1HeadMaxAgeMs", 1) }
+        : {}),
+      ...(r.minKeys !== undefined ? { minKeys: int(r.minKeys, "readiness.minKeys", 0) } : {}),
+    };
+  }
   if (cfg.retention !== undefined) {
     options.retention = plainOptions(cfg.retention, "retention", [
       "tableRetentionSlots",

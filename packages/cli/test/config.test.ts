@@ -129,6 +129,13 @@ describe("loadNodeConfig", () => {
     expect(r.options.api?.port).toBe(8080);
   });
 
+  it("reads the readiness requirements", async () => {
+    const r = await loadNodeConfig(write({ ...base, readiness: { minPeers: 3, l1HeadMaxAgeMs: 5000 } }));
+    expect(r.options.readiness).toEqual({ minPeers: 3, l1HeadMaxAgeMs: 5000 });
+    const e = await failure(loadNodeConfig(write({ ...base, readiness: { minPeers: -1 } })));
+    expect(e.message).toContain("config readiness.minPeers: expected an integer");
+  });
+
   it("takes a WebSocket URL for pushed heads", async () => {
     const r = await loadNodeConfig(write({ ...base, l1: { ...base.l1, wsUrl: "wss://l1.example/ws" } }));
     expect(r.options.l1.wsUrl).toBe("wss://l1.example/ws");

@@ -57,6 +57,7 @@ describe("README configuration reference", () => {
     expect(section("l1")).toEqual(sorted(members("packages/node/src/options.ts", "L1Options")));
     expect(section("proposal")).toEqual(sorted(members("packages/node/src/options.ts", "ProposalOptions")));
     expect(section("sync")).toEqual(sorted(members("packages/node/src/options.ts", "SyncOptions")));
+    expect(section("readiness")).toEqual(sorted(members("packages/node/src/options.ts", "ReadinessOptions")));
     expect(section("doppelganger")).toEqual(
       sorted(members("packages/node/src/signer/doppelganger.ts", "DoppelgangerOptions")),
     );
@@ -88,6 +89,7 @@ describe("README configuration reference", () => {
       ["l1", defaultNodeOptions.l1],
       ["proposal", defaultNodeOptions.proposal],
       ["sync", defaultNodeOptions.sync],
+      ["readiness", defaultNodeOptions.readiness],
       ["doppelganger", defaultNodeOptions.doppelganger],
       ["api", defaultApiOptions as unknown as Record<string, unknown>],
       ["anchor", defaultAnchorOptions],

@@ -144,6 +144,11 @@ export class OcpNode {
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private running = false;
+  /** Wall time (ms) the L1 RPC last returned a head; read by /readyz. */
+  private l1HeadAtMs: number | undefined;
+  private readonly headRpc: ReturnType<typeof httpJsonRpc>;
+  /** Verifier keys given to this node (loaded into `validators` at start). */
+  readonly expectedKeys: number;
   private firstSlotSeen = false;
   private stopping: Promise<void> | undefined;
 
@@ -172,12 +177,18 @@ export class OcpNode {
     );
     const l1 = this.opts.l1;
     const headRpc = httpJsonRpc(l1.rpcUrls[0]!, l1.rpcTimeoutMs);
+    this.headRpc = headRpc;
+    this.expectedKeys = this.secretKeys.length;
     this.clock =
       l1.slots.mode === "block-number"
         ? new BlockNumberClock(
             { pollIntervalMs: l1.pollIntervalMs },
             {
-              getHead: () => getHead(headRpc),
+              getHead: async () => {
+                const n = await getHead(headRpc);
+                this.l1HeadAtMs = Date.now();
+                return n;
+              },
               headStream: l1.wsUrl ? new WsHeadStream(l1.wsUrl, {}, { logger: this.logger }) : undefined,
               logger: this.logger,
             },
@@ -201,7 +212,10 @@ export class OcpNode {
     );
     const observe = new ObserveChecker({ ...l1 });
     // Pushed headers let `observe` confirm a block read ahead without asking its RPC again.
-    this.clock.on("header", (h) => observe.noteHeader(h));
+    this.clock.on("header", (h) => {
+      this.l1HeadAtMs = Date.now();
+      observe.noteHeader(h);
+    });
     this.checkers = new CheckerPipeline(
       { maxCachedDecisions: 256 },
       {
@@ -279,6 +293,27 @@ export class OcpNode {
         dropped: this.db.deferred.failures,
       },
     };
+  }
+
+  /** True between a completed start() and stop(). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Milliseconds since the L1 RPC last returned a head, or undefined if it never
+   * did. In beacon-time mode nothing polls the head, so this asks the RPC once.
+   */
+  async l1HeadAgeMs(): Promise<number | undefined> {
+    if (this.clock.mode === "beacon-time") {
+      try {
+        await getHead(this.headRpc);
+        this.l1HeadAtMs = Date.now();
+      } catch {
+        // Unreachable: the age of the last good answer tells how stale we are.
+      }
+    }
+    return this.l1HeadAtMs === undefined ? undefined : Date.now() - this.l1HeadAtMs;
   }
 
   get multiaddrs(): string[] {

@@ -49,6 +49,20 @@ export interface ProposalOptions {
   maxPendingSlots: number;
 }
 
+/** What /readyz requires (api/readiness.ts). */
+export interface ReadinessOptions {
+  /** Connected peers needed to be ready. @default 1 */
+  minPeers: number;
+  /**
+   * Oldest acceptable L1 head: the last head the RPC returned (polled or
+   * pushed) must be younger than this.
+   * @default 30000 — several polls and, on Ethereum, more than two slots
+   */
+  l1HeadMaxAgeMs: number;
+  /** Verifier keys that must be loaded; unset = every key given to the node. */
+  minKeys?: number;
+}
+
 export interface SyncOptions {
   /** Periodic gap filling with certificates_by_range. @default 10_000 */
   intervalMs: number;
@@ -80,6 +94,7 @@ export interface NodeOptions {
   retention: Partial<RetentionOptions>;
   chain: Partial<ChainPipelineOptions>;
   sync: SyncOptions;
+  readiness: ReadinessOptions;
   /** Anchor certificates on OcpAnchor (needs `NodeModules.anchorPrivateKey`). */
   anchor?: NodeAnchorOptions;
   /** The HTTP API (api/server.ts); not served when absent. */
@@ -101,6 +116,7 @@ export const defaultNodeOptions = {
   retention: {},
   chain: {},
   sync: { intervalMs: 10_000, lookbackSlots: 64 },
+  readiness: { minPeers: 1, l1HeadMaxAgeMs: 30_000 },
 } satisfies Partial<{ [K in keyof NodeOptions]: Partial<NodeOptions[K]> }>;
 
 export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams" | "verifierSets"> & {
@@ -111,6 +127,7 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   retention?: Partial<RetentionOptions>;
   chain?: Partial<ChainPipelineOptions>;
   sync?: Partial<SyncOptions>;
+  readiness?: Partial<ReadinessOptions>;
   anchor?: NodeAnchorOptions;
   api?: Partial<ApiOptions>;
   checkers?: CheckersOptions;
@@ -130,6 +147,7 @@ export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
     retention: { ...defaultNodeOptions.retention, ...input.retention },
     chain: { ...defaultNodeOptions.chain, ...input.chain },
     sync: { ...defaultNodeOptions.sync, ...input.sync },
+    readiness: { ...defaultNodeOptions.readiness, ...input.readiness },
     ...(input.anchor ? { anchor: input.anchor } : {}),
     ...(input.setsFromAnchor ? { setsFromAnchor: input.setsFromAnchor } : {}),
     ...(input.api ? { api: input.api } : {}),

@@ -153,6 +153,13 @@ export const healthSchema = object({
   lastCertifiedSlot: nullable(decimalSchema),
 });
 
+export const livezSchema = object({ status: { type: "string", enum: ["live"] } });
+
+export const readyzSchema = object({
+  status: { type: "string", enum: ["ready", "unready"] },
+  failing: array(object({ condition: { type: "string" }, detail: { type: "string" } })),
+});
+
 export const identitySchema = object({
   apiVersion: { type: "string" },
   peerId: { type: "string" },

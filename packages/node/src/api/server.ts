@@ -32,6 +32,7 @@ import { BearerAuth } from "./auth.js";
 import { ApiError, ApiErrorCode, isApiError } from "./errors.js";
 import { EVENT_TOPICS, EventHub, type EventTopic } from "./events.js";
 import { buildOpenApi, type RouteInfo, type RouteSchema } from "./openapi.js";
+import { checkReadiness } from "./readiness.js";
 import {
   acceptedSchema,
   certificateSchema,
@@ -41,7 +42,9 @@ import {
   evidenceQuerySchema,
   healthSchema,
   identitySchema,
+  livezSchema,
   peerSchema,
+  readyzSchema,
   signedCommitmentSchema,
   slotSchema,
   streamSlotParamsSchema,
@@ -246,6 +249,30 @@ export class ApiServer {
       tags,
       ...rest,
     });
+
+    // Orchestrator probes: live = this process serves; ready = it can do its
+    // job now (each failing condition named, 503 while any fails).
+    app.get(
+      "/livez",
+      { schema: read("Liveness: the process serves requests", ["node"], { response: { 200: livezSchema } }) },
+      async () => ({ status: "live" }),
+    );
+
+    app.get(
+      "/readyz",
+      {
+        schema: read(
+          "Readiness: L1 head fresh, keys loaded, enough peers, database writable, doppelganger window over",
+          ["node"],
+          { response: { 200: readyzSchema, 503: readyzSchema } },
+        ),
+      },
+      async (_req, reply) => {
+        const r = await checkReadiness(node);
+        reply.code(r.ready ? 200 : 503);
+        return { status: r.ready ? "ready" : "unready", failing: r.failing };
+      },
+    );
 
     app.get(
       "/v1/node/health",

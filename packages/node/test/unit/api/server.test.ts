@@ -357,6 +357,8 @@ describe("api: every route on a real node", () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     const expected: [string, string][] = [
+      ["/livez", "get"],
+      ["/readyz", "get"],
       ["/v1/node/health", "get"],
       ["/v1/node/identity", "get"],
       ["/v1/node/peers", "get"],
