@@ -47,7 +47,8 @@ describe("dashboard in a browser", () => {
     );
 
   beforeAll(async () => {
-    c = await startCluster({ nodes: 4, anchorers: [0], node: { api: {} } });
+    // Two anchorers take turns: the page must show slots anchored by the other one too.
+    c = await startCluster({ nodes: 4, anchorers: [0, 1], node: { api: {} } });
     await waitFor(
       () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 3) || undefined,
       30_000,

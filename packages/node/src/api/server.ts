@@ -542,7 +542,13 @@ export class ApiServer {
     if (commitments.length === 0 && !record && !cert && weights.length === 0) {
       throw new ApiError(404, ApiErrorCode.NOT_FOUND, `nothing known for slot ${slot}`);
     }
-    const anchor = (await this.modules.anchorStatus?.(stream.id, slot)) ?? { anchored: false };
+    let anchor = (await this.modules.anchorStatus?.(stream.id, slot)) ?? { anchored: false };
+    // Anchored by another anchorer: this node holds no receipt, but an
+    // anchorer can ask the contract (an eth_call, only for certified slots).
+    if (!anchor.anchored && cert && node.anchor) {
+      const root = await node.anchor.anchoredRoot(stream.id, slot).catch(() => undefined);
+      if (root !== undefined) anchor = { anchored: true, outcome: "anchored-elsewhere" };
+    }
     return {
       stream: toHex(stream.id),
       slot: slot.toString(),
