@@ -59,7 +59,7 @@ import type { DbOp } from "./db/database.js";
 import { NodeDb } from "./db/nodeDb.js";
 import { defaultRetentionOptions } from "./db/retention.js";
 import type { BoundsReport } from "./metrics/bounds.js";
-import { NodeMetrics } from "./metrics/node.js";
+import { ChainHealthMetrics, NodeMetrics } from "./metrics/node.js";
 import { Network } from "./network/network.js";
 import { ReqRespProtocolName } from "./network/reqresp/protocols.js";
 import { ResponseCode, ResponseError } from "./network/reqresp/types.js";
@@ -131,6 +131,7 @@ export class OcpNode {
   api: ApiServer | undefined;
   /** BLS, certificate latency, peers, db size, anchoring and process series in `registry`. */
   readonly nodeMetrics: NodeMetrics;
+  private readonly chainHealth: ChainHealthMetrics;
   private chain_: ChainPipeline | undefined;
   private readonly bls: BlsBackend;
   private readonly slots = new Map<string, SlotState>();
@@ -260,6 +261,10 @@ export class OcpNode {
       }),
       head: new Gauge({ name: "ocp_head_slot", help: "Current slot", registers: [this.registry] }),
     };
+    this.chainHealth = new ChainHealthMetrics(
+      { dataDir: this.opts.dataDir },
+      { registry: this.registry, anchorBacklog: () => this.anchor?.backlog },
+    );
     this.nodeMetrics = new NodeMetrics(
       { dataDir: this.opts.dataDir },
       { registry: this.registry, getPeers: () => this.network_?.getPeers() ?? [] },
@@ -737,6 +742,12 @@ export class OcpNode {
   private async onCertificate(c: PooledCertificate, source: "aggregator" | "gossip" | "sync"): Promise<void> {
     const cert = c.certificate;
     this.metrics.certificates.inc({ source });
+    let ownMissing = 0;
+    for (const pk of this.validators.pubkeys) {
+      const i = c.set.verifiers.findIndex((v) => bytesEqual(v.pubkey, pk));
+      if (i >= 0 && ((cert.signers[i >> 3]! >> (i & 7)) & 1) === 0) ownMissing++;
+    }
+    this.chainHealth.onCertificate(c.slot, c.signedWeight, c.set, ownMissing);
     const stateKey = streamSlotId(cert.observation.stream, c.slot);
     const decidedAtMs = this.slots.get(stateKey)?.confirmedAtMs;
     if (decidedAtMs !== undefined)

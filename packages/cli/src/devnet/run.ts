@@ -130,6 +130,7 @@ export async function runDevnet(opts: DevnetOptions, hooks: DevnetHooks): Promis
       { nodes: opts.nodes, keysPerNode: opts.keysPerNode, slotTimeMs: opts.slotTimeMs, log: hooks.status },
       procs,
     );
+    hooks.status(`dashboard ${net.nodes[0]!.api}/ (every node serves its own at its API address)`);
     if (opts.out) {
       await mkdir(opts.out, { recursive: true });
       await writeFile(join(opts.out, "set.json"), JSON.stringify(JSON.parse(await readSet(net)), null, 2));

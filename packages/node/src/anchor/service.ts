@@ -104,6 +104,11 @@ export class AnchorService {
     this.wallet = createWalletClient({ account, chain, transport: http(this.opts.rpcUrl) });
   }
 
+  /** Certificates waiting for their fallback delay or their transaction (a metric). */
+  get backlog(): number {
+    return this.timers.size + this.inFlight.size;
+  }
+
   /** Anchor root of (stream, slot), or undefined when not anchored. */
   async anchoredRoot(stream: Uint8Array, slot: bigint): Promise<Hex | undefined> {
     const root = (await this.client.readContract({

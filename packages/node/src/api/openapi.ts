@@ -63,6 +63,8 @@ export function buildOpenApi(info: OpenApiInfo, routes: readonly RouteInfo[]): J
   const paths: Record<string, Record<string, Json>> = {};
   let needsBearer = false;
   for (const r of routes) {
+    // Routes without a schema (the dashboard's files, CORS preflight) are not API surface.
+    if (r.schema === undefined) continue;
     const methods = (Array.isArray(r.method) ? r.method : [r.method]) as string[];
     for (const m of methods) {
       const method = m.toLowerCase();

@@ -151,6 +151,23 @@ export const healthSchema = object({
   headSlot: nullable(decimalSchema),
   peers: { type: "integer", minimum: 0 },
   lastCertifiedSlot: nullable(decimalSchema),
+  anchorBacklog: nullable({ type: "integer", minimum: 0 }),
+});
+
+export const verifierSetItemSchema = object({
+  setId: { type: "string" },
+  epoch: decimalSchema,
+  activationSlot: decimalSchema,
+  quorum: object({ numerator: { type: "integer" }, denominator: { type: "integer" } }),
+  totalWeight: decimalSchema,
+  verifiers: array(object({ pubkey: { type: "string" }, weight: decimalSchema })),
+});
+
+export const livezSchema = object({ status: { type: "string", enum: ["live"] } });
+
+export const readyzSchema = object({
+  status: { type: "string", enum: ["ready", "unready"] },
+  failing: array(object({ condition: { type: "string" }, detail: { type: "string" } })),
 });
 
 export const livezSchema = object({ status: { type: "string", enum: ["live"] } });

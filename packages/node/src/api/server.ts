@@ -1,6 +1,7 @@
 // The node's HTTP API (fastify): read routes over the node's state, the
 // bearer-protected commitment submission, server-sent events, /metrics and
 // /openapi.json. Binds 127.0.0.1 unless told otherwise.
+import { readFile } from "node:fs/promises";
 import {
   type Attestation,
   attestationToJson,
@@ -48,6 +49,7 @@ import {
   signedCommitmentSchema,
   slotSchema,
   streamSlotParamsSchema,
+  verifierSetItemSchema,
 } from "./schemas.js";
 import {
   type AnchorStatus,
@@ -109,6 +111,14 @@ export interface ApiModules {
 
 const EVIDENCE_LIMIT_DEFAULT = 100;
 
+// packages/node/dashboard, from src/api or lib/api alike.
+const DASHBOARD_DIR = new URL("../../dashboard/", import.meta.url);
+const DASHBOARD_ASSETS: Record<string, string> = {
+  "index.html": "text/html; charset=utf-8",
+  "app.js": "text/javascript; charset=utf-8",
+  "style.css": "text/css; charset=utf-8",
+};
+
 export class ApiServer {
   readonly opts: ApiOptions;
   private readonly modules: ApiModules;
@@ -119,6 +129,7 @@ export class ApiServer {
   private url_: string | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly routes: RouteInfo[] = [];
+  private readonly assets = new Map<string, Buffer>();
   private openapi: Record<string, unknown> | undefined;
   private readonly requests: Counter<"route" | "status">;
   private readonly sseDropped: Counter;
@@ -300,6 +311,28 @@ export class ApiServer {
     );
 
     app.get(
+      "/v1/sets",
+      {
+        schema: read("Verifier sets this node holds (keys, weights, quorum), by activation slot", ["node"], {
+          response: { 200: { type: "array", items: verifierSetItemSchema }, ...errorResponses },
+        }),
+      },
+      async () =>
+        [...node.sets.values()]
+          .sort((a, b) =>
+            a.activationSlot < b.activationSlot ? -1 : a.activationSlot > b.activationSlot ? 1 : 0,
+          )
+          .map((set) => ({
+            setId: set.setIdHex,
+            epoch: set.epoch.toString(),
+            activationSlot: set.activationSlot.toString(),
+            quorum: { numerator: set.quorum.numerator, denominator: set.quorum.denominator },
+            totalWeight: set.totalWeight.toString(),
+            verifiers: set.verifiers.map((v) => ({ pubkey: toHex(v.pubkey), weight: v.weight.toString() })),
+          })),
+    );
+
+    app.get(
       "/v1/node/peers",
       {
         schema: read("Connected peers", ["node"], {
@@ -437,6 +470,13 @@ export class ApiServer {
       },
     );
 
+    // The dashboard: static files shipped with the package, no schema (not API
+    // surface). It reads only the public routes above.
+    app.get("/", async (_req, reply) => this.sendAsset(reply, "index.html"));
+    app.get<{ Params: { file: string } }>("/dashboard/:file", async (req, reply) =>
+      this.sendAsset(reply, req.params.file),
+    );
+
     if (this.opts.cors !== undefined) {
       // Preflight for browsers; hidden from the description (no schema).
       app.options("/*", async (_req, reply) => {
@@ -447,6 +487,26 @@ export class ApiServer {
   }
 
   // ---------------------------------------------------------------- handlers
+
+  private async sendAsset(reply: FastifyReply, file: string): Promise<Buffer> {
+    const type = DASHBOARD_ASSETS[file];
+    if (type === undefined) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `no dashboard file ${file}`);
+    let body = this.assets.get(file);
+    if (body === undefined) {
+      body = await readFile(new URL(file, DASHBOARD_DIR));
+      this.assets.set(file, body);
+    }
+    // Same-origin only: the page loads nothing from elsewhere and works offline.
+    reply
+      .type(type)
+      .header(
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      )
+      .header("x-content-type-options", "nosniff")
+      .header("cache-control", "no-cache");
+    return body;
+  }
 
   private async health(): Promise<Record<string, unknown>> {
     const node = this.modules.node;
@@ -462,6 +522,7 @@ export class ApiServer {
       headSlot: head === null ? null : head.toString(),
       peers,
       lastCertifiedSlot: last === undefined ? null : last.toString(),
+      anchorBacklog: node.anchor?.backlog ?? null,
     };
   }
 
@@ -481,7 +542,13 @@ export class ApiServer {
     if (commitments.length === 0 && !record && !cert && weights.length === 0) {
       throw new ApiError(404, ApiErrorCode.NOT_FOUND, `nothing known for slot ${slot}`);
     }
-    const anchor = (await this.modules.anchorStatus?.(stream.id, slot)) ?? { anchored: false };
+    let anchor = (await this.modules.anchorStatus?.(stream.id, slot)) ?? { anchored: false };
+    // Anchored by another anchorer: this node holds no receipt, but an
+    // anchorer can ask the contract (an eth_call, only for certified slots).
+    if (!anchor.anchored && cert && node.anchor) {
+      const root = await node.anchor.anchoredRoot(stream.id, slot).catch(() => undefined);
+      if (root !== undefined) anchor = { anchored: true, outcome: "anchored-elsewhere" };
+    }
     return {
       stream: toHex(stream.id),
       slot: slot.toString(),

@@ -1,6 +1,7 @@
 // The node's Prometheus series beyond the per-component counters: BLS batches
 // and verify time, certificate latency, peers and scores, database size,
 // anchoring, and the process defaults — all in the node's one registry.
+import { statfs } from "node:fs/promises";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import { BlsVerifierStats, type BlsVerifyKind } from "../chain/bls/metrics.js";
 import type { PeerInfo } from "../network/peers.js";
@@ -197,5 +198,93 @@ export class NodeMetrics {
     }
     this.latencyKeys.add(slotKey);
     this.certLatency.observe({ source }, Math.max(0, seconds));
+  }
+}
+
+/**
+ * Series the shipped alert rules watch (deploy/prometheus/ocp-alerts.yml):
+ * certification progress, quorum margin, this node's keys in certificates,
+ * anchoring backlog and disk space.
+ */
+export class ChainHealthMetrics {
+  private readonly lastCertified: Gauge;
+  private readonly signedWeight: Gauge;
+  private readonly quorumWeight: Gauge;
+  private readonly ownMissing: Gauge;
+  private last = -1n;
+  private lastWeight = 0n;
+
+  constructor(
+    opts: { dataDir: string },
+    modules: { registry: Registry; anchorBacklog: () => number | undefined },
+  ) {
+    const registers = [modules.registry];
+    this.lastCertified = new Gauge({
+      name: "ocp_last_certified_slot",
+      help: "Highest slot this node holds a certificate for",
+      registers,
+    });
+    this.signedWeight = new Gauge({
+      name: "ocp_last_certificate_signed_weight",
+      help: "Signed weight of the best certificate of the highest certified slot",
+      registers,
+    });
+    this.quorumWeight = new Gauge({
+      name: "ocp_last_certificate_quorum_weight",
+      help: "Weight the quorum needs in that certificate's set (total × numerator / denominator)",
+      registers,
+    });
+    this.ownMissing = new Gauge({
+      name: "ocp_last_certificate_own_keys_missing",
+      help: "This node's keys in the set that are not signers of that certificate",
+      registers,
+    });
+    new Gauge({
+      name: "ocp_anchor_backlog",
+      help: "Certificates this anchorer holds that wait for their turn or their transaction",
+      registers,
+      collect() {
+        this.set(modules.anchorBacklog() ?? 0);
+      },
+    });
+    const dataDir = opts.dataDir;
+    // A data directory not created yet gives no reading rather than a wrong one.
+    new Gauge({
+      name: "ocp_disk_free_bytes",
+      help: "Bytes available to unprivileged users on the data directory's filesystem",
+      registers,
+      async collect() {
+        const s = await statfs(dataDir).catch(() => undefined);
+        if (s) this.set(s.bavail * s.bsize);
+      },
+    });
+    new Gauge({
+      name: "ocp_disk_size_bytes",
+      help: "Size in bytes of the data directory's filesystem",
+      registers,
+      async collect() {
+        const s = await statfs(dataDir).catch(() => undefined);
+        if (s) this.set(s.blocks * s.bsize);
+      },
+    });
+  }
+
+  /** A certificate entered the pool; the highest slot's best one sets the gauges. */
+  onCertificate(
+    slot: bigint,
+    signedWeight: bigint,
+    set: { totalWeight: bigint; quorum: { numerator: number; denominator: number } },
+    ownMissing: number,
+  ): void {
+    if (slot < this.last) return;
+    if (slot === this.last && signedWeight < this.lastWeight) return;
+    this.last = slot;
+    this.lastWeight = signedWeight;
+    this.lastCertified.set(Number(slot));
+    this.signedWeight.set(Number(signedWeight));
+    this.quorumWeight.set(
+      Number((set.totalWeight * BigInt(set.quorum.numerator)) / BigInt(set.quorum.denominator)),
+    );
+    this.ownMissing.set(ownMissing);
   }
 }

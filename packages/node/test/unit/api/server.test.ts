@@ -125,6 +125,8 @@ describe("api: every route on a real node", () => {
       headSlot: expect.stringMatching(/^[0-9]+$/),
       peers: 0,
       lastCertifiedSlot: null,
+      // Not an anchorer.
+      anchorBacklog: null,
     });
     expect(BigInt(health.body.headSlot)).toBeGreaterThanOrEqual(999n);
 
@@ -364,6 +366,7 @@ describe("api: every route on a real node", () => {
       ["/v1/node/health", "get"],
       ["/v1/node/identity", "get"],
       ["/v1/node/peers", "get"],
+      ["/v1/sets", "get"],
       ["/v1/streams/{stream}/slots/{slot}", "get"],
       ["/v1/streams/{stream}/certificates/{slot}", "get"],
       ["/v1/evidence", "get"],
