@@ -429,6 +429,12 @@ export async function loadNodeConfig(
       "gasBumpPercent",
       "receiptTimeoutMs",
       "maxAttempts",
+      "blockTimeMs",
+      "horizonSlots",
+      "retryMinMs",
+      "retryMaxMs",
+      "reconcileIntervalMs",
+      "reconcileSlots",
       "keystore",
       "passwordFile",
     ]);
@@ -445,6 +451,16 @@ export async function loadNodeConfig(
     if (a.receiptTimeoutMs !== undefined)
       anchor.receiptTimeoutMs = int(a.receiptTimeoutMs, "anchor.receiptTimeoutMs", 1);
     if (a.maxAttempts !== undefined) anchor.maxAttempts = int(a.maxAttempts, "anchor.maxAttempts", 1);
+    if (a.blockTimeMs !== undefined) anchor.blockTimeMs = int(a.blockTimeMs, "anchor.blockTimeMs", 1);
+    if (a.horizonSlots !== undefined) anchor.horizonSlots = int(a.horizonSlots, "anchor.horizonSlots", 1);
+    if (a.retryMinMs !== undefined) anchor.retryMinMs = int(a.retryMinMs, "anchor.retryMinMs", 1);
+    if (a.retryMaxMs !== undefined) anchor.retryMaxMs = int(a.retryMaxMs, "anchor.retryMaxMs", 1);
+    if ((anchor.retryMaxMs ?? 60_000) < (anchor.retryMinMs ?? 1000))
+      invalid("anchor.retryMaxMs", "must not be below anchor.retryMinMs");
+    if (a.reconcileIntervalMs !== undefined)
+      anchor.reconcileIntervalMs = int(a.reconcileIntervalMs, "anchor.reconcileIntervalMs", 100);
+    if (a.reconcileSlots !== undefined)
+      anchor.reconcileSlots = int(a.reconcileSlots, "anchor.reconcileSlots", 0);
     if (a.maxFeePerGasWei !== undefined) {
       if (typeof a.maxFeePerGasWei !== "string" || !/^\d+$/.test(a.maxFeePerGasWei)) {
         invalid("anchor.maxFeePerGasWei", "expected a decimal string of wei");

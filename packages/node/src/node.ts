@@ -343,12 +343,17 @@ export class OcpNode {
           privateKey: this.#anchorKey,
           sets: this.sets,
           receipts: this.db.anchorReceipts,
+          queue: this.db.anchorQueue,
+          certificates: this.db.certificates,
+          streams: this.streams.map((s) => s.id),
+          currentSlot: () => this.clock.currentSlot(),
           logger: this.logger.child({ module: "anchor" }),
           metrics: this.nodeMetrics.anchor,
           onAnchored: (ev) => this.events.emit("anchored", ev),
         },
       );
       const anchor = this.anchor;
+      await anchor.start();
       this.events.on("certificate", (cert) => anchor.onCertificate(cert));
     }
 

@@ -29,7 +29,12 @@ import { pino } from "pino";
 import { createTestClient, createWalletClient, type Hex, http, type PublicClient, publicActions } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
+import {
+  ANVIL_PRIVATE_KEYS,
+  type Anvil,
+  type AnvilOptions,
+  startAnvil,
+} from "../../../packages/node/src/devnet/anvil.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e" as const;
@@ -43,6 +48,8 @@ export interface ClusterOptions {
   anchorers?: number[];
   /** Per-anchorer option overrides. */
   anchorOptions?: Record<string, unknown>;
+  /** anvil flags, e.g. a fixed block time. */
+  anvil?: AnvilOptions;
   /** Runs after the table contracts are deployed, before any node starts; its result overrides node options. */
   setup?: (ctx: { rpcUrl: string; table: Hex }) => Promise<Partial<NodeOptionsInput>>;
 }
@@ -73,7 +80,7 @@ export interface Cluster {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const anvil = await startAnvil();
+  const anvil = await startAnvil(opts.anvil);
   try {
     return await setUp(opts, anvil);
   } catch (e) {

@@ -3,6 +3,7 @@
 
 import { ProtocolError } from "@ocp/protocol";
 import { type Logger, nullLogger } from "../util/logger.js";
+import { AnchorQueueRepository } from "./anchorQueue.js";
 import { AnchorReceiptRepository } from "./anchorReceipts.js";
 import { AttestationRepository } from "./attestations.js";
 import { Bucket } from "./buckets.js";
@@ -62,6 +63,7 @@ export class NodeDb {
   readonly evidence: EvidenceRepository;
   readonly peers: PeerRepository;
   readonly anchorReceipts: AnchorReceiptRepository;
+  readonly anchorQueue: AnchorQueueRepository;
   /** One batch per event-loop turn for gossip attestations (not durability-critical). */
   readonly deferred: WriteBatcher;
   private readonly retention: RetentionOptions;
@@ -83,6 +85,7 @@ export class NodeDb {
     this.evidence = new EvidenceRepository(this.database);
     this.peers = new PeerRepository(this.database);
     this.anchorReceipts = new AnchorReceiptRepository(this.database);
+    this.anchorQueue = new AnchorQueueRepository(this.database);
     this.deferred = new WriteBatcher(this.database);
   }
 
