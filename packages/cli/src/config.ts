@@ -525,11 +525,18 @@ export async function loadNodeConfig(
     };
   }
   if (cfg.setsFromAnchor !== undefined) {
-    const a = object(cfg.setsFromAnchor, "setsFromAnchor", ["rpcUrl", "refreshSlots"]);
+    const a = object(cfg.setsFromAnchor, "setsFromAnchor", [
+      "rpcUrl",
+      "refreshSlots",
+      "minRefreshIntervalMs",
+    ]);
     options.setsFromAnchor = {
       rpcUrl: httpUrl(a.rpcUrl, "setsFromAnchor.rpcUrl"),
       ...(a.refreshSlots !== undefined
         ? { refreshSlots: int(a.refreshSlots, "setsFromAnchor.refreshSlots", 1) }
+        : {}),
+      ...(a.minRefreshIntervalMs !== undefined
+        ? { minRefreshIntervalMs: int(a.minRefreshIntervalMs, "setsFromAnchor.minRefreshIntervalMs", 0) }
         : {}),
     };
   }

@@ -145,6 +145,19 @@ export class OcpNode {
   private syncing: Promise<void> | undefined;
   private running = false;
   private firstSlotSeen = false;
+  /** Verifier-set refresh from OcpAnchor (rotations). */
+  private readonly setsSync: {
+    client?: PublicClient;
+    running?: Promise<boolean>;
+    lastAttemptMs: number;
+    lastAttemptSlot?: bigint;
+    /** The contract's latest epoch when last read; sets are re-read only when it moves. */
+    latestEpoch?: bigint;
+    /** Current slot when the last successful refresh began: sets registered later activate ≥ this + lead. */
+    freshAt?: bigint;
+    /** The contract's activation lead (slots). */
+    leadSlots?: bigint;
+  } = { lastAttemptMs: 0 };
   private stopping: Promise<void> | undefined;
 
   constructor(input: NodeOptionsInput, modules: NodeModules = {}) {
@@ -304,6 +317,7 @@ export class OcpNode {
       logger: this.logger,
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
+      onUnknownSet: () => void this.requestSetsRefresh(false),
     });
 
     const peerKeyHex = await this.db.meta.getJson<string>(PEER_KEY_META);
@@ -384,25 +398,85 @@ export class OcpNode {
     );
   }
 
-  /** Adds the verifier sets registered on OcpAnchor that this node does not hold yet. */
+  /**
+   * Adds the verifier sets registered on OcpAnchor that this node does not
+   * hold yet. Only the latest epoch is read when it has not moved since the
+   * last refresh. Records the slot the refresh began at: a set registered
+   * after it activates no earlier than that slot plus the contract's lead.
+   */
   async refreshSetsFromAnchor(): Promise<number> {
     const src = this.opts.setsFromAnchor;
     if (!src) return 0;
-    const [{ createPublicClient, http }, { readVerifierSets }] = await Promise.all([
+    const sync = this.setsSync;
+    const startedAt = this.clock.currentSlot() ?? undefined;
+    const [{ createPublicClient, http }, { readVerifierSets }, { OcpAnchor }] = await Promise.all([
       import("viem"),
       import("./anchor/admin.js"),
+      import("@ocp/contracts"),
     ]);
-    const client = createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
-    const found = await readVerifierSets(client, this.opts.domain.verifyingContract);
+    sync.client ??= createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
+    const client = sync.client;
+    const address = this.opts.domain.verifyingContract;
+    const read = (functionName: string): Promise<unknown> =>
+      client.readContract({ address, abi: OcpAnchor.abi, functionName, args: [] } as never);
+    const [exists, latest] = (await read("latestEpoch")) as readonly [boolean, bigint];
+    // A contract without the view has no lead rule: the node then refreshes before every slot it signs.
+    sync.leadSlots = (await read("activationLeadSlots").catch(() => 0n)) as bigint;
     let added = 0;
-    for (const data of found) {
-      const before = this.sets.size;
-      this.sets.add(buildVerifierSet(data, { bls: this.bls }));
-      if (this.sets.size > before) added++;
+    if (exists && (sync.latestEpoch === undefined || latest > sync.latestEpoch)) {
+      for (const data of await readVerifierSets(client, address)) {
+        const before = this.sets.size;
+        this.sets.add(buildVerifierSet(data, { bls: this.bls }));
+        if (this.sets.size > before) added++;
+      }
+      sync.latestEpoch = latest;
     }
+    if (startedAt !== undefined) sync.freshAt = startedAt;
     if (added > 0)
       this.logger.info({ added, total: this.sets.size }, "verifier sets loaded from the anchor contract");
     return added;
+  }
+
+  /**
+   * A refresh, single-flight. `force` (periodic, or before signing) skips the
+   * rate limit that bounds refreshes asked for by messages with unknown set ids.
+   */
+  private requestSetsRefresh(force: boolean): Promise<boolean> {
+    const src = this.opts.setsFromAnchor;
+    const sync = this.setsSync;
+    if (!src || !this.running) return Promise.resolve(false);
+    if (sync.running) return sync.running;
+    const now = Date.now();
+    if (!force && now - sync.lastAttemptMs < (src.minRefreshIntervalMs ?? 2000))
+      return Promise.resolve(false);
+    sync.lastAttemptMs = now;
+    sync.lastAttemptSlot = this.clock.currentSlot() ?? undefined;
+    sync.running = this.refreshSetsFromAnchor()
+      .then(() => true)
+      .catch((e: unknown) => {
+        this.logger.warn({ err: String(e) }, "verifier set refresh failed");
+        return false;
+      })
+      .finally(() => {
+        sync.running = undefined;
+      });
+    return sync.running;
+  }
+
+  /**
+   * True when this node's sets certainly include the one governing `slot` on
+   * chain: sets from files, or the last refresh began less than the
+   * contract's activation lead before `slot`. Otherwise refreshes first.
+   */
+  private async setsFreshFor(slot: bigint): Promise<boolean> {
+    if (!this.opts.setsFromAnchor) return true;
+    const fresh = (): boolean => {
+      const { freshAt, leadSlots } = this.setsSync;
+      return freshAt !== undefined && leadSlots !== undefined && slot < freshAt + leadSlots;
+    };
+    if (fresh()) return true;
+    await this.requestSetsRefresh(true);
+    return fresh();
   }
 
   /** Graceful and idempotent: timers, clock, network, chain, then the database. */
@@ -432,6 +506,10 @@ export class OcpNode {
     if (!this.running) return;
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
+    const last = this.setsSync.lastAttemptSlot;
+    const every = BigInt(this.opts.setsFromAnchor?.refreshSlots ?? 32);
+    if (this.opts.setsFromAnchor && (last === undefined || slot - last >= every))
+      void this.requestSetsRefresh(true);
     this.checkers.prune(slot - BigInt(this.chain.ctx.retentionSlots));
     const lookback = slot - BigInt(this.opts.sync.lookbackSlots);
     for (const [key, s] of this.noTableSlots) if (s < lookback) this.noTableSlots.delete(key);
@@ -555,6 +633,18 @@ export class OcpNode {
     if (st.phase !== "waiting" || !st.observation || !this.running) return;
     st.phase = "attested";
     if (st.timer) clearTimeout(st.timer);
+    // Never sign under a set other than the one governing the slot on chain.
+    if (!(await this.setsFreshFor(st.slot))) {
+      if (ops.length > 0) await this.db.batch(ops);
+      this.logger.warn(
+        { slot: st.slot.toString() },
+        "verifier sets not known to be current; not signing yet",
+      );
+      // Decided again on the next slot tick (the decision is cached).
+      st.phase = "pending";
+      return;
+    }
+    if (!this.running) return;
     const set = this.sets.governing(st.slot);
     if (!set) {
       if (ops.length > 0) await this.db.batch(ops);

@@ -48,6 +48,8 @@ export interface ClusterOptions {
   anchorers?: number[];
   /** Per-anchorer option overrides. */
   anchorOptions?: Record<string, unknown>;
+  /** Keys a node holds beyond its keys of the initial set (for rotations), by node index. */
+  extraKeys?: Record<number, number>;
   /** anvil flags, e.g. a fixed block time. */
   anvil?: AnvilOptions;
   /** Runs after the table contracts are deployed, before any node starts; its result overrides node options. */
@@ -61,6 +63,8 @@ export interface Cluster {
   nodes: (OcpNode | undefined)[];
   dirs: string[];
   keys: BlsSecretKey[][];
+  /** The `extraKeys` (also in `keys`, after the node's set keys), with their node index. */
+  extra: { node: number; sk: BlsSecretKey }[];
   set: VerifierSetData;
   domain: Domain;
   table: Hex;
@@ -122,6 +126,14 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     }
     keys.push(mine);
   }
+  const extra: { node: number; sk: BlsSecretKey }[] = [];
+  for (const [node, n] of Object.entries(opts.extraKeys ?? {})) {
+    for (let k = 0; k < n; k++) {
+      const sk = bls.keygen(crypto.getRandomValues(new Uint8Array(32)));
+      keys[Number(node)]!.push(sk);
+      extra.push({ node: Number(node), sk });
+    }
+  }
   const set: VerifierSetData = {
     epoch: 0n,
     activationSlot: 0n,
@@ -147,6 +159,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     nodes,
     dirs,
     keys,
+    extra,
     set,
     domain,
     table,

@@ -76,6 +76,8 @@ export interface ChainPipelineModules {
   onCertificate?(cert: PooledCertificate, source: "aggregator" | "gossip", ev?: CertificateEvent): void;
   /** New evidence to store (and gossip when local). */
   onEvidence?(ev: EvidenceEvent): void;
+  /** A message named a set id this node does not hold. */
+  onUnknownSet?(setId: Uint8Array): void;
 }
 
 /** Per-topic validate/accept pair; `validate` throws GossipActionError. */
@@ -117,6 +119,7 @@ export class ChainPipeline {
       seen: this.seen,
       pools: this.pools,
       bls: this.verifier,
+      ...(modules.onUnknownSet ? { onUnknownSet: (id: Uint8Array) => modules.onUnknownSet?.(id) } : {}),
     });
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
       sets: modules.sets,

@@ -94,8 +94,12 @@ export async function validateGossipAttestation(
   const place = checkPlace(ctx, att.domain, observation.stream, slot, PLACE_CODES);
 
   const set = ctx.sets.get(att.setId);
-  // [REJECT] setId must be a known set
-  if (set === undefined) throw reject(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
+  // [IGNORE] setId unknown to this node: it may be a set registered since our last
+  // refresh (a rotation), so look again rather than blame the peer
+  if (set === undefined) {
+    ctx.onUnknownSet(att.setId);
+    throw ignore(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
+  }
   // [REJECT] setId must be the set governing the slot
   if (ctx.sets.governing(slot) !== set)
     throw reject(AttestationErrorCode.WRONG_SET_FOR_SLOT, `epoch ${set.epoch}`);

@@ -49,6 +49,11 @@ export async function validateGossipCertificate(
     }
   }
 
+  // [IGNORE] setId unknown to this node (then refresh sets from the anchor)
+  if (ctx.sets.get(cert.setId) === undefined) {
+    ctx.onUnknownSet(cert.setId);
+    throw ignore(CertificateGossipErrorCode.UNKNOWN_SET, toHex(cert.setId));
+  }
   const r = verifyCertificate(cert, ctx.sets);
   // [REJECT] fails verifyCertificate (unknown or wrong set, bitfield, quorum, signature)
   if (!r.ok)

@@ -69,6 +69,8 @@ export interface ValidationContext {
   readonly builderSignatures: BuilderSignatureVerifier;
   /** Weight of the votes waiting for their signature check, by attestation group key. */
   readonly pendingVoteWeight: Map<string, bigint>;
+  /** A message named a set id this node does not hold: the node refreshes its sets (rate-limited). */
+  readonly onUnknownSet: (setId: Uint8Array) => void;
 }
 
 export interface ValidationContextModules {
@@ -80,6 +82,7 @@ export interface ValidationContextModules {
   seen: SeenCaches;
   pools: ChainPools;
   bls: IBlsVerifier;
+  onUnknownSet?: (setId: Uint8Array) => void;
 }
 
 export function createValidationContext(
@@ -105,6 +108,7 @@ export function createValidationContext(
       o.builderAllowlist === undefined ? undefined : new Set(o.builderAllowlist.map((a) => toHex(a))),
     builderSignatures: new BuilderSignatureVerifier(),
     pendingVoteWeight: new Map(),
+    onUnknownSet: modules.onUnknownSet ?? (() => undefined),
   };
 }
 

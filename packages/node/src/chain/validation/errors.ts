@@ -35,6 +35,8 @@ export enum CertificateGossipErrorCode {
   UNKNOWN_STREAM = "CERTIFICATE_ERROR_UNKNOWN_STREAM",
   SLOT_TOO_OLD = "CERTIFICATE_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "CERTIFICATE_ERROR_SLOT_FROM_FUTURE",
+  /** A set id this node does not know (yet): the node refreshes its sets. */
+  UNKNOWN_SET = "CERTIFICATE_ERROR_UNKNOWN_SET",
   /** verifyCertificate failed; detail starts with its CertificateErrorCode. */
   INVALID = "CERTIFICATE_ERROR_INVALID",
   /** No more signed weight than the certificate already held for the root. */
@@ -47,6 +49,8 @@ export enum EvidenceGossipErrorCode {
   UNKNOWN_STREAM = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_STREAM",
   SLOT_TOO_OLD = "EVIDENCE_GOSSIP_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "EVIDENCE_GOSSIP_ERROR_SLOT_FROM_FUTURE",
+  /** Verifier evidence under a set id this node does not know (yet). */
+  UNKNOWN_SET = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_SET",
   /** The evidence does not verify; detail starts with its EvidenceErrorCode. */
   INVALID = "EVIDENCE_GOSSIP_ERROR_INVALID",
   ALREADY_KNOWN = "EVIDENCE_GOSSIP_ERROR_ALREADY_KNOWN",

@@ -2,6 +2,7 @@
 // equivocation, [IGNORE]d once evidence against that offender and slot is held.
 import {
   decodeEvidenceSsz,
+  EvidenceErrorCode,
   evidenceKey,
   type Offence,
   type SszEvidence,
@@ -79,6 +80,11 @@ export async function validateGossipEvidence(
     ev.kind === SszEvidenceKind.BuilderEquivocation
       ? verifyBuilderEquivocation(ev.evidence)
       : verifyVerifierEquivocation(ev.evidence, ctx.sets);
+  // [IGNORE] verifier evidence under a set this node does not know (then refresh sets)
+  if (!r.ok && r.code === EvidenceErrorCode.UNKNOWN_SET && ev.kind === SszEvidenceKind.VerifierEquivocation) {
+    ctx.onUnknownSet(ev.evidence.a.setId);
+    throw ignore(EvidenceGossipErrorCode.UNKNOWN_SET, r.detail);
+  }
   // [REJECT] the evidence does not verify
   if (!r.ok)
     throw reject(EvidenceGossipErrorCode.INVALID, r.detail === undefined ? r.code : `${r.code}: ${r.detail}`);

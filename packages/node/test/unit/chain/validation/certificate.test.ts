@@ -85,7 +85,6 @@ describe("validateGossipCertificate", () => {
     const cases: [Certificate, string][] = [
       [{ ...good, aggregateSignature: otherSig }, CertificateErrorCode.BAD_SIGNATURE],
       [cert([0, 1]), CertificateErrorCode.BELOW_QUORUM],
-      [{ ...good, setId: new Uint8Array(32).fill(1) }, CertificateErrorCode.UNKNOWN_SET],
       // signers 0,1,3 claimed for a signature by 0,1,2
       [{ ...good, signers: Uint8Array.of(0x0b) }, CertificateErrorCode.BAD_SIGNATURE],
       [{ ...good, signers: Uint8Array.of(0x17) }, CertificateErrorCode.BAD_BITFIELD_HIGH_BITS],
@@ -95,6 +94,18 @@ describe("validateGossipCertificate", () => {
       expect(r).toMatchObject({ action: GossipAction.REJECT, code: CertificateGossipErrorCode.INVALID });
       expect(r !== "accept" && r.detail?.startsWith(reason)).toBe(true);
     }
+  });
+
+  it("IGNOREs a certificate under a set this node does not know, and asks for a set refresh", async () => {
+    const unknown: Uint8Array[] = [];
+    const c = testChain([set], HEAD, {}, { onUnknownSet: (id) => unknown.push(id) });
+    chains.push(c);
+    const setId = new Uint8Array(32).fill(1);
+    const r = await outcome(
+      c.pipeline.certificate.validate(encodeCertificateSsz({ ...cert([0, 1, 2]), setId })),
+    );
+    expect(r).toMatchObject({ action: GossipAction.IGNORE, code: CertificateGossipErrorCode.UNKNOWN_SET });
+    expect(unknown).toEqual([setId]);
   });
 
   it("applies the shared rules: domain, slot window", async () => {
