@@ -557,6 +557,13 @@ export async function loadNodeConfig(
       "attestationPool",
       "certificatePool",
     ]);
+    const allow = (options.chain.validation as { builderAllowlist?: unknown } | undefined)?.builderAllowlist;
+    if (
+      allow !== undefined &&
+      (!Array.isArray(allow) || !allow.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a)))
+    ) {
+      invalid("chain.validation.builderAllowlist", "expected an array of 0x-prefixed 20-byte addresses");
+    }
   }
   if (cfg.checkers !== undefined) {
     options.checkers = plainOptions(cfg.checkers, "checkers", [

@@ -138,6 +138,8 @@ export class OcpNode {
    * lookback window.
    */
   private readonly noTableSlots = new Map<string, bigint>();
+  /** This node's own observationRoot per slot-state key, from the block read ahead or decided. */
+  private readonly ownRoots = new Map<string, { slot: bigint; rootHex: string }>();
   private readonly secretKeys: BlsSecretKey[];
   readonly #anchorKey: `0x${string}` | undefined;
   private readonly metrics;
@@ -318,6 +320,7 @@ export class OcpNode {
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
       onUnknownSet: () => void this.requestSetsRefresh(false),
+      ownRoot: (stream, slot) => this.ownRoots.get(streamSlotId(stream, slot))?.rootHex,
     });
 
     const peerKeyHex = await this.db.meta.getJson<string>(PEER_KEY_META);
@@ -519,6 +522,7 @@ export class OcpNode {
     // slashing-protection write.
     if (target < slot) for (const stream of this.streams) void this.prepare(stream, slot);
     const oldest = slot - BigInt(this.opts.proposal.maxPendingSlots);
+    for (const [key, r] of this.ownRoots) if (r.slot < oldest) this.ownRoots.delete(key);
     // After a start (or restart) the recent slots are worth deciding too: the
     // node may have missed them while down. Slashing protection makes a repeat
     // harmless (same root → same signature, re-published).
@@ -538,15 +542,24 @@ export class OcpNode {
         void this.decide(st);
       }
     }
-    if (slot % 32n === 0n)
-      void this.db.prune(slot).catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+    if (slot % 32n === 0n) {
+      const listed = this.chain.ctx.builderAllowlist;
+      void this.db
+        .prune(slot, undefined, { keepBuilderEvidence: (builder) => listed.has(builder) })
+        .catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+    }
   }
 
   private async prepare(stream: StreamContext, slot: bigint): Promise<void> {
     const observation = await this.checkers.prefetch(stream, slot);
     if (!this.running) return;
-    if (observation !== undefined && this.sets.governing(slot))
-      this.validators.precompute(this.domain, observation);
+    if (observation !== undefined) {
+      this.ownRoots.set(streamSlotId(stream.id, slot), {
+        slot,
+        rootHex: toHex(observationRoot(this.domain, observation)),
+      });
+      if (this.sets.governing(slot)) this.validators.precompute(this.domain, observation);
+    }
     this.events.emit("prepared", { stream: stream.name, slot, observed: observation !== undefined });
   }
 
@@ -580,6 +593,7 @@ export class OcpNode {
     const observation = decision.observation;
     st.observation = observation;
     st.rootHex = toHex(observationRoot(this.domain, observation));
+    this.ownRoots.set(streamSlotId(st.stream.id, st.slot), { slot: st.slot, rootHex: st.rootHex });
     st.confirmedAtMs = Date.now();
     const ops = this.observationOps(st, decision);
     if (this.matchingCommitment(st)) {
@@ -708,7 +722,7 @@ export class OcpNode {
     const chain = this.chain;
     net.subscribe(
       GossipKind.commitment,
-      async (m) => ({ value: await chain.commitment.validate(m.data) }),
+      async (m) => ({ value: await chain.commitment.validate(m.data, m.from) }),
       async (m) => {
         chain.commitment.accept(m.value);
         await this.onCommitmentAccepted(m.value);
@@ -739,12 +753,19 @@ export class OcpNode {
   }
 
   private async onCommitmentAccepted(c: PooledCommitment): Promise<void> {
-    // Signing does not wait for the commitment's own record (it is in the pool).
-    const stored = this.db.commitments.add(c.signed).then(
-      () => this.events.emit("commitment", c.signed),
-      (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
-    );
     const stream = this.streams.find((s) => bytesEqual(s.id, c.signed.commitment.observation.stream));
+    // An unlisted builder's commitment is kept only when it is our own observation
+    // (its conflicting one, relayed as proof of equivocation, is not).
+    const ours =
+      stream !== undefined && this.ownRoots.get(streamSlotId(stream.id, c.slot))?.rootHex === c.rootHex;
+    // Signing does not wait for the commitment's own record (it is in the pool).
+    const stored =
+      c.listed === false && !ours
+        ? Promise.resolve()
+        : this.db.commitments.add(c.signed).then(
+            () => this.events.emit("commitment", c.signed),
+            (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
+          );
     const st = stream && this.slots.get(streamSlotId(stream.id, c.slot));
     if (st?.phase === "waiting" && st.rootHex === c.rootHex) await this.attest(st, "commitment");
     await stored;

@@ -179,6 +179,8 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         proposal: { selfProposeDelayMs: 1500 },
         doppelganger: { enabled: false },
         sync: { intervalMs: 2000 },
+        // The test builder is the network's allowlisted builder.
+        chain: { validation: { builderAllowlist: [privateKeyToAccount(ANVIL_PRIVATE_KEYS[1]).address] } },
         ...opts.node,
         ...setupOverrides,
         ...(opts.anchorers?.includes(i)

@@ -78,11 +78,13 @@ export interface ChainPipelineModules {
   onEvidence?(ev: EvidenceEvent): void;
   /** A message named a set id this node does not hold. */
   onUnknownSet?(setId: Uint8Array): void;
+  /** This node's own observationRoot for a slot, once read (unlisted builders must match it). */
+  ownRoot?(stream: Uint8Array, slot: bigint): string | undefined;
 }
 
-/** Per-topic validate/accept pair; `validate` throws GossipActionError. */
+/** Per-topic validate/accept pair; `validate` throws GossipActionError. `from`: the sending peer. */
 export interface TopicHandler<V> {
-  validate(bytes: Uint8Array): Promise<V>;
+  validate(bytes: Uint8Array, from?: string): Promise<V>;
   accept(value: V): void;
 }
 
@@ -120,6 +122,7 @@ export class ChainPipeline {
       pools: this.pools,
       bls: this.verifier,
       ...(modules.onUnknownSet ? { onUnknownSet: (id: Uint8Array) => modules.onUnknownSet?.(id) } : {}),
+      ...(modules.ownRoot ? { ownRoot: (st: Uint8Array, slot: bigint) => modules.ownRoot?.(st, slot) } : {}),
     });
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
       sets: modules.sets,
@@ -131,7 +134,7 @@ export class ChainPipeline {
   }
 
   readonly commitment: TopicHandler<ValidatedCommitment> = {
-    validate: (bytes) => validateGossipCommitmentBytes(this.ctx, bytes),
+    validate: (bytes, from) => validateGossipCommitmentBytes(this.ctx, bytes, from),
     accept: (v) => this.acceptCommitment(v),
   };
   readonly attestation: TopicHandler<ValidatedAttestation> = {
@@ -214,6 +217,8 @@ export class ChainPipeline {
     this.seen.commitments.prune(minSlot);
     this.seen.attestations.prune(minSlot);
     this.seen.evidence.prune(minSlot);
+    this.ctx.unlistedBudget.prune(minSlot);
+    this.ctx.builderEvidence.prune(minSlot);
     this.pools.commitments.prune(minSlot);
     this.pools.attestations.prune(minSlot);
     this.pools.certificates.prune(minSlot);
@@ -264,6 +269,7 @@ export class ChainPipeline {
     source: EvidenceEvent["source"],
   ): void {
     if (!this.seen.evidence.add(offence.slot, key)) return;
+    if (offence.kind === "builder") this.ctx.builderEvidence.inc(offence.slot);
     this.modules.onEvidence?.({ evidence, offence, key, source });
   }
 

@@ -9,6 +9,10 @@ export enum CommitmentErrorCode {
   SLOT_TOO_OLD = "COMMITMENT_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "COMMITMENT_ERROR_SLOT_FROM_FUTURE",
   BUILDER_NOT_ALLOWED = "COMMITMENT_ERROR_BUILDER_NOT_ALLOWED",
+  /** A builder outside the allowlist over the slot's or the peer's small budget (checked before any crypto). */
+  UNLISTED_OVER_BUDGET = "COMMITMENT_ERROR_UNLISTED_OVER_BUDGET",
+  /** A builder outside the allowlist whose observation is not (yet) this node's own: not relayed, not kept. */
+  UNLISTED_NOT_OURS = "COMMITMENT_ERROR_UNLISTED_NOT_OURS",
   /** Bad, high-s or wrong-builder signature; detail carries the BuilderSigErrorCode. */
   INVALID_SIGNATURE = "COMMITMENT_ERROR_INVALID_SIGNATURE",
   ALREADY_SEEN = "COMMITMENT_ERROR_ALREADY_SEEN",
@@ -54,6 +58,10 @@ export enum EvidenceGossipErrorCode {
   /** The evidence does not verify; detail starts with its EvidenceErrorCode. */
   INVALID = "EVIDENCE_GOSSIP_ERROR_INVALID",
   ALREADY_KNOWN = "EVIDENCE_GOSSIP_ERROR_ALREADY_KNOWN",
+  /** Builder evidence about a builder neither allowlisted nor pooled here: nothing this node relies on. */
+  UNKNOWN_BUILDER = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_BUILDER",
+  /** The slot already holds the most evidence this node keeps for one slot. */
+  SLOT_FULL = "EVIDENCE_GOSSIP_ERROR_SLOT_FULL",
 }
 
 export type ValidationErrorCode =

@@ -7,6 +7,7 @@ import {
   type Offence,
   type SszEvidence,
   SszEvidenceKind,
+  toHex,
   verifyBuilderEquivocation,
   verifyVerifierEquivocation,
 } from "@ocp/protocol";
@@ -55,6 +56,19 @@ export async function validateGossipEvidence(
       stream: o.stream,
       slot,
     });
+    const builderHex = toHex(a.commitment.builder);
+    // [IGNORE] evidence about a builder neither allowlisted nor pooled here: a
+    // throwaway key's equivocation is nothing this node relies on (and costs two recoveries)
+    if (
+      !ctx.builderAllowlist.has(builderHex) &&
+      ctx.pools.commitments.byBuilder(place.slotKey, builderHex).length === 0
+    ) {
+      throw ignore(EvidenceGossipErrorCode.UNKNOWN_BUILDER, builderHex);
+    }
+    // [IGNORE] the slot holds the most builder evidence this node keeps per slot
+    if (ctx.builderEvidence.count(slot) >= ctx.maxBuilderEvidencePerSlot) {
+      throw ignore(EvidenceGossipErrorCode.SLOT_FULL, `slot ${slot}`);
+    }
   } else {
     const a = ev.evidence.a;
     slot = a.observation.slot;

@@ -197,7 +197,7 @@ describe("NodeDb repositories", () => {
     }
     // current 20: tables < 10 go, attestations/commitments < 15 go.
     const res = await db.prune(20n);
-    expect(res).toEqual({ tables: 1, attestations: 4, commitments: 4 });
+    expect(res).toEqual({ tables: 1, attestations: 4, commitments: 4, evidence: 0 });
     expect(await db.tables.get(only)).toBeUndefined();
     expect(await db.tables.get(shared)).toEqual(Uint8Array.of(1));
     for (const s of [a, b]) {
