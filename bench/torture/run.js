@@ -6,7 +6,9 @@
 // every attestation on the wire; a double signature is one key, one slot, two
 // roots. Writes torture.kills, torture.kills.<phase>, torture.slots and
 // torture.double_signs (must be 0) into bench/results/latest.json.
-// Flags: --kills N (default 100), --seed N.
+// Flags: --kills N (default 100), --seed N; --control deletes the verifier's
+// database after each kill (slashing protection lost) to show that the
+// observer does catch the double signatures that follow; nothing is written then.
 import "@ocp/node/polyfill";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,7 +34,11 @@ const NETWORK = "torture";
 const PHASES = ["startup", "signing", "protection-write"];
 
 const { values: args } = parseArgs({
-  options: { kills: { type: "string", default: "100" }, seed: { type: "string", default: "13" } },
+  options: {
+    kills: { type: "string", default: "100" },
+    seed: { type: "string", default: "13" },
+    control: { type: "boolean", default: false },
+  },
 });
 const targetKills = Number(args.kills);
 let seed = Number(args.seed) >>> 0;
@@ -198,6 +204,7 @@ try {
     await victim.kill();
     kills[phase]++;
     total++;
+    if (args.control) rmSync(join(dir, "victim-db"), { recursive: true, force: true });
     // ... then the chain reorganises: the same slot carries table Y. A verifier
     // that forgot what it signed would sign Y too.
     await test.revert({ id: snap });
@@ -230,18 +237,26 @@ try {
     "torture.seconds": Math.round((Date.now() - t0) / 1000),
   };
   console.log(JSON.stringify(results, null, 2));
-  const outFile = join(here, "..", "results", "latest.json");
-  let latest = {};
-  try {
-    latest = JSON.parse(readFileSync(outFile, "utf8"));
-  } catch {
-    latest = {};
+  if (args.control) {
+    console.log(
+      `torture --control: ${doubleSigns} double signatures caught with slashing protection deleted`,
+    );
+    // The harness works only if it catches them; nothing is written.
+    process.exitCode = doubleSigns > 0 ? 0 : 1;
+  } else {
+    const outFile = join(here, "..", "results", "latest.json");
+    let latest = {};
+    try {
+      latest = JSON.parse(readFileSync(outFile, "utf8"));
+    } catch {
+      latest = {};
+    }
+    Object.assign(latest, results);
+    const sorted = Object.fromEntries(Object.entries(latest).sort(([a], [b]) => a.localeCompare(b)));
+    writeFileSync(outFile, `${JSON.stringify(sorted, null, 2)}\n`);
+    console.log(`torture: wrote ${outFile}`);
+    if (doubleSigns > 0) process.exitCode = 1;
   }
-  Object.assign(latest, results);
-  const sorted = Object.fromEntries(Object.entries(latest).sort(([a], [b]) => a.localeCompare(b)));
-  writeFileSync(outFile, `${JSON.stringify(sorted, null, 2)}\n`);
-  console.log(`torture: wrote ${outFile}`);
-  if (doubleSigns > 0) process.exitCode = 1;
 } finally {
   await victim?.kill();
   await observer?.kill("SIGTERM");
