@@ -320,6 +320,7 @@ export class OcpNode {
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
       onUnknownSet: () => void this.requestSetsRefresh(false),
+      setsCurrentFor: (slot) => this.setsCurrentFor(slot),
       ownRoot: (stream, slot) => this.ownRoots.get(streamSlotId(stream, slot))?.rootHex,
     });
 
@@ -472,14 +473,16 @@ export class OcpNode {
    * contract's activation lead before `slot`. Otherwise refreshes first.
    */
   private async setsFreshFor(slot: bigint): Promise<boolean> {
-    if (!this.opts.setsFromAnchor) return true;
-    const fresh = (): boolean => {
-      const { freshAt, leadSlots } = this.setsSync;
-      return freshAt !== undefined && leadSlots !== undefined && slot < freshAt + leadSlots;
-    };
-    if (fresh()) return true;
+    if (this.setsCurrentFor(slot)) return true;
     await this.requestSetsRefresh(true);
-    return fresh();
+    return this.setsCurrentFor(slot);
+  }
+
+  /** `setsFreshFor` without refreshing. */
+  private setsCurrentFor(slot: bigint): boolean {
+    if (!this.opts.setsFromAnchor) return true;
+    const { freshAt, leadSlots } = this.setsSync;
+    return freshAt !== undefined && leadSlots !== undefined && slot < freshAt + leadSlots;
   }
 
   /** Graceful and idempotent: timers, clock, network, chain, then the database. */

@@ -78,6 +78,8 @@ export interface ChainPipelineModules {
   onEvidence?(ev: EvidenceEvent): void;
   /** A message named a set id this node does not hold. */
   onUnknownSet?(setId: Uint8Array): void;
+  /** Whether the node's sets are known to be current for a slot (default: always). */
+  setsCurrentFor?(slot: bigint): boolean;
   /** This node's own observationRoot for a slot, once read (unlisted builders must match it). */
   ownRoot?(stream: Uint8Array, slot: bigint): string | undefined;
 }
@@ -122,6 +124,7 @@ export class ChainPipeline {
       pools: this.pools,
       bls: this.verifier,
       ...(modules.onUnknownSet ? { onUnknownSet: (id: Uint8Array) => modules.onUnknownSet?.(id) } : {}),
+      ...(modules.setsCurrentFor ? { setsCurrentFor: (slot: bigint) => modules.setsCurrentFor!(slot) } : {}),
       ...(modules.ownRoot ? { ownRoot: (st: Uint8Array, slot: bigint) => modules.ownRoot?.(st, slot) } : {}),
     });
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {

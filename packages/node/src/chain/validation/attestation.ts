@@ -93,6 +93,11 @@ export async function validateGossipAttestation(
   const slot = observation.slot;
   const place = checkPlace(ctx, att.domain, observation.stream, slot, PLACE_CODES);
 
+  // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
+  if (!ctx.setsCurrentFor(slot)) {
+    ctx.onUnknownSet(att.setId);
+    throw ignore(AttestationErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
+  }
   const set = ctx.sets.get(att.setId);
   // [IGNORE] setId unknown to this node: it may be a set registered since our last
   // refresh (a rotation), so look again rather than blame the peer

@@ -49,6 +49,11 @@ export async function validateGossipCertificate(
     }
   }
 
+  // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
+  if (!ctx.setsCurrentFor(slot)) {
+    ctx.onUnknownSet(cert.setId);
+    throw ignore(CertificateGossipErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
+  }
   // [IGNORE] setId unknown to this node (then refresh sets from the anchor)
   if (ctx.sets.get(cert.setId) === undefined) {
     ctx.onUnknownSet(cert.setId);

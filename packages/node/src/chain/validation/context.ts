@@ -148,6 +148,12 @@ export interface ValidationContext {
   readonly pendingVoteWeight: Map<string, bigint>;
   /** A message named a set id this node does not hold: the node refreshes its sets (rate-limited). */
   readonly onUnknownSet: (setId: Uint8Array) => void;
+  /**
+   * False while the node cannot be sure its sets include the one governing
+   * `slot` on chain (sets from the anchor, refresh too old): votes and
+   * certificates are then not judged, so never aggregated or relayed.
+   */
+  readonly setsCurrentFor: (slot: bigint) => boolean;
 }
 
 export interface ValidationContextModules {
@@ -160,6 +166,7 @@ export interface ValidationContextModules {
   pools: ChainPools;
   bls: IBlsVerifier;
   onUnknownSet?: (setId: Uint8Array) => void;
+  setsCurrentFor?: (slot: bigint) => boolean;
   ownRoot?: (stream: Uint8Array, slot: bigint) => string | undefined;
 }
 
@@ -192,6 +199,7 @@ export function createValidationContext(
     builderSignatures: new BuilderSignatureVerifier(),
     pendingVoteWeight: new Map(),
     onUnknownSet: modules.onUnknownSet ?? (() => undefined),
+    setsCurrentFor: modules.setsCurrentFor ?? (() => true),
   };
 }
 

@@ -25,6 +25,8 @@ export enum AttestationErrorCode {
   SLOT_TOO_OLD = "ATTESTATION_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "ATTESTATION_ERROR_SLOT_FROM_FUTURE",
   UNKNOWN_SET = "ATTESTATION_ERROR_UNKNOWN_SET",
+  /** This node's sets are not known to be current for the slot (refresh pending): nothing to judge by. */
+  SETS_NOT_CURRENT = "ATTESTATION_ERROR_SETS_NOT_CURRENT",
   WRONG_SET_FOR_SLOT = "ATTESTATION_ERROR_WRONG_SET_FOR_SLOT",
   INDEX_OUT_OF_RANGE = "ATTESTATION_ERROR_INDEX_OUT_OF_RANGE",
   INVALID_SIGNATURE = "ATTESTATION_ERROR_INVALID_SIGNATURE",
@@ -41,6 +43,7 @@ export enum CertificateGossipErrorCode {
   SLOT_FROM_FUTURE = "CERTIFICATE_ERROR_SLOT_FROM_FUTURE",
   /** A set id this node does not know (yet): the node refreshes its sets. */
   UNKNOWN_SET = "CERTIFICATE_ERROR_UNKNOWN_SET",
+  SETS_NOT_CURRENT = "CERTIFICATE_ERROR_SETS_NOT_CURRENT",
   /** verifyCertificate failed; detail starts with its CertificateErrorCode. */
   INVALID = "CERTIFICATE_ERROR_INVALID",
   /** No more signed weight than the certificate already held for the root. */

@@ -2,11 +2,12 @@ import {
   buildCertificate,
   type Certificate,
   CertificateErrorCode,
+  encodeAttestationSsz,
   encodeCertificateSsz,
   type VerifierSet,
 } from "@ocp/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { CertificateGossipErrorCode } from "../../../../src/chain/index.js";
+import { AttestationErrorCode, CertificateGossipErrorCode } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
   attest,
@@ -106,6 +107,30 @@ describe("validateGossipCertificate", () => {
     );
     expect(r).toMatchObject({ action: GossipAction.IGNORE, code: CertificateGossipErrorCode.UNKNOWN_SET });
     expect(unknown).toEqual([setId]);
+  });
+
+  it("judges nothing while this node's sets are not known to be current for the slot, and asks for a refresh", async () => {
+    let asked = 0;
+    const c = testChain(
+      [set],
+      HEAD,
+      {},
+      { setsCurrentFor: (slot) => slot < HEAD, onUnknownSet: () => asked++ },
+    );
+    chains.push(c);
+    const r = await outcome(c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2]))));
+    expect(r).toMatchObject({
+      action: GossipAction.IGNORE,
+      code: CertificateGossipErrorCode.SETS_NOT_CURRENT,
+    });
+    const vote = attest(keys[0]!, set, 0, observation(HEAD));
+    const v = await outcome(c.pipeline.attestation.validate(encodeAttestationSsz(vote)));
+    expect(v).toMatchObject({ action: GossipAction.IGNORE, code: AttestationErrorCode.SETS_NOT_CURRENT });
+    expect(asked).toBe(2);
+    // An earlier slot is judged as usual.
+    expect(
+      await outcome(c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2], HEAD - 1n)))),
+    ).toBe("accept");
   });
 
   it("applies the shared rules: domain, slot window", async () => {
