@@ -49,6 +49,8 @@ interface IOcpAnchor {
         uint256 totalWeight
     );
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
+    event SlotClockSet(uint64 genesisTime, uint64 secondsPerSlot, uint64 activationLeadSlots);
 
     // --- errors: anchor ---
     /// The pairing check failed: the signature is not the signers' signature over observationRoot.
@@ -80,6 +82,11 @@ interface IOcpAnchor {
     error InvalidSetSize(uint256 size);
     error EpochOutOfOrder(uint64 epoch, uint64 expected);
     error ActivationNotIncreasing(uint64 activationSlot, uint64 previous);
+    /// A set after the first must activate at least `activationLeadSlots` after the current slot.
+    error ActivationTooSoon(uint64 activationSlot, uint64 earliest);
+    error ZeroActivationLead();
+    error ZeroAddress();
+    error NotPendingOwner();
     error NoPendingSet();
     error SetIncomplete(uint256 count, uint256 size);
     error TooManyMembers(uint256 count, uint256 size);
@@ -102,7 +109,12 @@ interface IOcpAnchor {
     /// Appends up to `MAX_MEMBERS_PER_CALL` registered keys (128-byte form) with weights.
     function addSetMembers(bytes calldata pubkeys, uint64[] calldata weights) external;
     function finalizeSet() external returns (bytes32 setId);
+    /// Starts a two-step transfer; the zero address is refused. `newOwner` completes it.
     function transferOwnership(address newOwner) external;
+    function acceptOwnership() external;
+    /// The slot clock of the activation lead: beacon time (`secondsPerSlot` > 0) or, with 0,
+    /// this chain's block number; `leadSlots` ≥ 1.
+    function setSlotClock(uint64 genesisTime, uint64 secondsPerSlot, uint64 leadSlots) external;
 
     // --- views ---
     function isFinal(bytes32 stream, uint64 slot, bytes32 tableDigest) external view returns (bool);
@@ -133,5 +145,8 @@ interface IOcpAnchor {
     /// Registry index of a key given in 128-byte form, or -1 when it is not registered.
     function keyIndex(bytes calldata pubkey) external view returns (int256);
     function owner() external view returns (address);
+    function pendingOwner() external view returns (address);
+    function currentSlot() external view returns (uint64);
+    function activationLeadSlots() external view returns (uint64);
     function l1ChainId() external view returns (uint256);
 }

@@ -27,6 +27,9 @@ contract OcpAnchor is IOcpAnchor {
     /// EIP-2935 history contract and its serve window.
     address private constant HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
     uint256 private constant HISTORY_WINDOW = 8191;
+    /// A new set activates at least this many slots ahead unless the owner sets another lead:
+    /// every node refreshes its sets well within it (docs/spec.md §3, default refresh 32 slots).
+    uint64 public constant DEFAULT_ACTIVATION_LEAD = 64;
 
     // Set header offsets (bytes, within the header's data).
     uint256 private constant H_SET_ID = 0;
@@ -71,7 +74,15 @@ contract OcpAnchor is IOcpAnchor {
     bytes32 private immutable _deployDomainSeparator;
 
     address public owner;
+    /// The owner named by `transferOwnership`, until it calls `acceptOwnership`.
+    address public pendingOwner;
     uint32 public keyCount;
+    /// Slot clock for the activation lead: slot = (timestamp − genesis) / secondsPerSlot,
+    /// or this chain's block number when secondsPerSlot is 0 (the anchor chain is the L1
+    /// in block-number mode, as on a devnet).
+    uint64 public slotGenesisTime;
+    uint64 public slotSeconds;
+    uint64 public activationLeadSlots = DEFAULT_ACTIVATION_LEAD;
     mapping(bytes32 xKey => uint256) private _keys;
 
     /// epoch → header address | activationSlot << 160.
@@ -93,6 +104,7 @@ contract OcpAnchor is IOcpAnchor {
     /// `l1ChainId_`: the chain whose blocks observations name; when it is this chain,
     /// `anchor` checks l1BlockHash against block history.
     constructor(address owner_, uint256 l1ChainId_) {
+        if (owner_ == address(0)) revert ZeroAddress();
         owner = owner_;
         l1ChainId = l1ChainId_;
         _deployChainId = block.chainid;
@@ -358,6 +370,7 @@ contract OcpAnchor is IOcpAnchor {
             }
             uint64 prev = uint64(_sets[_latestEpoch] >> 160);
             if (activationSlot <= prev) revert ActivationNotIncreasing(activationSlot, prev);
+            _checkActivationLead(activationSlot);
         }
         PendingSet storage p = _pending;
         p.epoch = epoch;
@@ -512,6 +525,8 @@ contract OcpAnchor is IOcpAnchor {
         );
         address h = CodeStore.write(header);
         uint64 activation = p.activationSlot;
+        // Checked again here: the set becomes visible to nodes only now.
+        if (_hasSets) _checkActivationLead(activation);
         _sets[epoch] = uint256(uint160(h)) | (uint256(activation) << 160);
         if (!_hasSets) {
             _hasSets = true;
@@ -529,9 +544,39 @@ contract OcpAnchor is IOcpAnchor {
         }
     }
 
+    /// [REJECT] a set after the first must activate at least `activationLeadSlots` ahead, so
+    /// that no node has signed a slot it will govern (the first set has nothing before it).
+    function _checkActivationLead(uint64 activationSlot) private view {
+        uint256 earliest = uint256(currentSlot()) + activationLeadSlots;
+        if (activationSlot < earliest) revert ActivationTooSoon(activationSlot, uint64(earliest));
+    }
+
+    function currentSlot() public view returns (uint64) {
+        if (slotSeconds == 0) return uint64(block.number);
+        if (block.timestamp < slotGenesisTime) return 0;
+        return uint64((block.timestamp - slotGenesisTime) / slotSeconds);
+    }
+
+    function setSlotClock(uint64 genesisTime, uint64 secondsPerSlot, uint64 leadSlots) external onlyOwner {
+        if (leadSlots == 0) revert ZeroActivationLead();
+        slotGenesisTime = genesisTime;
+        slotSeconds = secondsPerSlot;
+        activationLeadSlots = leadSlots;
+        emit SlotClockSet(genesisTime, secondsPerSlot, leadSlots);
+    }
+
+    /// Two steps: the new owner must accept, so a mistyped address cannot take the registry.
     function transferOwnership(address newOwner) external onlyOwner {
-        emit OwnershipTransferred(owner, newOwner);
-        owner = newOwner;
+        if (newOwner == address(0)) revert ZeroAddress();
+        pendingOwner = newOwner;
+        emit OwnershipTransferStarted(owner, newOwner);
+    }
+
+    function acceptOwnership() external {
+        if (msg.sender != pendingOwner) revert NotPendingOwner();
+        emit OwnershipTransferred(owner, msg.sender);
+        owner = msg.sender;
+        pendingOwner = address(0);
     }
 
     // ------------------------------------------------------------------ views

@@ -164,6 +164,8 @@ export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs =
             proposal: { selfProposeDelayMs: 5000 },
             doppelganger: { enabled: false },
             sync: { intervalMs: 10_000 },
+            // The bench builder is the network's allowlisted builder.
+            chain: { validation: { builderAllowlist: [privateKeyToAccount(BUILDER_KEY).address] } },
             ...overrides,
           },
           sets: [verifierSetToJson(set)],

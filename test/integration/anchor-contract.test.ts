@@ -385,6 +385,83 @@ describe("OcpAnchor", () => {
   });
 });
 
+describe("OcpAnchor ownership and activation lead", () => {
+  let c: Chain;
+  let anchor: Hex;
+  const zero = `0x${"00".repeat(20)}`;
+
+  beforeAll(async () => {
+    c = connect(anvil.current.rpcUrl);
+    anchor = await deployAnchor(c);
+  });
+
+  it("transfers ownership in two steps and refuses the zero address", async () => {
+    expect(await revertName(c, anchor, A, "transferOwnership", [zero])).toBe("ZeroAddress");
+    await send(c, anchor, A, "transferOwnership", [c.other.address]);
+    // Nothing changes until the new owner accepts; nobody else can accept.
+    expect(await read<Hex>(c, anchor, A, "owner", [])).toBe(c.account.address);
+    expect(await read<Hex>(c, anchor, A, "pendingOwner", [])).toBe(c.other.address);
+    expect(await revertName(c, anchor, A, "acceptOwnership", [])).toBe("NotPendingOwner");
+    await send(c, anchor, A, "acceptOwnership", [], c.other);
+    expect(await read<Hex>(c, anchor, A, "owner", [])).toBe(c.other.address);
+    expect(await read<Hex>(c, anchor, A, "pendingOwner", [])).toBe(zero);
+    expect(await revertName(c, anchor, A, "transferOwnership", [c.account.address])).toBe("NotOwner");
+    // And back, so the rest of this block runs as the first owner.
+    await send(c, anchor, A, "transferOwnership", [c.account.address], c.other);
+    await send(c, anchor, A, "acceptOwnership", []);
+    expect(await read<Hex>(c, anchor, A, "owner", [])).toBe(c.account.address);
+    // A deployment naming the zero address as owner fails.
+    await expect(
+      c.pub.simulateContract({
+        abi: A,
+        bytecode: OcpAnchor.bytecode,
+        args: [zero, 1n],
+        account: c.account,
+      } as never),
+    ).rejects.toThrow();
+  });
+
+  it("a set after the first activates at least the configured lead ahead of the current slot", async () => {
+    const vs = makeVerifiers(3, "lead");
+    await registerKeys(c, anchor, vs);
+    const spec = (epoch: bigint, activationSlot: bigint) => ({
+      epoch,
+      activationSlot,
+      numerator: 2n,
+      denominator: 3n,
+      members: vs,
+      weights: [1n, 1n, 1n],
+    });
+    // The first set may activate at once: nothing was signed before it.
+    await registerSet(c, anchor, spec(0n, 0n));
+    expect(await read<bigint>(c, anchor, A, "activationLeadSlots", [])).toBe(64n);
+    const now = await read<bigint>(c, anchor, A, "currentSlot", []);
+    expect(now).toBe(await c.pub.getBlockNumber({ cacheTime: 0 }));
+    // (eth_call runs at the latest block: current slot `now`)
+    expect(await revertName(c, anchor, A, "beginSet", [1n, now + 1n, 2n, 3n, 3])).toBe("ActivationTooSoon");
+    expect(await revertName(c, anchor, A, "beginSet", [1n, now + 63n, 2n, 3n, 3])).toBe("ActivationTooSoon");
+    expect(await revertName(c, anchor, A, "beginSet", [1n, now + 64n, 2n, 3n, 3])).toBe("");
+    // The lead is configurable by the owner only, never zero; beacon-time clocks count from genesis.
+    expect(await revertName(c, anchor, A, "setSlotClock", [0n, 0n, 0n])).toBe("ZeroActivationLead");
+    expect(await revertName(c, anchor, A, "setSlotClock", [0n, 0n, 4n], c.other)).toBe("NotOwner");
+    await send(c, anchor, A, "setSlotClock", [0n, 0n, 4n]);
+    const at = await read<bigint>(c, anchor, A, "currentSlot", []);
+    expect(await revertName(c, anchor, A, "beginSet", [1n, at + 3n, 2n, 3n, 3])).toBe("ActivationTooSoon");
+    // Begun in time (block at+1) but finalized too late (block at+3): refused at finalizeSet,
+    // where the set takes effect.
+    await registerSet(c, anchor, spec(1n, at + 6n)).then(
+      () => expect.unreachable("finalized too late"),
+      (e: Error) => expect(e.message).toMatch(/"finalizeSet" reverted|finalizeSet reverted/),
+    );
+    const later = await read<bigint>(c, anchor, A, "currentSlot", []);
+    await registerSet(c, anchor, spec(1n, later + 10n));
+    expect((await read<readonly [boolean, bigint]>(c, anchor, A, "latestEpoch", []))[1]).toBe(1n);
+    const block = await c.pub.getBlock();
+    await send(c, anchor, A, "setSlotClock", [block.timestamp - 120n, 12n, 4n]);
+    expect(await read<bigint>(c, anchor, A, "currentSlot", [])).toBeGreaterThanOrEqual(10n);
+  });
+});
+
 const P = noble.fields.Fp.ORDER;
 function g1NegateEip2537(p128: Uint8Array): Uint8Array {
   let y = 0n;

@@ -2,7 +2,7 @@
 // table digest --rpc (internal calls included), builder publish (dry run and
 // to a live node's API), anchor deploy/register-set/status, cert show/verify
 // --anchor, and readVerifierSets against the registered set.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionTable, OcpAnchor, Orchestrator } from "@ocp/contracts";
@@ -21,6 +21,7 @@ import {
   type Observation,
   observationRoot,
   type ProofSystemBatchPerVerificationEntries,
+  parseCertificateJson,
   parseObservationJson,
   parseSignedCommitmentJson,
   toHex,
@@ -399,6 +400,55 @@ describe("ocp CLI against anvil", () => {
       ]),
     ).toBe(EXIT_OK);
     expect((JSON.parse(out[0]!) as { slot: Record<string, unknown> }).slot.anchored).toBe(false);
+  });
+
+  it("anchor submit --cert: an anchored root is skipped, another observation is recorded as a conflict", async () => {
+    const key = ["--private-key-file", join(dir, "deployer.key")];
+    const submit = (...args: string[]) =>
+      run(["anchor", "submit", "--rpc", rpc(), "--anchor", anchor, ...args]);
+    // The previous test anchored this certificate: nothing is sent.
+    out.length = 0;
+    expect(await submit("--cert", join(dir, "good-cert.json"), "--json", ...key)).toBe(EXIT_OK);
+    expect(JSON.parse(out[0]!)).toEqual({ outcome: "skipped", txHash: null });
+    // A quorum for a different table of the same slot goes in and is recorded as a conflict.
+    const good = parseCertificateJson(JSON.parse(readFileSync(join(dir, "good-cert.json"), "utf8")));
+    const other = { ...good.observation, tableDigest: new Uint8Array(32).fill(0x5a) };
+    const set = buildVerifierSet(setData);
+    const root = observationRoot(good.domain, other);
+    const certFor = (signers: number[]) =>
+      buildCertificate(
+        signers.map((i) => ({
+          domain: good.domain,
+          observation: other,
+          setId: set.setId,
+          verifierIndex: i,
+          signature: blstBls.sign(blsKeys[i]!, root),
+        })),
+        set,
+      );
+    const conflicting = certFor([1, 2, 3]);
+    // Below quorum (weight 6 of 10): the contract refuses it in simulation, no transaction.
+    expect(
+      await submit("--cert", file("weak-conflict.json", certificateToJson(certFor([0, 1, 2]))), ...key),
+    ).toBe(EXIT_FAILED);
+    expect(err.at(-1)).toMatch(/rejected: BelowQuorum/);
+    out.length = 0;
+    expect(
+      await submit("--cert", file("conflict.json", certificateToJson(conflicting)), "--json", ...key),
+    ).toBe(EXIT_OK);
+    const sent = JSON.parse(out[0]!) as { outcome: string; txHash: string | null };
+    expect(sent.outcome).toBe("conflicted");
+    expect(sent.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const conflicted = await createPublicClient({ transport: http(rpc()) }).readContract({
+      address: anchor,
+      abi: OcpAnchor.abi,
+      functionName: "conflicted",
+      args: [toHex(other.stream), other.slot],
+    });
+    expect(conflicted).toBe(true);
+    expect(await submit(...key)).toBe(EXIT_BAD_INPUT);
+    expect(await submit("--stream", `0x${"11".repeat(32)}`, "--slot", "1", ...key)).toBe(EXIT_BAD_INPUT);
+    expect(err.at(-1)).toMatch(/--api/);
   });
 
   it("builder publish submits to a node's API; a wrong token is refused with exit 1", async () => {

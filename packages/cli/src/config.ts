@@ -430,6 +430,12 @@ export async function loadNodeConfig(
       "gasBumpPercent",
       "receiptTimeoutMs",
       "maxAttempts",
+      "blockTimeMs",
+      "horizonSlots",
+      "retryMinMs",
+      "retryMaxMs",
+      "reconcileIntervalMs",
+      "reconcileSlots",
       "keystore",
       "passwordFile",
     ]);
@@ -446,6 +452,16 @@ export async function loadNodeConfig(
     if (a.receiptTimeoutMs !== undefined)
       anchor.receiptTimeoutMs = int(a.receiptTimeoutMs, "anchor.receiptTimeoutMs", 1);
     if (a.maxAttempts !== undefined) anchor.maxAttempts = int(a.maxAttempts, "anchor.maxAttempts", 1);
+    if (a.blockTimeMs !== undefined) anchor.blockTimeMs = int(a.blockTimeMs, "anchor.blockTimeMs", 1);
+    if (a.horizonSlots !== undefined) anchor.horizonSlots = int(a.horizonSlots, "anchor.horizonSlots", 1);
+    if (a.retryMinMs !== undefined) anchor.retryMinMs = int(a.retryMinMs, "anchor.retryMinMs", 1);
+    if (a.retryMaxMs !== undefined) anchor.retryMaxMs = int(a.retryMaxMs, "anchor.retryMaxMs", 1);
+    if ((anchor.retryMaxMs ?? 60_000) < (anchor.retryMinMs ?? 1000))
+      invalid("anchor.retryMaxMs", "must not be below anchor.retryMinMs");
+    if (a.reconcileIntervalMs !== undefined)
+      anchor.reconcileIntervalMs = int(a.reconcileIntervalMs, "anchor.reconcileIntervalMs", 100);
+    if (a.reconcileSlots !== undefined)
+      anchor.reconcileSlots = int(a.reconcileSlots, "anchor.reconcileSlots", 0);
     if (a.maxFeePerGasWei !== undefined) {
       if (typeof a.maxFeePerGasWei !== "string" || !/^\d+$/.test(a.maxFeePerGasWei)) {
         invalid("anchor.maxFeePerGasWei", "expected a decimal string of wei");
@@ -510,11 +526,18 @@ export async function loadNodeConfig(
     };
   }
   if (cfg.setsFromAnchor !== undefined) {
-    const a = object(cfg.setsFromAnchor, "setsFromAnchor", ["rpcUrl", "refreshSlots"]);
+    const a = object(cfg.setsFromAnchor, "setsFromAnchor", [
+      "rpcUrl",
+      "refreshSlots",
+      "minRefreshIntervalMs",
+    ]);
     options.setsFromAnchor = {
       rpcUrl: httpUrl(a.rpcUrl, "setsFromAnchor.rpcUrl"),
       ...(a.refreshSlots !== undefined
         ? { refreshSlots: int(a.refreshSlots, "setsFromAnchor.refreshSlots", 1) }
+        : {}),
+      ...(a.minRefreshIntervalMs !== undefined
+        ? { minRefreshIntervalMs: int(a.minRefreshIntervalMs, "setsFromAnchor.minRefreshIntervalMs", 0) }
         : {}),
     };
   }
@@ -545,6 +568,13 @@ export async function loadNodeConfig(
       "attestationPool",
       "certificatePool",
     ]);
+    const allow = (options.chain.validation as { builderAllowlist?: unknown } | undefined)?.builderAllowlist;
+    if (
+      allow !== undefined &&
+      (!Array.isArray(allow) || !allow.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a)))
+    ) {
+      invalid("chain.validation.builderAllowlist", "expected an array of 0x-prefixed 20-byte addresses");
+    }
   }
   if (cfg.checkers !== undefined) {
     options.checkers = plainOptions(cfg.checkers, "checkers", [

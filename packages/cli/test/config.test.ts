@@ -141,6 +141,30 @@ describe("loadNodeConfig", () => {
     expect(r.options.l1.wsUrl).toBe("wss://l1.example/ws");
   });
 
+  it("reads the anchoring queue, set refresh and builder allowlist options", async () => {
+    const builder = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+    const r = await loadNodeConfig(
+      write({
+        ...base,
+        anchor: { ...base.anchor, blockTimeMs: 12000, horizonSlots: 100, retryMinMs: 500, retryMaxMs: 8000 },
+        setsFromAnchor: { rpcUrl: "http://127.0.0.1:8545", refreshSlots: 8, minRefreshIntervalMs: 1000 },
+        chain: { validation: { builderAllowlist: [builder] } },
+      }),
+    );
+    expect(r.options.anchor).toMatchObject({
+      blockTimeMs: 12000,
+      horizonSlots: 100,
+      retryMinMs: 500,
+      retryMaxMs: 8000,
+    });
+    expect(r.options.setsFromAnchor).toEqual({
+      rpcUrl: "http://127.0.0.1:8545",
+      refreshSlots: 8,
+      minRefreshIntervalMs: 1000,
+    });
+    expect(r.options.chain?.validation?.builderAllowlist).toEqual([builder]);
+  });
+
   it("runs without keys, anchor and api", async () => {
     const { keystores: _k, anchor: _a, api: _p, ...rest } = base;
     const r = await loadNodeConfig(write(rest));
@@ -167,6 +191,19 @@ describe("loadNodeConfig", () => {
     [{ ...base, anchor: { ...base.anchor, index: 2 } }, "config anchor.index: expected an integer in [0, 1]"],
     [{ ...base, l1: { ...base.l1, slots: { mode: "wall-clock" } } }, "config l1.slots.mode"],
     [{ ...base, dataDir: undefined }, "config dataDir: expected a non-empty string"],
+    [
+      { ...base, anchor: { ...base.anchor, retryMinMs: 5000, retryMaxMs: 1000 } },
+      "config anchor.retryMaxMs: must not be below anchor.retryMinMs",
+    ],
+    [{ ...base, anchor: { ...base.anchor, horizonSlots: 0 } }, "config anchor.horizonSlots"],
+    [
+      { ...base, chain: { validation: { builderAllowlist: ["0x12"] } } },
+      "config chain.validation.builderAllowlist: expected an array of 0x-prefixed 20-byte addresses",
+    ],
+    [
+      { ...base, setsFromAnchor: { rpcUrl: "http://x", minRefreshIntervalMs: -1 } },
+      "config setsFromAnchor.minRefreshIntervalMs",
+    ],
   ])("names the field of a bad value (%#)", async (cfg, message) => {
     const e = await failure(loadNodeConfig(write(cfg)));
     expect(e.code).toBe(ConfigErrorCode.INVALID);

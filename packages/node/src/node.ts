@@ -108,8 +108,6 @@ interface SlotState {
 }
 
 const PEER_KEY_META = "peerKey";
-/** `setsFromAnchor.refreshSlots` default: once per 32-slot Ethereum epoch. */
-const DEFAULT_SET_REFRESH_SLOTS = 32;
 
 export class OcpNode {
   readonly opts: NodeOptions;
@@ -141,6 +139,8 @@ export class OcpNode {
    * lookback window.
    */
   private readonly noTableSlots = new Map<string, bigint>();
+  /** This node's own observationRoot per slot-state key, from the block read ahead or decided. */
+  private readonly ownRoots = new Map<string, { slot: bigint; rootHex: string }>();
   private readonly secretKeys: BlsSecretKey[];
   readonly #anchorKey: `0x${string}` | undefined;
   private readonly metrics;
@@ -153,9 +153,19 @@ export class OcpNode {
   /** Verifier keys given to this node (loaded into `validators` at start). */
   readonly expectedKeys: number;
   private firstSlotSeen = false;
-  /** Slot of the last set refresh from the anchor; at most one per slot. */
-  private setRefreshSlot: bigint | undefined;
-  private setRefreshing: Promise<void> | undefined;
+  /** Verifier-set refresh from OcpAnchor (rotations). */
+  private readonly setsSync: {
+    client?: PublicClient;
+    running?: Promise<boolean>;
+    lastAttemptMs: number;
+    lastAttemptSlot?: bigint;
+    /** The contract's latest epoch when last read; sets are re-read only when it moves. */
+    latestEpoch?: bigint;
+    /** Current slot when the last successful refresh began: sets registered later activate ≥ this + lead. */
+    freshAt?: bigint;
+    /** The contract's activation lead (slots). */
+    leadSlots?: bigint;
+  } = { lastAttemptMs: 0 };
   private stopping: Promise<void> | undefined;
 
   constructor(input: NodeOptionsInput, modules: NodeModules = {}) {
@@ -333,10 +343,7 @@ export class OcpNode {
   async start(): Promise<void> {
     if (this.running) return;
     await this.db.start();
-    if (this.opts.setsFromAnchor) {
-      await this.refreshSetsFromAnchor();
-      this.setRefreshSlot = this.clock.currentSlot() ?? undefined;
-    }
+    if (this.opts.setsFromAnchor) await this.refreshSetsFromAnchor();
     for (const sk of this.secretKeys) this.validators.addKey(sk);
 
     this.chain_ = new ChainPipeline(this.opts.chain, {
@@ -352,8 +359,10 @@ export class OcpNode {
       logger: this.logger,
       onCertificate: (c, source) => void this.onCertificate(c, source),
       onEvidence: (ev) => void this.onEvidence(ev),
+      onUnknownSet: () => void this.requestSetsRefresh(false),
+      setsCurrentFor: (slot) => this.setsCurrentFor(slot),
+      ownRoot: (stream, slot) => this.ownRoots.get(streamSlotId(stream, slot))?.rootHex,
     });
-    this.chain_.ctx.unknownSet = () => this.requestSetRefresh();
 
     const peerKeyHex = await this.db.meta.getJson<string>(PEER_KEY_META);
     this.network_ = new Network(this.opts.network, {
@@ -392,12 +401,17 @@ export class OcpNode {
           privateKey: this.#anchorKey,
           sets: this.sets,
           receipts: this.db.anchorReceipts,
+          queue: this.db.anchorQueue,
+          certificates: this.db.certificates,
+          streams: this.streams.map((s) => s.id),
+          currentSlot: () => this.clock.currentSlot(),
           logger: this.logger.child({ module: "anchor" }),
           metrics: this.nodeMetrics.anchor,
           onAnchored: (ev) => this.events.emit("anchored", ev),
         },
       );
       const anchor = this.anchor;
+      await anchor.start();
       this.events.on("certificate", (cert) => anchor.onCertificate(cert));
     }
 
@@ -428,43 +442,87 @@ export class OcpNode {
     );
   }
 
-  /** Adds the verifier sets registered on OcpAnchor that this node does not hold yet. */
+  /**
+   * Adds the verifier sets registered on OcpAnchor that this node does not
+   * hold yet. Only the latest epoch is read when it has not moved since the
+   * last refresh. Records the slot the refresh began at: a set registered
+   * after it activates no earlier than that slot plus the contract's lead.
+   */
   async refreshSetsFromAnchor(): Promise<number> {
     const src = this.opts.setsFromAnchor;
     if (!src) return 0;
-    const [{ createPublicClient, http }, { readVerifierSets }] = await Promise.all([
+    const sync = this.setsSync;
+    const startedAt = this.clock.currentSlot() ?? undefined;
+    const [{ createPublicClient, http }, { readVerifierSets }, { OcpAnchor }] = await Promise.all([
       import("viem"),
       import("./anchor/admin.js"),
+      import("@ocp/contracts"),
     ]);
-    const client = createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
-    const found = await readVerifierSets(client, this.opts.domain.verifyingContract);
+    sync.client ??= createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
+    const client = sync.client;
+    const address = this.opts.domain.verifyingContract;
+    const read = (functionName: string): Promise<unknown> =>
+      client.readContract({ address, abi: OcpAnchor.abi, functionName, args: [] } as never);
+    const [exists, latest] = (await read("latestEpoch")) as readonly [boolean, bigint];
+    // A contract without the view has no lead rule: the node then refreshes before every slot it signs.
+    sync.leadSlots = (await read("activationLeadSlots").catch(() => 0n)) as bigint;
     let added = 0;
-    for (const data of found) {
-      const before = this.sets.size;
-      this.sets.add(buildVerifierSet(data, { bls: this.bls }));
-      if (this.sets.size > before) added++;
+    if (exists && (sync.latestEpoch === undefined || latest > sync.latestEpoch)) {
+      for (const data of await readVerifierSets(client, address)) {
+        const before = this.sets.size;
+        this.sets.add(buildVerifierSet(data, { bls: this.bls }));
+        if (this.sets.size > before) added++;
+      }
+      sync.latestEpoch = latest;
     }
+    if (startedAt !== undefined) sync.freshAt = startedAt;
     if (added > 0)
       this.logger.info({ added, total: this.sets.size }, "verifier sets loaded from the anchor contract");
     return added;
   }
 
   /**
-   * Refreshes the sets from the anchor unless one refresh is running or one
-   * already ran this slot: a stream of votes naming unknown sets costs at most
-   * one RPC read per slot (docs/spec.md §5).
+   * A refresh, single-flight. `force` (periodic, or before signing) skips the
+   * rate limit that bounds refreshes asked for by messages with unknown set ids.
    */
-  private requestSetRefresh(): void {
-    if (!this.opts.setsFromAnchor || !this.running || this.setRefreshing) return;
-    const slot = this.clock.currentSlot() ?? 0n;
-    if (this.setRefreshSlot !== undefined && slot <= this.setRefreshSlot) return;
-    this.setRefreshSlot = slot;
-    this.setRefreshing = this.refreshSetsFromAnchor()
-      .then(() => undefined)
-      .catch((err: unknown) => this.logger.warn({ err }, "verifier set refresh from the anchor failed"))
+  private requestSetsRefresh(force: boolean): Promise<boolean> {
+    const src = this.opts.setsFromAnchor;
+    const sync = this.setsSync;
+    if (!src || !this.running) return Promise.resolve(false);
+    if (sync.running) return sync.running;
+    const now = Date.now();
+    if (!force && now - sync.lastAttemptMs < (src.minRefreshIntervalMs ?? 2000))
+      return Promise.resolve(false);
+    sync.lastAttemptMs = now;
+    sync.lastAttemptSlot = this.clock.currentSlot() ?? undefined;
+    sync.running = this.refreshSetsFromAnchor()
+      .then(() => true)
+      .catch((e: unknown) => {
+        this.logger.warn({ err: String(e) }, "verifier set refresh failed");
+        return false;
+      })
       .finally(() => {
-        this.setRefreshing = undefined;
+        sync.running = undefined;
       });
+    return sync.running;
+  }
+
+  /**
+   * True when this node's sets certainly include the one governing `slot` on
+   * chain: sets from files, or the last refresh began less than the
+   * contract's activation lead before `slot`. Otherwise refreshes first.
+   */
+  private async setsFreshFor(slot: bigint): Promise<boolean> {
+    if (this.setsCurrentFor(slot)) return true;
+    await this.requestSetsRefresh(true);
+    return this.setsCurrentFor(slot);
+  }
+
+  /** `setsFreshFor` without refreshing. */
+  private setsCurrentFor(slot: bigint): boolean {
+    if (!this.opts.setsFromAnchor) return true;
+    const { freshAt, leadSlots } = this.setsSync;
+    return freshAt !== undefined && leadSlots !== undefined && slot < freshAt + leadSlots;
   }
 
   /** Graceful and idempotent: timers, clock, network, chain, then the database. */
@@ -478,7 +536,6 @@ export class OcpNode {
     await this.api?.stop();
     this.clock.stop();
     if (this.syncTimer) clearInterval(this.syncTimer);
-    await this.setRefreshing;
     for (const s of this.slots.values()) if (s.timer) clearTimeout(s.timer);
     await this.anchor?.stop();
     await this.checkers.close();
@@ -495,9 +552,10 @@ export class OcpNode {
     if (!this.running) return;
     this.metrics.head.set(Number(slot));
     this.chain.onSlot(slot);
-    // Rotations: sets registered while running are learned every refreshSlots.
-    const every = BigInt(this.opts.setsFromAnchor?.refreshSlots ?? DEFAULT_SET_REFRESH_SLOTS);
-    if (this.setRefreshSlot === undefined || slot - this.setRefreshSlot >= every) this.requestSetRefresh();
+    const last = this.setsSync.lastAttemptSlot;
+    const every = BigInt(this.opts.setsFromAnchor?.refreshSlots ?? 32);
+    if (this.opts.setsFromAnchor && (last === undefined || slot - last >= every))
+      void this.requestSetsRefresh(true);
     this.checkers.prune(slot - BigInt(this.chain.ctx.retentionSlots));
     const lookback = slot - BigInt(this.opts.sync.lookbackSlots);
     for (const [key, s] of this.noTableSlots) if (s < lookback) this.noTableSlots.delete(key);
@@ -507,6 +565,7 @@ export class OcpNode {
     // slashing-protection write.
     if (target < slot) for (const stream of this.streams) void this.prepare(stream, slot);
     const oldest = slot - BigInt(this.opts.proposal.maxPendingSlots);
+    for (const [key, r] of this.ownRoots) if (r.slot < oldest) this.ownRoots.delete(key);
     // After a start (or restart) the recent slots are worth deciding too: the
     // node may have missed them while down. Slashing protection makes a repeat
     // harmless (same root → same signature, re-published).
@@ -526,15 +585,24 @@ export class OcpNode {
         void this.decide(st);
       }
     }
-    if (slot % 32n === 0n)
-      void this.db.prune(slot).catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+    if (slot % 32n === 0n) {
+      const listed = this.chain.ctx.builderAllowlist;
+      void this.db
+        .prune(slot, undefined, { keepBuilderEvidence: (builder) => listed.has(builder) })
+        .catch((e) => this.logger.warn({ err: String(e) }, "prune failed"));
+    }
   }
 
   private async prepare(stream: StreamContext, slot: bigint): Promise<void> {
     const observation = await this.checkers.prefetch(stream, slot);
     if (!this.running) return;
-    if (observation !== undefined && this.sets.governing(slot))
-      this.validators.precompute(this.domain, observation);
+    if (observation !== undefined) {
+      this.ownRoots.set(streamSlotId(stream.id, slot), {
+        slot,
+        rootHex: toHex(observationRoot(this.domain, observation)),
+      });
+      if (this.sets.governing(slot)) this.validators.precompute(this.domain, observation);
+    }
     this.events.emit("prepared", { stream: stream.name, slot, observed: observation !== undefined });
   }
 
@@ -568,6 +636,7 @@ export class OcpNode {
     const observation = decision.observation;
     st.observation = observation;
     st.rootHex = toHex(observationRoot(this.domain, observation));
+    this.ownRoots.set(streamSlotId(st.stream.id, st.slot), { slot: st.slot, rootHex: st.rootHex });
     st.confirmedAtMs = Date.now();
     const ops = this.observationOps(st, decision);
     if (this.matchingCommitment(st)) {
@@ -621,6 +690,18 @@ export class OcpNode {
     if (st.phase !== "waiting" || !st.observation || !this.running) return;
     st.phase = "attested";
     if (st.timer) clearTimeout(st.timer);
+    // Never sign under a set other than the one governing the slot on chain.
+    if (!(await this.setsFreshFor(st.slot))) {
+      if (ops.length > 0) await this.db.batch(ops);
+      this.logger.warn(
+        { slot: st.slot.toString() },
+        "verifier sets not known to be current; not signing yet",
+      );
+      // Decided again on the next slot tick (the decision is cached).
+      st.phase = "pending";
+      return;
+    }
+    if (!this.running) return;
     const set = this.sets.governing(st.slot);
     if (!set) {
       if (ops.length > 0) await this.db.batch(ops);
@@ -684,7 +765,7 @@ export class OcpNode {
     const chain = this.chain;
     net.subscribe(
       GossipKind.commitment,
-      async (m) => ({ value: await chain.commitment.validate(m.data) }),
+      async (m) => ({ value: await chain.commitment.validate(m.data, m.from) }),
       async (m) => {
         chain.commitment.accept(m.value);
         await this.onCommitmentAccepted(m.value);
@@ -715,12 +796,19 @@ export class OcpNode {
   }
 
   private async onCommitmentAccepted(c: PooledCommitment): Promise<void> {
-    // Signing does not wait for the commitment's own record (it is in the pool).
-    const stored = this.db.commitments.add(c.signed).then(
-      () => this.events.emit("commitment", c.signed),
-      (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
-    );
     const stream = this.streams.find((s) => bytesEqual(s.id, c.signed.commitment.observation.stream));
+    // An unlisted builder's commitment is kept only when it is our own observation
+    // (its conflicting one, relayed as proof of equivocation, is not).
+    const ours =
+      stream !== undefined && this.ownRoots.get(streamSlotId(stream.id, c.slot))?.rootHex === c.rootHex;
+    // Signing does not wait for the commitment's own record (it is in the pool).
+    const stored =
+      c.listed === false && !ours
+        ? Promise.resolve()
+        : this.db.commitments.add(c.signed).then(
+            () => this.events.emit("commitment", c.signed),
+            (e: unknown) => this.logger.error({ err: String(e) }, "storing commitment failed"),
+          );
     const st = stream && this.slots.get(streamSlotId(stream.id, c.slot));
     if (st?.phase === "waiting" && st.rootHex === c.rootHex) await this.attest(st, "commitment");
     await stored;

@@ -70,6 +70,17 @@ export interface SyncOptions {
   lookbackSlots: number;
 }
 
+export interface SetsFromAnchorOptions {
+  rpcUrl: string;
+  /** Periodic refresh. @default 32 (half the contract's default activation lead of 64) */
+  refreshSlots?: number;
+  /**
+   * Refreshes asked for by messages naming an unknown set id are at most this
+   * frequent (a peer cannot make the node hammer its RPC). @default 2000
+   */
+  minRefreshIntervalMs?: number;
+}
+
 /** The optional anchorer role (see anchor/service.ts). */
 export type NodeAnchorOptions = Partial<AnchorOptions> & Pick<AnchorOptions, "rpcUrl" | "index">;
 
@@ -88,7 +99,7 @@ export interface NodeOptions {
    * RPC at start and every `refreshSlots` slots (rotations). Sets from files and
    * from the contract are merged by set id.
    */
-  setsFromAnchor?: { rpcUrl: string; refreshSlots?: number };
+  setsFromAnchor?: SetsFromAnchorOptions;
   proposal: ProposalOptions;
   doppelganger: Partial<DoppelgangerOptions>;
   retention: Partial<RetentionOptions>;
@@ -131,7 +142,7 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   anchor?: NodeAnchorOptions;
   api?: Partial<ApiOptions>;
   checkers?: CheckersOptions;
-  setsFromAnchor?: { rpcUrl: string; refreshSlots?: number };
+  setsFromAnchor?: SetsFromAnchorOptions;
 };
 
 export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {

@@ -29,7 +29,12 @@ import { pino } from "pino";
 import { createTestClient, createWalletClient, type Hex, http, type PublicClient, publicActions } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "../../../packages/node/src/devnet/anvil.js";
+import {
+  ANVIL_PRIVATE_KEYS,
+  type Anvil,
+  type AnvilOptions,
+  startAnvil,
+} from "../../../packages/node/src/devnet/anvil.js";
 import { waitFor } from "../../utils/wait.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
@@ -44,6 +49,10 @@ export interface ClusterOptions {
   anchorers?: number[];
   /** Per-anchorer option overrides. */
   anchorOptions?: Record<string, unknown>;
+  /** Keys a node holds beyond its keys of the initial set (for rotations), by node index. */
+  extraKeys?: Record<number, number>;
+  /** anvil flags, e.g. a fixed block time. */
+  anvil?: AnvilOptions;
   /** Runs after the table contracts are deployed, before any node starts; its result overrides node options. */
   setup?: (ctx: { rpcUrl: string; table: Hex }) => Promise<Partial<NodeOptionsInput>>;
 }
@@ -55,6 +64,8 @@ export interface Cluster {
   nodes: (OcpNode | undefined)[];
   dirs: string[];
   keys: BlsSecretKey[][];
+  /** The `extraKeys` (also in `keys`, after the node's set keys), with their node index. */
+  extra: { node: number; sk: BlsSecretKey }[];
   set: VerifierSetData;
   domain: Domain;
   table: Hex;
@@ -74,7 +85,7 @@ export interface Cluster {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const anvil = await startAnvil();
+  const anvil = await startAnvil(opts.anvil);
   try {
     return await setUp(opts, anvil);
   } catch (e) {
@@ -116,6 +127,14 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     }
     keys.push(mine);
   }
+  const extra: { node: number; sk: BlsSecretKey }[] = [];
+  for (const [node, n] of Object.entries(opts.extraKeys ?? {})) {
+    for (let k = 0; k < n; k++) {
+      const sk = bls.keygen(crypto.getRandomValues(new Uint8Array(32)));
+      keys[Number(node)]!.push(sk);
+      extra.push({ node: Number(node), sk });
+    }
+  }
   const set: VerifierSetData = {
     epoch: 0n,
     activationSlot: 0n,
@@ -141,6 +160,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     nodes,
     dirs,
     keys,
+    extra,
     set,
     domain,
     table,
@@ -160,6 +180,8 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         proposal: { selfProposeDelayMs: 1500 },
         doppelganger: { enabled: false },
         sync: { intervalMs: 2000 },
+        // The test builder is the network's allowlisted builder.
+        chain: { validation: { builderAllowlist: [privateKeyToAccount(ANVIL_PRIVATE_KEYS[1]).address] } },
         ...opts.node,
         ...setupOverrides,
         ...(opts.anchorers?.includes(i)

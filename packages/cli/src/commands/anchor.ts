@@ -1,18 +1,37 @@
 // `ocp anchor`: deploy OcpAnchor, register verifier keys and sets from their
 // JSON forms, and read the contract's state (sets, and a slot's outcome).
 import { OcpAnchor } from "@ocp/contracts";
-import { deployAnchor, readVerifierSets, registerKeys, registerSet } from "@ocp/node/anchor";
+import {
+  AnchorRejectedError,
+  AnchorService,
+  deployAnchor,
+  readVerifierSets,
+  registerKeys,
+  registerSet,
+} from "@ocp/node/anchor";
 import {
   buildVerifierSet,
+  type Certificate,
   fromHex,
+  parseCertificateJson,
   parseVerifierSetJson,
   toHex,
   type VerifierSetData,
+  VerifierSetRegistry,
   verifierSetToJson,
 } from "@ocp/protocol";
 import type { Command } from "commander";
 import type { Hex, PublicClient } from "viem";
-import { type AccountOpts, checkAddress, publicClientFor, shortRpcError, walletFor } from "../util/chain.js";
+import {
+  type AccountOpts,
+  accountKey,
+  chainIdOf,
+  checkAddress,
+  checkUrl,
+  publicClientFor,
+  shortRpcError,
+  walletFor,
+} from "../util/chain.js";
 import { badInput, failed, parseBigIntArg, parseIntArg, reason } from "../util/exit.js";
 import { readJsonFile, readTextFile } from "../util/io.js";
 
@@ -284,4 +303,113 @@ export function registerAnchor(program: Command): void {
         }
       },
     );
+  accountOptions(
+    anchor
+      .command("submit")
+      .description(
+        "anchor a certificate: from a file (--cert), or a slot's best certificate from a node (--stream --slot with --api)",
+      )
+      .requiredOption("--rpc <url>", "anchor chain JSON-RPC URL")
+      .requiredOption("--anchor <address>", "OcpAnchor address")
+      .option("--cert <file>", "Certificate JSON")
+      .option("--stream <0xhex>", "32-byte stream id")
+      .option("--slot <n>", "slot", parseBigIntArg("--slot"))
+      .option("--api <url>", "a node's HTTP API, to fetch the slot's certificate from")
+      .option("--json", 'print {"outcome","txHash"}'),
+  ).action(
+    async (
+      opts: AccountOpts & {
+        rpc: string;
+        anchor: string;
+        cert?: string;
+        stream?: string;
+        slot?: bigint;
+        api?: string;
+        json?: boolean;
+      },
+    ) => {
+      const address = checkAddress(opts.anchor, "--anchor");
+      const cert = await certificateToSubmit(opts);
+      const key = await accountKey(opts);
+      const privateKey = toHex(key);
+      key.fill(0);
+      const client = publicClientFor(opts.rpc);
+      const chainId = await chainIdOf(client, opts.rpc);
+      await ensureContract(client, address, opts.rpc);
+      const sets = new VerifierSetRegistry();
+      try {
+        for (const s of await readVerifierSets(client, address)) sets.add(buildVerifierSet(s));
+      } catch (e) {
+        return failed(`reading sets: ${shortRpcError(e)}`);
+      }
+      if (!sets.get(cert.setId))
+        return failed(`the certificate's set ${toHex(cert.setId)} is not registered`);
+      let txHash: string | null = null;
+      const { pino } = await import("pino");
+      const service = new AnchorService(
+        { rpcUrl: opts.rpc, chainId, contract: address, index: 0 },
+        {
+          privateKey: privateKey as `0x${string}`,
+          sets,
+          logger: pino({ level: "silent" }),
+          onAnchored: (ev) => {
+            txHash = ev.txHash;
+          },
+        },
+      );
+      let outcome: string;
+      try {
+        outcome = await service.submit(cert);
+      } catch (e) {
+        if (e instanceof AnchorRejectedError) return failed(`submit: rejected: ${e.errorName}`);
+        return failed(`submit: ${shortRpcError(e)}`);
+      } finally {
+        await service.stop();
+      }
+      if (opts.json) console.log(JSON.stringify({ outcome, txHash }));
+      else console.log(txHash ? `${outcome} ${txHash}` : outcome);
+      if (outcome === "reverted") failed("submit: the anchoring transaction reverted");
+    },
+  );
+}
+
+/** The certificate of `--cert`, or the slot's best certificate served by a node (`--api`). */
+async function certificateToSubmit(opts: {
+  cert?: string;
+  stream?: string;
+  slot?: bigint;
+  api?: string;
+}): Promise<Certificate> {
+  const bySlot = opts.stream !== undefined || opts.slot !== undefined;
+  if ((opts.cert !== undefined) === bySlot) badInput("give either --cert <file> or --stream and --slot");
+  let json: unknown;
+  if (opts.cert !== undefined) {
+    json = await readJsonFile(opts.cert, "--cert");
+  } else {
+    if (opts.stream === undefined || opts.slot === undefined)
+      return badInput("--stream and --slot go together");
+    if (opts.api === undefined)
+      return badInput("--stream and --slot need --api <url> of a node holding the certificate");
+    let stream: string;
+    try {
+      stream = toHex(fromHex(opts.stream, 32));
+    } catch (e) {
+      return badInput(`--stream: ${reason(e)}`);
+    }
+    const url = new URL(`/v1/streams/${stream}/certificates/${opts.slot}`, checkUrl(opts.api, "--api"));
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      return failed(`--api ${opts.api}: ${reason(e)}`);
+    }
+    if (res.status === 404) return failed(`the node holds no certificate for slot ${opts.slot}`);
+    if (!res.ok) return failed(`--api ${opts.api}: HTTP ${res.status}`);
+    json = await res.json();
+  }
+  try {
+    return parseCertificateJson(json);
+  } catch (e) {
+    return badInput(`${opts.cert ?? "certificate"}: ${reason(e)}`);
+  }
 }

@@ -190,6 +190,8 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
       proposal: { selfProposeDelayMs: Math.min(1000, slotMs / 2) },
       // Fresh keys that never signed anywhere: nothing to wait for.
       doppelganger: { enabled: false },
+      // The devnet's builder is the network's allowlisted builder.
+      chain: { validation: { builderAllowlist: [privateKeyToAccount(BUILDER_KEY).address] } },
       sync: { intervalMs: Math.max(2000, 2 * slotMs) },
     };
     await writeFile(configs[i]!, JSON.stringify(config, null, 2));

@@ -1,24 +1,38 @@
 // The optional anchorer role: submits certificates to OcpAnchor. Anchorers
 // take turns — slot s belongs to anchorer s mod k — and the others step in
-// after a fallback delay if the slot is still not anchored. Fees are bumped
-// on a stuck transaction, never above the configured cap.
+// after a fallback delay if the slot is still not anchored. Every certified
+// slot waits in a durable queue until it is anchored with our root (or past
+// the horizon), so an RPC outage, a fee spike or a restart loses no slot.
 import { OcpAnchor } from "@ocp/contracts";
-import { type Certificate, g2ToEip2537, toHex, type VerifierSetRegistry } from "@ocp/protocol";
+import {
+  type Certificate,
+  fromHex,
+  g2ToEip2537,
+  observationRoot,
+  toHex,
+  type VerifierSetRegistry,
+} from "@ocp/protocol";
 import type { Logger } from "pino";
 import {
   type Account,
+  BaseError,
   type Chain,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
   type Hex,
   http,
+  type Log,
   type PublicClient,
+  parseEventLogs,
   type Transport,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { AnchorQueueRepository } from "../db/anchorQueue.js";
 import type { AnchorReceipt, AnchorReceiptRepository } from "../db/anchorReceipts.js";
+import type { CertificateRepository } from "../db/certificates.js";
 import { EIP7825_TX_GAS_CAP } from "./admin.js";
 
 export interface AnchorOptions {
@@ -30,26 +44,102 @@ export interface AnchorOptions {
   index: number;
   /** @default 1 */
   count: number;
-  /** How long others wait before anchoring a slot that is not theirs. @default 4000 */
-  fallbackDelayMs: number;
+  /**
+   * Block time of the anchor chain (ms); measured from recent blocks at start when absent.
+   * The fallback delay and the receipt wait are derived from it.
+   */
+  blockTimeMs?: number;
+  /**
+   * How long others wait before anchoring a slot that is not theirs.
+   * @default max(4000, 3 blocks): the leader's transaction has had two block
+   * boundaries to land, so a fallback that checks pending state sees it.
+   */
+  fallbackDelayMs?: number;
   /** Never pay more than this per gas (wei). @default 200 gwei */
   maxFeePerGasWei: bigint;
   /** Fee increase per replacement, percent (replacements need ≥ 10 %). @default 20 */
   gasBumpPercent: number;
-  /** How long to wait for a receipt before bumping. @default 6000 */
-  receiptTimeoutMs: number;
-  /** @default 5 */
+  /**
+   * How long to wait for a receipt before bumping.
+   * @default max(6000, 2 blocks): a transaction sent mid-block needs up to two boundaries.
+   */
+  receiptTimeoutMs?: number;
+  /** Fee replacements per submission round; the slot stays queued after a failed round. @default 5 */
   maxAttempts: number;
+  /** A queued slot older than this (slots behind the head) is given up. @default 7200 (the retention window) */
+  horizonSlots: number;
+  /** First retry delay of a failed slot; doubles per failure. @default 1000 */
+  retryMinMs: number;
+  /** Longest retry delay. @default 60_000 */
+  retryMaxMs: number;
+  /** Period of the queue's reconciliation with the database. @default 30_000 */
+  reconcileIntervalMs: number;
+  /** At start, stored certificates of this many recent slots without a receipt are queued. @default 64 */
+  reconcileSlots: number;
 }
 
-export const defaultAnchorOptions: Omit<AnchorOptions, "rpcUrl" | "chainId" | "contract" | "index"> = {
+export type AnchorOptionsInput = Partial<AnchorOptions> &
+  Pick<AnchorOptions, "rpcUrl" | "chainId" | "contract" | "index">;
+
+export const defaultAnchorOptions: Omit<
+  AnchorOptions,
+  "rpcUrl" | "chainId" | "contract" | "index" | "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs"
+> = {
   count: 1,
-  fallbackDelayMs: 4000,
   maxFeePerGasWei: 200_000_000_000n,
   gasBumpPercent: 20,
-  receiptTimeoutMs: 6000,
   maxAttempts: 5,
+  horizonSlots: 7200,
+  retryMinMs: 1000,
+  retryMaxMs: 60_000,
+  reconcileIntervalMs: 30_000,
+  reconcileSlots: 64,
 };
+
+/** Used when the block time can be neither read nor measured (Ethereum's slot). */
+export const FALLBACK_BLOCK_TIME_MS = 12_000;
+
+export interface AnchorTiming {
+  blockTimeMs: number;
+  fallbackDelayMs: number;
+  receiptTimeoutMs: number;
+}
+
+/**
+ * The fallback delay and receipt wait: the configured values, else derived
+ * from the block time. `warnings` names configured values below the floors
+ * (fallback < 2 blocks, receipt wait < 1 block) that invite double submissions.
+ */
+export function anchorTiming(
+  opts: Pick<AnchorOptions, "fallbackDelayMs" | "receiptTimeoutMs">,
+  blockTimeMs: number,
+): AnchorTiming & { warnings: string[] } {
+  const fallbackDelayMs = opts.fallbackDelayMs ?? Math.max(4000, 3 * blockTimeMs);
+  const receiptTimeoutMs = opts.receiptTimeoutMs ?? Math.max(6000, 2 * blockTimeMs);
+  const warnings: string[] = [];
+  if (fallbackDelayMs < 2 * blockTimeMs)
+    warnings.push(`anchor.fallbackDelayMs ${fallbackDelayMs} is below two blocks (${2 * blockTimeMs} ms)`);
+  if (receiptTimeoutMs < blockTimeMs)
+    warnings.push(`anchor.receiptTimeoutMs ${receiptTimeoutMs} is below one block (${blockTimeMs} ms)`);
+  return { blockTimeMs, fallbackDelayMs, receiptTimeoutMs, warnings };
+}
+
+/** Median spacing of the last `n` blocks' timestamps, in ms; undefined when the chain is too short. */
+export async function measureBlockTimeMs(client: PublicClient, n = 16): Promise<number | undefined> {
+  const head = await client.getBlockNumber();
+  const k = head < BigInt(n) ? Number(head) : n;
+  if (k < 2) return undefined;
+  const blocks = await Promise.all(
+    Array.from({ length: k + 1 }, (_, i) => client.getBlock({ blockNumber: head - BigInt(i) })),
+  );
+  const gaps = blocks
+    .slice(0, -1)
+    .map((b, i) => Number(b.timestamp - blocks[i + 1]!.timestamp))
+    .sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)]!;
+  // Timestamps are whole seconds: a dev chain mining on demand reads as 1 s.
+  return Math.min(60_000, Math.max(1000, median * 1000));
+}
 
 export interface AnchorMetrics {
   transactions: { inc(labels: { result: string }): void };
@@ -62,36 +152,96 @@ export interface AnchorServiceModules {
   /** 0x private key of the anchorer's account (from its keystore). */
   privateKey: Hex;
   sets: VerifierSetRegistry;
-  receipts: AnchorReceiptRepository;
+  /** Receipts of this anchorer's transactions; not recorded when absent (one-shot submissions). */
+  receipts?: AnchorReceiptRepository;
+  /** The durable queue; without it the service keeps its queue in memory only. */
+  queue?: AnchorQueueRepository;
+  /** Stored certificates, queued at start when recent and without a receipt. */
+  certificates?: CertificateRepository;
+  /** Streams whose certificates are reconciled at start. */
+  streams?: Uint8Array[];
+  /** The current slot (for the horizon); null before the clock has one. */
+  currentSlot?: () => bigint | null;
   logger: Logger;
   metrics?: AnchorMetrics;
   /** Called when one of our anchoring transactions is mined. */
   onAnchored?(ev: { stream: `0x${string}`; slot: string; outcome: string; txHash: `0x${string}` }): void;
 }
 
-type Outcome = AnchorReceipt["outcome"] | "skipped";
+export type AnchorOutcome = AnchorReceipt["outcome"] | "skipped";
 
-const OUTCOMES: Outcome[] = ["anchored", "already-anchored", "conflicted"];
+/** The contract refuses the certificate (a custom-error revert in simulation): retrying cannot help. */
+export class AnchorRejectedError extends Error {
+  constructor(readonly errorName: string) {
+    super(`OcpAnchor refuses the certificate: ${errorName}`);
+    this.name = "AnchorRejectedError";
+  }
+}
+
+/**
+ * The outcome of a mined anchoring transaction, from its logs: `Anchored` or
+ * `Conflicted` for this (stream, slot) from the contract, else (a success
+ * that emitted neither) the observation was anchored already.
+ */
+export function outcomeFromReceipt(
+  receipt: { status: "success" | "reverted"; logs: readonly Log[] },
+  contract: Hex,
+  stream: Hex,
+  slot: bigint,
+): AnchorReceipt["outcome"] {
+  if (receipt.status !== "success") return "reverted";
+  const logs = parseEventLogs({
+    abi: OcpAnchor.abi,
+    logs: receipt.logs.filter((l) => l.address.toLowerCase() === contract.toLowerCase()) as Log[],
+    strict: false,
+  }) as unknown as { eventName: string; args: { stream?: Hex; slot?: bigint } }[];
+  for (const log of logs) {
+    if (log.args.stream?.toLowerCase() !== stream.toLowerCase() || log.args.slot !== slot) continue;
+    if (log.eventName === "Anchored") return "anchored";
+    if (log.eventName === "Conflicted") return "conflicted";
+  }
+  return "already-anchored";
+}
+
+interface QueueEntry {
+  id: string;
+  cert: Certificate;
+  root: Hex;
+  dueMs: number;
+  failures: number;
+}
+
+type Receipt = Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
+
+const ZERO_ROOT = /^0x0+$/;
 
 export class AnchorService {
-  readonly opts: AnchorOptions;
+  readonly opts: Omit<AnchorOptions, "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs"> &
+    Pick<AnchorOptions, "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs">;
   readonly address: Hex;
+  /** Resolved at `start()` from the options and the chain's block time. */
+  timing: AnchorTiming;
   private readonly client: PublicClient;
   private readonly wallet: WalletClient<Transport, Chain, Account>;
-  private readonly inFlight = new Map<string, Promise<Outcome>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly queue = new Map<string, QueueEntry>();
+  private readonly inFlight = new Map<string, Promise<AnchorOutcome>>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
   // Transactions from one account go out one at a time (nonces).
   private sending: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
   constructor(
-    opts: Partial<AnchorOptions> & Pick<AnchorOptions, "rpcUrl" | "chainId" | "contract" | "index">,
+    opts: AnchorOptionsInput,
     private readonly modules: AnchorServiceModules,
   ) {
     this.opts = { ...defaultAnchorOptions, ...opts };
     if (this.opts.index < 0 || this.opts.index >= this.opts.count) {
       throw new Error(`anchor.index must be in [0, ${this.opts.count})`);
     }
+    const { warnings: _, ...timing } = anchorTiming(this.opts, this.opts.blockTimeMs ?? 1000);
+    this.timing = timing;
     const chain = defineChain({
       id: this.opts.chainId,
       name: `anchor-${this.opts.chainId}`,
@@ -104,68 +254,227 @@ export class AnchorService {
     this.wallet = createWalletClient({ account, chain, transport: http(this.opts.rpcUrl) });
   }
 
-  /** Certificates waiting for their fallback delay or their transaction (a metric). */
+  /** Slots waiting to be anchored (this node's view; a metric and /v1/node/health). */
   get backlog(): number {
-    return this.timers.size + this.inFlight.size;
+    return this.queue.size;
   }
 
-  /** Anchor root of (stream, slot), or undefined when not anchored. */
-  async anchoredRoot(stream: Uint8Array, slot: bigint): Promise<Hex | undefined> {
+  /**
+   * Resolves the timing from the chain's block time, loads the durable queue
+   * and queues recent stored certificates without a receipt, then runs the
+   * queue until `stop()`.
+   */
+  async start(): Promise<void> {
+    let blockTimeMs = this.opts.blockTimeMs;
+    if (blockTimeMs === undefined) {
+      try {
+        blockTimeMs = await measureBlockTimeMs(this.client);
+      } catch (e) {
+        this.modules.logger.warn({ err: String(e) }, "anchor chain block time not measurable");
+      }
+    }
+    const { warnings, ...timing } = anchorTiming(this.opts, blockTimeMs ?? FALLBACK_BLOCK_TIME_MS);
+    this.timing = timing;
+    for (const w of warnings) this.modules.logger.warn(w);
+    this.modules.logger.info(timing, "anchoring timing");
+    await this.reconcile(true);
+    this.tickTimer = setInterval(() => this.drain(), 250);
+    this.tickTimer.unref();
+    this.reconcileTimer = setInterval(
+      () =>
+        void this.reconcile(false).catch((e) => this.modules.logger.warn({ err: String(e) }, "reconcile")),
+      this.opts.reconcileIntervalMs,
+    );
+    this.reconcileTimer.unref();
+  }
+
+  /** Anchor root of (stream, slot) at `blockTag`, or undefined when not anchored. */
+  async anchoredRoot(
+    stream: Uint8Array,
+    slot: bigint,
+    blockTag: "latest" | "pending" = "latest",
+  ): Promise<Hex | undefined> {
     const root = (await this.client.readContract({
       address: this.opts.contract,
       abi: OcpAnchor.abi,
       functionName: "anchored",
       args: [toHex(stream), slot],
+      blockTag,
     } as never)) as Hex;
-    return /^0x0+$/.test(root) ? undefined : root;
+    return ZERO_ROOT.test(root) ? undefined : root;
   }
 
-  /** Called for every certificate the node holds (formed here or received). */
+  /** Pending state (another anchorer's transaction in the mempool), or latest when the RPC has none. */
+  private async pendingRoot(stream: Uint8Array, slot: bigint): Promise<Hex | undefined> {
+    try {
+      return await this.anchoredRoot(stream, slot, "pending");
+    } catch {
+      return this.anchoredRoot(stream, slot, "latest");
+    }
+  }
+
+  /** Called for every certificate the node holds (formed here or received): queued until anchored. */
   onCertificate(cert: Certificate): void {
     if (this.stopped) return;
-    const slot = cert.observation.slot;
-    const mine = Number(slot % BigInt(this.opts.count)) === this.opts.index;
-    if (mine) {
-      void this.submit(cert);
-      return;
-    }
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      void this.submit(cert);
-    }, this.opts.fallbackDelayMs);
-    this.timers.add(t);
+    void this.enqueue(cert, true).catch((e) =>
+      this.modules.logger.error({ err: String(e) }, "queueing certificate for anchoring failed"),
+    );
   }
 
-  /** Anchors `cert` unless its slot is anchored already. Never throws. */
-  submit(cert: Certificate): Promise<Outcome> {
-    const key = `${toHex(cert.observation.stream)}:${cert.observation.slot}`;
+  private mine(slot: bigint): boolean {
+    return Number(slot % BigInt(this.opts.count)) === this.opts.index;
+  }
+
+  private async enqueue(cert: Certificate, persist: boolean): Promise<void> {
+    const root = observationRoot(cert.domain, cert.observation);
+    const rootHex = toHex(root);
+    const { stream, slot } = cert.observation;
+    const id = `${toHex(stream)}:${slot}:${rootHex}`;
+    if (this.queue.has(id)) return;
+    this.queue.set(id, {
+      id,
+      cert,
+      root: rootHex,
+      dueMs: Date.now() + (this.mine(slot) ? 0 : this.timing.fallbackDelayMs),
+      failures: 0,
+    });
+    if (persist) await this.modules.queue?.add({ stream, slot, root }, cert);
+    this.drain();
+  }
+
+  /**
+   * Loads queue entries from the database; at start also queues stored
+   * certificates of the last `reconcileSlots` slots that have no receipt
+   * (written just before a crash, or by a node that was not an anchorer).
+   */
+  async reconcile(atStart: boolean): Promise<void> {
+    const m = this.modules;
+    for (const { value } of (await m.queue?.all()) ?? []) await this.enqueue(value, false);
+    if (!atStart || !m.certificates || !m.streams) return;
+    const head = m.currentSlot?.() ?? null;
+    for (const stream of m.streams) {
+      const latest = head ?? (await m.certificates.latest(stream))?.observation.slot;
+      if (latest === undefined) continue;
+      const from = latest > BigInt(this.opts.reconcileSlots) ? latest - BigInt(this.opts.reconcileSlots) : 0n;
+      for (let s = from; s <= latest; s += 64n) {
+        for (const cert of await m.certificates.range(stream, s, 64)) {
+          const r = await m.receipts?.get({ stream, slot: cert.observation.slot });
+          if (r && r.outcome !== "reverted") continue;
+          await this.enqueue(cert, true);
+        }
+      }
+    }
+  }
+
+  /** Runs due queue entries one after another (one account, one nonce sequence). */
+  private drain(): void {
+    if (this.draining || this.stopped) return;
+    const run = async (): Promise<void> => {
+      for (;;) {
+        const now = Date.now();
+        const due = [...this.queue.values()]
+          .filter((e) => e.dueMs <= now)
+          .sort((a, b) => (a.cert.observation.slot < b.cert.observation.slot ? -1 : 1));
+        if (due.length === 0 || this.stopped) return;
+        for (const e of due) {
+          if (this.stopped) return;
+          await this.process(e);
+        }
+      }
+    };
+    this.draining = run()
+      .catch((e) => this.modules.logger.error({ err: String(e) }, "anchoring queue failed"))
+      .finally(() => {
+        this.draining = undefined;
+      });
+  }
+
+  private async process(e: QueueEntry): Promise<void> {
+    const { stream, slot } = e.cert.observation;
+    const log = { slot: slot.toString(), root: e.root };
+    const head = this.modules.currentSlot?.() ?? null;
+    if (head !== null && head - slot > BigInt(this.opts.horizonSlots)) {
+      this.modules.logger.error(
+        { ...log, attempts: e.failures },
+        "slot not anchored within the horizon; given up",
+      );
+      this.modules.metrics?.transactions.inc({ result: "given-up" });
+      await this.remove(e);
+      return;
+    }
+    let outcome: AnchorOutcome;
+    try {
+      const pending = await this.pendingRoot(stream, slot);
+      if (pending === e.root) {
+        // Anchored with our root, or about to be (a transaction in the mempool):
+        // done once the latest state shows it, else look again in a block.
+        if ((await this.anchoredRoot(stream, slot)) === e.root) await this.remove(e);
+        else e.dueMs = Date.now() + this.timing.blockTimeMs;
+        return;
+      }
+      // Not anchored, or anchored with another root: ours goes in (a conflict is recorded).
+      outcome = await this.send(e.cert);
+    } catch (err) {
+      if (err instanceof AnchorRejectedError) {
+        this.modules.logger.error(
+          { ...log, err: err.errorName },
+          "certificate refused by OcpAnchor; dropped",
+        );
+        this.modules.metrics?.transactions.inc({ result: "rejected" });
+        await this.remove(e);
+        return;
+      }
+      this.retryLater(e, String(err));
+      return;
+    }
+    if (outcome === "reverted") this.retryLater(e, "transaction reverted");
+    else await this.remove(e);
+  }
+
+  private retryLater(e: QueueEntry, why: string): void {
+    const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(e.failures, 20));
+    e.failures++;
+    e.dueMs = Date.now() + delay;
+    this.modules.metrics?.transactions.inc({ result: "error" });
+    this.modules.logger.warn(
+      { slot: e.cert.observation.slot.toString(), failures: e.failures, retryInMs: delay, err: why },
+      "anchoring failed; will retry",
+    );
+  }
+
+  private async remove(e: QueueEntry): Promise<void> {
+    this.queue.delete(e.id);
+    const { stream, slot } = e.cert.observation;
+    await this.modules.queue?.delete({ stream, slot, root: fromHex(e.root, 32) });
+  }
+
+  /**
+   * One-shot submission (CLI, tests): anchors `cert` unless the anchored
+   * root, pending transactions included, already equals its root. Throws
+   * AnchorRejectedError when the contract refuses it, other errors on RPC
+   * trouble or when no transaction was mined.
+   */
+  submit(cert: Certificate): Promise<AnchorOutcome> {
+    const root = toHex(observationRoot(cert.domain, cert.observation));
+    const key = `${toHex(cert.observation.stream)}:${cert.observation.slot}:${root}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const p = this.trySubmit(cert)
-      .catch((e: unknown) => {
-        this.modules.logger.error(
-          { slot: cert.observation.slot.toString(), err: String(e) },
-          "anchoring failed",
-        );
-        this.modules.metrics?.transactions.inc({ result: "error" });
-        return "reverted" as Outcome;
-      })
-      .finally(() => this.inFlight.delete(key));
+    const p = (async (): Promise<AnchorOutcome> => {
+      if ((await this.pendingRoot(cert.observation.stream, cert.observation.slot)) === root) return "skipped";
+      return this.send(cert);
+    })().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
 
-  private async trySubmit(cert: Certificate): Promise<Outcome> {
-    const { stream, slot } = cert.observation;
-    if (this.stopped) return "skipped";
-    // Before sending: a slot anchored by someone else costs us nothing.
-    if ((await this.anchoredRoot(stream, slot)) !== undefined) return "skipped";
+  private send(cert: Certificate): Promise<AnchorOutcome> {
+    if (this.stopped) return Promise.resolve("skipped");
     const set = this.modules.sets.get(cert.setId);
-    if (!set) throw new Error(`unknown set ${toHex(cert.setId)}`);
+    if (!set) return Promise.reject(new Error(`unknown set ${toHex(cert.setId)}`));
     const args = [
       {
-        stream: toHex(stream),
-        slot,
+        stream: toHex(cert.observation.stream),
+        slot: cert.observation.slot,
         l1BlockNumber: cert.observation.l1BlockNumber,
         l1BlockHash: toHex(cert.observation.l1BlockHash),
         schema: toHex(cert.observation.schema),
@@ -181,7 +490,7 @@ export class AnchorService {
     return result;
   }
 
-  private async sendWithBumps(cert: Certificate, args: readonly unknown[]): Promise<Outcome> {
+  private async sendWithBumps(cert: Certificate, args: readonly unknown[]): Promise<AnchorOutcome> {
     const { stream, slot } = cert.observation;
     const request = {
       address: this.opts.contract,
@@ -189,10 +498,17 @@ export class AnchorService {
       functionName: "anchor",
       args,
     } as const;
-    // Simulation surfaces custom-error reverts (bad certificate) without paying.
-    const sim = await this.client.simulateContract({ ...request, account: this.wallet.account } as never);
-    const expected = OUTCOMES[Number((sim as { result: number }).result)] ?? "anchored";
-    if (expected === "already-anchored") return "already-anchored";
+    // Simulation surfaces custom-error reverts (bad certificate) without paying;
+    // the outcome itself is read from the receipt, never from here.
+    try {
+      await this.client.simulateContract({ ...request, account: this.wallet.account } as never);
+    } catch (e) {
+      const reverted =
+        e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+      const name = reverted instanceof ContractFunctionRevertedError ? reverted.data?.errorName : undefined;
+      if (name) throw new AnchorRejectedError(name);
+      throw e;
+    }
     const estimate = await this.client.estimateContractGas({
       ...request,
       account: this.wallet.account,
@@ -204,7 +520,6 @@ export class AnchorService {
     let tip = fees.maxPriorityFeePerGas < maxFee ? fees.maxPriorityFeePerGas : maxFee;
     const nonce = await this.client.getTransactionCount({ address: this.address, blockTag: "pending" });
     const sent: Hex[] = [];
-    let backoffMs = 500;
     for (let attempt = 0; attempt < this.opts.maxAttempts && !this.stopped; attempt++) {
       try {
         const hash = await this.wallet.writeContract({
@@ -216,18 +531,17 @@ export class AnchorService {
         } as never);
         sent.push(hash);
       } catch (e) {
-        // A replacement may fail because an earlier one was mined: check.
-        if ((await this.anchoredRoot(stream, slot)) !== undefined && sent.length > 0) break;
+        if (sent.length === 0) throw e;
+        // A replacement may fail because an earlier one was mined: look for it.
+        const mined = await this.waitAny(sent, 1);
+        if (mined) return this.record(cert, mined);
         this.modules.logger.warn(
           { slot: slot.toString(), attempt, err: String(e) },
-          "anchor send failed; retrying",
+          "anchor replacement failed",
         );
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs *= 2;
-        continue;
       }
       const mined = await this.waitAny(sent);
-      if (mined) return this.record(cert, mined, expected);
+      if (mined) return this.record(cert, mined);
       // Stuck: bump fees (capped) and replace with the same nonce.
       const bump = (v: bigint): bigint => (v * BigInt(100 + this.opts.gasBumpPercent)) / 100n + 1n;
       maxFee = bump(maxFee) < cap ? bump(maxFee) : cap;
@@ -238,16 +552,18 @@ export class AnchorService {
       );
     }
     const last = await this.waitAny(sent, 1);
-    if (last) return this.record(cert, last, expected);
-    throw new Error(`no anchoring transaction mined after ${this.opts.maxAttempts} attempts`);
+    if (last) return this.record(cert, last);
+    throw new Error(
+      `no anchoring transaction mined after ${this.opts.maxAttempts} attempts (stream ${toHex(stream)})`,
+    );
   }
 
   private async waitAny(
     hashes: Hex[],
-    timeoutMs = this.opts.receiptTimeoutMs,
-  ): Promise<Awaited<ReturnType<PublicClient["getTransactionReceipt"]>> | undefined> {
+    timeoutMs = this.timing.receiptTimeoutMs,
+  ): Promise<Receipt | undefined> {
     const until = Date.now() + timeoutMs;
-    while (Date.now() <= until && !this.stopped) {
+    for (;;) {
       for (const hash of hashes) {
         try {
           return await this.client.getTransactionReceipt({ hash });
@@ -255,45 +571,37 @@ export class AnchorService {
           // not mined yet
         }
       }
+      if (Date.now() > until || this.stopped) return undefined;
       await new Promise((r) => setTimeout(r, 200));
     }
-    return undefined;
   }
 
-  private async record(
-    cert: Certificate,
-    receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>,
-    expected: Outcome,
-  ): Promise<Outcome> {
-    const outcome: Outcome = receipt.status === "success" ? expected : "reverted";
+  private async record(cert: Certificate, receipt: Receipt): Promise<AnchorOutcome> {
+    const { stream, slot } = cert.observation;
+    const outcome = outcomeFromReceipt(receipt, this.opts.contract, toHex(stream), slot);
     const cost = receipt.gasUsed * receipt.effectiveGasPrice;
     const m = this.modules.metrics;
     m?.transactions.inc({ result: outcome });
     m?.gasUsed.inc(Number(receipt.gasUsed));
     m?.spentWei.inc(Number(cost));
-    await this.modules.receipts.put(
-      { stream: cert.observation.stream, slot: cert.observation.slot },
+    await this.modules.receipts?.put(
+      { stream, slot },
       {
         txHash: receipt.transactionHash,
         blockNumber: receipt.blockNumber.toString(),
         gasUsed: receipt.gasUsed.toString(),
         costWei: cost.toString(),
-        outcome: outcome === "skipped" ? "already-anchored" : outcome,
+        outcome,
         atMs: Date.now(),
       },
     );
     this.modules.logger.info(
-      {
-        slot: cert.observation.slot.toString(),
-        tx: receipt.transactionHash,
-        gas: receipt.gasUsed.toString(),
-        outcome,
-      },
+      { slot: slot.toString(), tx: receipt.transactionHash, gas: receipt.gasUsed.toString(), outcome },
       "anchoring transaction mined",
     );
     this.modules.onAnchored?.({
-      stream: toHex(cert.observation.stream),
-      slot: cert.observation.slot.toString(),
+      stream: toHex(stream),
+      slot: slot.toString(),
       outcome,
       txHash: receipt.transactionHash,
     });
@@ -309,8 +617,8 @@ export class AnchorService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await Promise.allSettled([...this.inFlight.values()]);
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await Promise.allSettled([...this.inFlight.values(), this.draining]);
   }
 }

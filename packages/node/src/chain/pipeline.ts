@@ -76,11 +76,17 @@ export interface ChainPipelineModules {
   onCertificate?(cert: PooledCertificate, source: "aggregator" | "gossip", ev?: CertificateEvent): void;
   /** New evidence to store (and gossip when local). */
   onEvidence?(ev: EvidenceEvent): void;
+  /** A message named a set id this node does not hold. */
+  onUnknownSet?(setId: Uint8Array): void;
+  /** Whether the node's sets are known to be current for a slot (default: always). */
+  setsCurrentFor?(slot: bigint): boolean;
+  /** This node's own observationRoot for a slot, once read (unlisted builders must match it). */
+  ownRoot?(stream: Uint8Array, slot: bigint): string | undefined;
 }
 
-/** Per-topic validate/accept pair; `validate` throws GossipActionError. */
+/** Per-topic validate/accept pair; `validate` throws GossipActionError. `from`: the sending peer. */
 export interface TopicHandler<V> {
-  validate(bytes: Uint8Array): Promise<V>;
+  validate(bytes: Uint8Array, from?: string): Promise<V>;
   accept(value: V): void;
 }
 
@@ -117,6 +123,9 @@ export class ChainPipeline {
       seen: this.seen,
       pools: this.pools,
       bls: this.verifier,
+      ...(modules.onUnknownSet ? { onUnknownSet: (id: Uint8Array) => modules.onUnknownSet?.(id) } : {}),
+      ...(modules.setsCurrentFor ? { setsCurrentFor: (slot: bigint) => modules.setsCurrentFor!(slot) } : {}),
+      ...(modules.ownRoot ? { ownRoot: (st: Uint8Array, slot: bigint) => modules.ownRoot?.(st, slot) } : {}),
     });
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
       sets: modules.sets,
@@ -128,7 +137,7 @@ export class ChainPipeline {
   }
 
   readonly commitment: TopicHandler<ValidatedCommitment> = {
-    validate: (bytes) => validateGossipCommitmentBytes(this.ctx, bytes),
+    validate: (bytes, from) => validateGossipCommitmentBytes(this.ctx, bytes, from),
     accept: (v) => this.acceptCommitment(v),
   };
   readonly attestation: TopicHandler<ValidatedAttestation> = {
@@ -211,6 +220,8 @@ export class ChainPipeline {
     this.seen.commitments.prune(minSlot);
     this.seen.attestations.prune(minSlot);
     this.seen.evidence.prune(minSlot);
+    this.ctx.unlistedBudget.prune(minSlot);
+    this.ctx.builderEvidence.prune(minSlot);
     this.pools.commitments.prune(minSlot);
     this.pools.attestations.prune(minSlot);
     this.pools.certificates.prune(minSlot);
@@ -261,6 +272,7 @@ export class ChainPipeline {
     source: EvidenceEvent["source"],
   ): void {
     if (!this.seen.evidence.add(offence.slot, key)) return;
+    if (offence.kind === "builder") this.ctx.builderEvidence.inc(offence.slot);
     this.modules.onEvidence?.({ evidence, offence, key, source });
   }
 

@@ -26,6 +26,8 @@ export enum Bucket {
   evidence = 10,
   /** Anchoring receipts of this node: (stream, slot) → JSON {txHash, blockNumber, gasUsed, outcome}. */
   anchorReceipts = 11,
+  /** Anchoring queue: (stream, slot, observationRoot) → Certificate, until anchored or past the horizon. */
+  anchorQueue = 12,
 }
 
 /** Bucket numbers are one byte on disk. */

@@ -1,3 +1,4 @@
+export * from "./anchorQueue.js";
 export * from "./anchorReceipts.js";
 export * from "./attestations.js";
 export * from "./buckets.js";

@@ -1,8 +1,9 @@
 // The node's database: one LevelDB, every repository over it, atomic
 // multi-bucket batches, schema check on open and slot-window retention.
 
-import { ProtocolError } from "@ocp/protocol";
+import { ProtocolError, SszEvidenceKind, toHex } from "@ocp/protocol";
 import { type Logger, nullLogger } from "../util/logger.js";
+import { AnchorQueueRepository } from "./anchorQueue.js";
 import { AnchorReceiptRepository } from "./anchorReceipts.js";
 import { AttestationRepository } from "./attestations.js";
 import { Bucket } from "./buckets.js";
@@ -20,6 +21,7 @@ import {
   retentionCutoff,
   streamsInBucket,
 } from "./retention.js";
+import { slotRange } from "./streamSlot.js";
 import { TableRepository } from "./tables.js";
 import { WriteBatcher } from "./writeBatcher.js";
 
@@ -49,6 +51,16 @@ export interface PruneResult {
   tables: number;
   attestations: number;
   commitments: number;
+  /** Builder evidence about builders not kept (outside the allowlist). */
+  evidence: number;
+}
+
+export interface PruneOptions {
+  /**
+   * Builder evidence older than the attestation window is deleted unless this
+   * says the builder (0x-hex address) is one to remember; absent: all kept.
+   */
+  keepBuilderEvidence?: (builderHex: string) => boolean;
 }
 
 export class NodeDb {
@@ -62,6 +74,7 @@ export class NodeDb {
   readonly evidence: EvidenceRepository;
   readonly peers: PeerRepository;
   readonly anchorReceipts: AnchorReceiptRepository;
+  readonly anchorQueue: AnchorQueueRepository;
   /** One batch per event-loop turn for gossip attestations (not durability-critical). */
   readonly deferred: WriteBatcher;
   private readonly retention: RetentionOptions;
@@ -83,6 +96,7 @@ export class NodeDb {
     this.evidence = new EvidenceRepository(this.database);
     this.peers = new PeerRepository(this.database);
     this.anchorReceipts = new AnchorReceiptRepository(this.database);
+    this.anchorQueue = new AnchorQueueRepository(this.database);
     this.deferred = new WriteBatcher(this.database);
   }
 
@@ -118,10 +132,10 @@ export class NodeDb {
    * Prunes by the retention windows relative to `currentSlot`, for one stream
    * or (without `stream`) every stream present.
    */
-  async prune(currentSlot: bigint, stream?: Uint8Array): Promise<PruneResult> {
+  async prune(currentSlot: bigint, stream?: Uint8Array, opts: PruneOptions = {}): Promise<PruneResult> {
     const tableCut = retentionCutoff(currentSlot, this.retention.tableRetentionSlots);
     const attCut = retentionCutoff(currentSlot, this.retention.attestationRetentionSlots);
-    const result: PruneResult = { tables: 0, attestations: 0, commitments: 0 };
+    const result: PruneResult = { tables: 0, attestations: 0, commitments: 0, evidence: 0 };
     const streams = async (bucket: Bucket): Promise<Uint8Array[]> => {
       if (stream !== undefined) return [stream];
       const out: Uint8Array[] = [];
@@ -142,8 +156,20 @@ export class NodeDb {
       for (const s of await streams(Bucket.commitments)) {
         result.commitments += await deleteKeys(this.database, this.commitments.rawKeysInSlots(s, 0n, attCut));
       }
+      const keep = opts.keepBuilderEvidence;
+      if (keep !== undefined) {
+        const evidence = this.evidence;
+        const stale = async function* (s: Uint8Array): AsyncGenerator<Uint8Array> {
+          for await (const k of evidence.keys(slotRange(s, 0n, attCut))) {
+            if (k.kind === SszEvidenceKind.BuilderEquivocation && !keep(toHex(k.offender)))
+              yield evidence.encodeKey(k);
+          }
+        };
+        for (const s of await streams(Bucket.evidence))
+          result.evidence += await deleteKeys(this.database, stale(s));
+      }
     }
-    if (result.tables + result.attestations + result.commitments > 0) {
+    if (result.tables + result.attestations + result.commitments + result.evidence > 0) {
       this.logger.debug({ currentSlot: currentSlot.toString(), ...result }, "pruned");
     }
     return result;

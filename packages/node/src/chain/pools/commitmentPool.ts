@@ -9,6 +9,8 @@ export interface PooledCommitment {
   builderHex: string;
   slotKey: string;
   slot: bigint;
+  /** On the builder allowlist; unlisted builders share a small per-slot share of the pool. */
+  listed?: boolean;
 }
 
 export interface CommitmentPoolOptions {
@@ -21,16 +23,27 @@ export interface CommitmentPoolOptions {
   maxPerSlot: number;
   /** @default 4096 */
   maxTotal: number;
+  /**
+   * Commitments of builders outside the allowlist kept per slot, apart from
+   * `maxPerSlot`: they can never displace a listed builder's. @default 4
+   */
+  maxUnlistedPerSlot: number;
 }
 
-export const defaultCommitmentPoolOptions: CommitmentPoolOptions = { maxPerSlot: 64, maxTotal: 4096 };
+export const defaultCommitmentPoolOptions: CommitmentPoolOptions = {
+  maxPerSlot: 64,
+  maxTotal: 4096,
+  maxUnlistedPerSlot: 4,
+};
 
 export type CommitmentAddResult = "added" | "duplicate" | "dropped";
 
 interface SlotEntry {
   slot: bigint;
   byBuilder: Map<string, PooledCommitment[]>;
+  /** Listed builders' commitments. */
   count: number;
+  unlisted: number;
 }
 
 export class CommitmentPool {
@@ -58,18 +71,23 @@ export class CommitmentPool {
     const entry = this.slots.get(c.slotKey);
     const list = entry?.byBuilder.get(c.builderHex);
     if (list?.some((p) => p.rootHex === c.rootHex)) return "duplicate";
-    if (this.total >= this.opts.maxTotal || (entry?.count ?? 0) >= this.opts.maxPerSlot) {
+    const listed = c.listed !== false;
+    const full = listed
+      ? (entry?.count ?? 0) >= this.opts.maxPerSlot
+      : (entry?.unlisted ?? 0) >= this.opts.maxUnlistedPerSlot;
+    if (this.total >= this.opts.maxTotal || full) {
       this.dropped++;
       return "dropped";
     }
     let e = entry;
     if (e === undefined) {
-      e = { slot: c.slot, byBuilder: new Map(), count: 0 };
+      e = { slot: c.slot, byBuilder: new Map(), count: 0, unlisted: 0 };
       this.slots.set(c.slotKey, e);
     }
     if (list === undefined) e.byBuilder.set(c.builderHex, [c]);
     else list.push(c);
-    e.count++;
+    if (listed) e.count++;
+    else e.unlisted++;
     this.total++;
     if (!this.byRoot.has(c.rootHex)) this.byRoot.set(c.rootHex, c);
     return "added";
@@ -100,7 +118,7 @@ export class CommitmentPool {
       for (const list of e.byBuilder.values()) {
         for (const c of list) if (this.byRoot.get(c.rootHex) === c) this.byRoot.delete(c.rootHex);
       }
-      removed += e.count;
+      removed += e.count + e.unlisted;
       this.slots.delete(key);
     }
     this.total -= removed;

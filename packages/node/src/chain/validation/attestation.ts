@@ -1,4 +1,4 @@
-// Gossip validation of the `attestation` topic (docs/spec.md §5). The signature is
+// Gossip validation of the `attestation` topic (DESIGN §5). The signature is
 // verified through the batching verifier; "seen" is consulted but recorded
 // only by the caller, after acceptance, so a forged copy cannot mask the real vote.
 import {
@@ -93,13 +93,17 @@ export async function validateGossipAttestation(
   const slot = observation.slot;
   const place = checkPlace(ctx, att.domain, observation.stream, slot, PLACE_CODES);
 
+  // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
+  if (!ctx.setsCurrentFor(slot)) {
+    ctx.onUnknownSet(att.setId);
+    throw ignore(AttestationErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
+  }
   const set = ctx.sets.get(att.setId);
-  // [IGNORE] setId unknown to this node: it may be a set registered after our
-  // last refresh, so the sender is not at fault; ask for a (rate-limited) refresh
+  // [IGNORE] setId unknown to this node: it may be a set registered since our last
+  // refresh (a rotation), so look again rather than blame the peer
   if (set === undefined) {
-    const setIdHex = toHex(att.setId);
-    ctx.unknownSet?.(setIdHex);
-    throw ignore(AttestationErrorCode.UNKNOWN_SET, setIdHex);
+    ctx.onUnknownSet(att.setId);
+    throw ignore(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
   }
   // [REJECT] setId must be the set governing the slot
   if (ctx.sets.governing(slot) !== set)

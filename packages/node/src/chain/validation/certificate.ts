@@ -1,4 +1,4 @@
-// Gossip validation of the `certificate` topic (docs/spec.md §5): full verification,
+// Gossip validation of the `certificate` topic (DESIGN §5): full verification,
 // and [IGNORE] unless it carries more weight than the one held for its root.
 import {
   type Certificate,
@@ -49,16 +49,18 @@ export async function validateGossipCertificate(
     }
   }
 
-  // [IGNORE] setId unknown to this node (a set registered after our last
-  // refresh); ask for a rate-limited refresh instead of blaming the sender
-  if (ctx.sets.get(cert.setId) === undefined) {
-    const setIdHex = toHex(cert.setId);
-    ctx.unknownSet?.(setIdHex);
-    throw ignore(CertificateGossipErrorCode.UNKNOWN_SET, setIdHex);
+  // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
+  if (!ctx.setsCurrentFor(slot)) {
+    ctx.onUnknownSet(cert.setId);
+    throw ignore(CertificateGossipErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
   }
-
+  // [IGNORE] setId unknown to this node (then refresh sets from the anchor)
+  if (ctx.sets.get(cert.setId) === undefined) {
+    ctx.onUnknownSet(cert.setId);
+    throw ignore(CertificateGossipErrorCode.UNKNOWN_SET, toHex(cert.setId));
+  }
   const r = verifyCertificate(cert, ctx.sets);
-  // [REJECT] fails verifyCertificate (wrong set, bitfield, quorum, signature)
+  // [REJECT] fails verifyCertificate (unknown or wrong set, bitfield, quorum, signature)
   if (!r.ok)
     throw reject(
       CertificateGossipErrorCode.INVALID,

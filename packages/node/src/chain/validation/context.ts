@@ -2,7 +2,13 @@
 // window, verifier sets, seen caches, pools and the BLS verifier. Validators
 // never write to any of it (except `pendingVoteWeight`, their own count of
 // votes in flight); the gossip handler records after acceptance.
-import { BuilderSignatureVerifier, type Domain, toHex, type VerifierSetRegistry } from "@ocp/protocol";
+import {
+  BuilderSignatureVerifier,
+  type Domain,
+  fromHex,
+  toHex,
+  type VerifierSetRegistry,
+} from "@ocp/protocol";
 import type { IBlsVerifier } from "../bls/verifier.js";
 import type { SlotClock } from "../clock.js";
 import type { AttestationPool } from "../pools/attestationPool.js";
@@ -42,14 +48,78 @@ export interface ValidationOptions {
    * @default 2
    */
   maxCommitmentsPerBuilderPerSlot: number;
-  /** 20-byte builder addresses; undefined = permissionless (docs/spec.md §3). @default undefined */
-  builderAllowlist?: readonly Uint8Array[];
+  /**
+   * Builders whose commitments are relayed, pooled and stored in full: 20-byte
+   * addresses (or 0x-hex). Every other builder's commitment gets only the small
+   * budgets below, with a plain signature recovery, and counts only when it
+   * matches this node's own observation (docs/spec.md §5). Empty or absent:
+   * nodes certify by self-proposal. @default undefined (no builder listed)
+   */
+  builderAllowlist?: readonly (Uint8Array | string)[];
+  /** Commitments from builders outside the allowlist checked per slot, all peers together. @default 8 */
+  unlistedBuildersPerSlot: number;
+  /** ... and per peer and slot. @default 2 */
+  unlistedBuildersPerPeerPerSlot: number;
+  /** Builder equivocation evidence held per slot. @default 16 */
+  maxBuilderEvidencePerSlot: number;
 }
 
 export const defaultValidationOptions: ValidationOptions = {
   retentionSlots: 64,
   maxCommitmentsPerBuilderPerSlot: 2,
+  unlistedBuildersPerSlot: 8,
+  unlistedBuildersPerPeerPerSlot: 2,
+  maxBuilderEvidencePerSlot: 16,
 };
+
+/** A count per slot (evidence held), pruned with the retention window. */
+export class SlotCounter {
+  private readonly counts = new Map<bigint, number>();
+
+  count(slot: bigint): number {
+    return this.counts.get(slot) ?? 0;
+  }
+
+  inc(slot: bigint): void {
+    this.counts.set(slot, this.count(slot) + 1);
+  }
+
+  prune(minSlot: bigint): void {
+    for (const s of this.counts.keys()) if (s < minSlot) this.counts.delete(s);
+  }
+}
+
+/** Budget spent per slot on commitments from builders outside the allowlist. */
+export class UnlistedBuilderBudget {
+  private readonly slots = new Map<bigint, { total: number; byPeer: Map<string, number> }>();
+
+  constructor(
+    readonly perSlot: number,
+    readonly perPeerPerSlot: number,
+  ) {}
+
+  /** Takes one unit for (slot, peer); false when either budget is spent. */
+  take(slot: bigint, peer: string): boolean {
+    let e = this.slots.get(slot);
+    if (e === undefined) {
+      e = { total: 0, byPeer: new Map() };
+      this.slots.set(slot, e);
+    }
+    const mine = e.byPeer.get(peer) ?? 0;
+    if (e.total >= this.perSlot || mine >= this.perPeerPerSlot) return false;
+    e.total++;
+    e.byPeer.set(peer, mine + 1);
+    return true;
+  }
+
+  prune(minSlot: bigint): void {
+    for (const s of this.slots.keys()) if (s < minSlot) this.slots.delete(s);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+}
 
 export interface ValidationContext {
   /** domainKey() of each network domain this node serves. */
@@ -63,17 +133,27 @@ export interface ValidationContext {
   readonly pools: ChainPools;
   readonly bls: IBlsVerifier;
   readonly maxCommitmentsPerBuilderPerSlot: number;
-  /** 0x-hex builder addresses, or undefined when permissionless. */
-  readonly builderAllowlist: ReadonlySet<string> | undefined;
+  /** 0x-hex (lowercase) builder addresses allowlisted; may be empty. */
+  readonly builderAllowlist: ReadonlySet<string>;
+  /** Written by commitment validation before any signature work (the point of a budget). */
+  readonly unlistedBudget: UnlistedBuilderBudget;
+  readonly maxBuilderEvidencePerSlot: number;
+  /** Builder evidence held per slot (written when evidence is recorded). */
+  readonly builderEvidence: SlotCounter;
+  /** This node's own observationRoot (0x-hex) for a slot, once it has read the block. */
+  readonly ownRoot: (stream: Uint8Array, slot: bigint) => string | undefined;
   /** Builder signature checks, with known builders' keys remembered. */
   readonly builderSignatures: BuilderSignatureVerifier;
   /** Weight of the votes waiting for their signature check, by attestation group key. */
   readonly pendingVoteWeight: Map<string, bigint>;
+  /** A message named a set id this node does not hold: the node refreshes its sets (rate-limited). */
+  readonly onUnknownSet: (setId: Uint8Array) => void;
   /**
-   * Told of a set id this node does not hold (docs/spec.md §5: IGNORE, then
-   * refresh sets from the anchor). The listener rate-limits; validators only notify.
+   * False while the node cannot be sure its sets include the one governing
+   * `slot` on chain (sets from the anchor, refresh too old): votes and
+   * certificates are then not judged, so never aggregated or relayed.
    */
-  unknownSet?: (setIdHex: string) => void;
+  readonly setsCurrentFor: (slot: bigint) => boolean;
 }
 
 export interface ValidationContextModules {
@@ -85,6 +165,9 @@ export interface ValidationContextModules {
   seen: SeenCaches;
   pools: ChainPools;
   bls: IBlsVerifier;
+  onUnknownSet?: (setId: Uint8Array) => void;
+  setsCurrentFor?: (slot: bigint) => boolean;
+  ownRoot?: (stream: Uint8Array, slot: bigint) => string | undefined;
 }
 
 export function createValidationContext(
@@ -106,10 +189,17 @@ export function createValidationContext(
     pools: modules.pools,
     bls: modules.bls,
     maxCommitmentsPerBuilderPerSlot: o.maxCommitmentsPerBuilderPerSlot,
-    builderAllowlist:
-      o.builderAllowlist === undefined ? undefined : new Set(o.builderAllowlist.map((a) => toHex(a))),
+    builderAllowlist: new Set(
+      (o.builderAllowlist ?? []).map((a) => (typeof a === "string" ? toHex(fromHex(a, 20)) : toHex(a))),
+    ),
+    unlistedBudget: new UnlistedBuilderBudget(o.unlistedBuildersPerSlot, o.unlistedBuildersPerPeerPerSlot),
+    maxBuilderEvidencePerSlot: o.maxBuilderEvidencePerSlot,
+    builderEvidence: new SlotCounter(),
+    ownRoot: modules.ownRoot ?? (() => undefined),
     builderSignatures: new BuilderSignatureVerifier(),
     pendingVoteWeight: new Map(),
+    onUnknownSet: modules.onUnknownSet ?? (() => undefined),
+    setsCurrentFor: modules.setsCurrentFor ?? (() => true),
   };
 }
 
@@ -127,7 +217,7 @@ export interface Place {
   slotKey: string;
 }
 
-/** The checks of docs/spec.md §5 "all": domain, stream, slot window. */
+/** The checks of DESIGN §5 "all": domain, stream, slot window. */
 export function checkPlace<C extends string>(
   ctx: ValidationContext,
   domain: Domain,

@@ -9,6 +9,10 @@ export enum CommitmentErrorCode {
   SLOT_TOO_OLD = "COMMITMENT_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "COMMITMENT_ERROR_SLOT_FROM_FUTURE",
   BUILDER_NOT_ALLOWED = "COMMITMENT_ERROR_BUILDER_NOT_ALLOWED",
+  /** A builder outside the allowlist over the slot's or the peer's small budget (checked before any crypto). */
+  UNLISTED_OVER_BUDGET = "COMMITMENT_ERROR_UNLISTED_OVER_BUDGET",
+  /** A builder outside the allowlist whose observation is not (yet) this node's own: not relayed, not kept. */
+  UNLISTED_NOT_OURS = "COMMITMENT_ERROR_UNLISTED_NOT_OURS",
   /** Bad, high-s or wrong-builder signature; detail carries the BuilderSigErrorCode. */
   INVALID_SIGNATURE = "COMMITMENT_ERROR_INVALID_SIGNATURE",
   ALREADY_SEEN = "COMMITMENT_ERROR_ALREADY_SEEN",
@@ -21,6 +25,8 @@ export enum AttestationErrorCode {
   SLOT_TOO_OLD = "ATTESTATION_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "ATTESTATION_ERROR_SLOT_FROM_FUTURE",
   UNKNOWN_SET = "ATTESTATION_ERROR_UNKNOWN_SET",
+  /** This node's sets are not known to be current for the slot (refresh pending): nothing to judge by. */
+  SETS_NOT_CURRENT = "ATTESTATION_ERROR_SETS_NOT_CURRENT",
   WRONG_SET_FOR_SLOT = "ATTESTATION_ERROR_WRONG_SET_FOR_SLOT",
   INDEX_OUT_OF_RANGE = "ATTESTATION_ERROR_INDEX_OUT_OF_RANGE",
   INVALID_SIGNATURE = "ATTESTATION_ERROR_INVALID_SIGNATURE",
@@ -35,8 +41,9 @@ export enum CertificateGossipErrorCode {
   UNKNOWN_STREAM = "CERTIFICATE_ERROR_UNKNOWN_STREAM",
   SLOT_TOO_OLD = "CERTIFICATE_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "CERTIFICATE_ERROR_SLOT_FROM_FUTURE",
-  /** setId unknown to this node: IGNORE, and the node refreshes its sets. */
+  /** A set id this node does not know (yet): the node refreshes its sets. */
   UNKNOWN_SET = "CERTIFICATE_ERROR_UNKNOWN_SET",
+  SETS_NOT_CURRENT = "CERTIFICATE_ERROR_SETS_NOT_CURRENT",
   /** verifyCertificate failed; detail starts with its CertificateErrorCode. */
   INVALID = "CERTIFICATE_ERROR_INVALID",
   /** No more signed weight than the certificate already held for the root. */
@@ -49,9 +56,15 @@ export enum EvidenceGossipErrorCode {
   UNKNOWN_STREAM = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_STREAM",
   SLOT_TOO_OLD = "EVIDENCE_GOSSIP_ERROR_SLOT_TOO_OLD",
   SLOT_FROM_FUTURE = "EVIDENCE_GOSSIP_ERROR_SLOT_FROM_FUTURE",
+  /** Verifier evidence under a set id this node does not know (yet). */
+  UNKNOWN_SET = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_SET",
   /** The evidence does not verify; detail starts with its EvidenceErrorCode. */
   INVALID = "EVIDENCE_GOSSIP_ERROR_INVALID",
   ALREADY_KNOWN = "EVIDENCE_GOSSIP_ERROR_ALREADY_KNOWN",
+  /** Builder evidence about a builder neither allowlisted nor pooled here: nothing this node relies on. */
+  UNKNOWN_BUILDER = "EVIDENCE_GOSSIP_ERROR_UNKNOWN_BUILDER",
+  /** The slot already holds the most evidence this node keeps for one slot. */
+  SLOT_FULL = "EVIDENCE_GOSSIP_ERROR_SLOT_FULL",
 }
 
 export type ValidationErrorCode =

@@ -2,10 +2,12 @@
 // equivocation, [IGNORE]d once evidence against that offender and slot is held.
 import {
   decodeEvidenceSsz,
+  EvidenceErrorCode,
   evidenceKey,
   type Offence,
   type SszEvidence,
   SszEvidenceKind,
+  toHex,
   verifyBuilderEquivocation,
   verifyVerifierEquivocation,
 } from "@ocp/protocol";
@@ -54,6 +56,19 @@ export async function validateGossipEvidence(
       stream: o.stream,
       slot,
     });
+    const builderHex = toHex(a.commitment.builder);
+    // [IGNORE] evidence about a builder neither allowlisted nor pooled here: a
+    // throwaway key's equivocation is nothing this node relies on (and costs two recoveries)
+    if (
+      !ctx.builderAllowlist.has(builderHex) &&
+      ctx.pools.commitments.byBuilder(place.slotKey, builderHex).length === 0
+    ) {
+      throw ignore(EvidenceGossipErrorCode.UNKNOWN_BUILDER, builderHex);
+    }
+    // [IGNORE] the slot holds the most builder evidence this node keeps per slot
+    if (ctx.builderEvidence.count(slot) >= ctx.maxBuilderEvidencePerSlot) {
+      throw ignore(EvidenceGossipErrorCode.SLOT_FULL, `slot ${slot}`);
+    }
   } else {
     const a = ev.evidence.a;
     slot = a.observation.slot;
@@ -79,6 +94,11 @@ export async function validateGossipEvidence(
     ev.kind === SszEvidenceKind.BuilderEquivocation
       ? verifyBuilderEquivocation(ev.evidence)
       : verifyVerifierEquivocation(ev.evidence, ctx.sets);
+  // [IGNORE] verifier evidence under a set this node does not know (then refresh sets)
+  if (!r.ok && r.code === EvidenceErrorCode.UNKNOWN_SET && ev.kind === SszEvidenceKind.VerifierEquivocation) {
+    ctx.onUnknownSet(ev.evidence.a.setId);
+    throw ignore(EvidenceGossipErrorCode.UNKNOWN_SET, r.detail);
+  }
   // [REJECT] the evidence does not verify
   if (!r.ok)
     throw reject(EvidenceGossipErrorCode.INVALID, r.detail === undefined ? r.code : `${r.code}: ${r.detail}`);

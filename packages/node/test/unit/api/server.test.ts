@@ -103,6 +103,7 @@ describe("api: every route on a real node", () => {
           },
         },
         doppelganger: { enabled: false },
+        chain: { validation: { builderAllowlist: [BUILDER] } },
         api: { bearerToken: TOKEN, bodyLimit: 4096 },
       },
       { secretKeys: [sk], logger: pino({ level: "silent" }) },

@@ -1,4 +1,4 @@
-import { observationRoot, ProtocolError, SszEvidenceKind } from "@ocp/protocol";
+import { observationRoot, ProtocolError, SszEvidenceKind, toHex } from "@ocp/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Bucket } from "../../../src/db/buckets.js";
@@ -197,7 +197,7 @@ describe("NodeDb repositories", () => {
     }
     // current 20: tables < 10 go, attestations/commitments < 15 go.
     const res = await db.prune(20n);
-    expect(res).toEqual({ tables: 1, attestations: 4, commitments: 4 });
+    expect(res).toEqual({ tables: 1, attestations: 4, commitments: 4, evidence: 0 });
     expect(await db.tables.get(only)).toBeUndefined();
     expect(await db.tables.get(shared)).toEqual(Uint8Array.of(1));
     for (const s of [a, b]) {
@@ -215,6 +215,34 @@ describe("NodeDb repositories", () => {
     expect(await db.tables.get(shared)).toBeUndefined();
     expect(await collect(db.tables.bySlot.keys())).toEqual([]);
     expect(await collect(db.tables.refs.keys())).toEqual([]);
+  });
+
+  it("prunes builder evidence about builders not kept once outside the window; keeps the rest", async () => {
+    await db.stop();
+    db = new NodeDb({ path: dir.path, retention: { tableRetentionSlots: 10, attestationRetentionSlots: 5 } });
+    await db.start();
+    const s = stream(1);
+    const builderEv = (slot: bigint, builderByte: number) => ({
+      kind: SszEvidenceKind.BuilderEquivocation as const,
+      evidence: {
+        a: signedCommitment(s, slot, builderByte, 1),
+        b: signedCommitment(s, slot, builderByte, 2),
+      },
+    });
+    const verifierEv = {
+      kind: SszEvidenceKind.VerifierEquivocation as const,
+      evidence: { a: attestation(s, 3n, 2, 1), b: attestation(s, 3n, 2, 2) },
+    };
+    const listed = toHex(new Uint8Array(20).fill(0x0a));
+    for (const e of [builderEv(3n, 0x0a), builderEv(3n, 0x0b), builderEv(18n, 0x0b), verifierEv])
+      await db.evidence.add(e);
+    const res = await db.prune(20n, undefined, { keepBuilderEvidence: (b) => b === listed });
+    expect(res.evidence).toBe(1);
+    const left = await db.evidence.range(s, 0n);
+    expect(left).toHaveLength(3);
+    expect(left).toContainEqual(builderEv(3n, 0x0a));
+    expect(left).toContainEqual(builderEv(18n, 0x0b));
+    expect(left).toContainEqual(verifierEv);
   });
 
   it("refuses a database of another layout version", async () => {

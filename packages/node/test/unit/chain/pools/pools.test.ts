@@ -73,6 +73,27 @@ describe("CommitmentPool", () => {
   });
 });
 
+describe("CommitmentPool: builders outside the allowlist", () => {
+  it("keep to their own small share of a slot and never displace a listed builder", () => {
+    const p = new CommitmentPool({ maxPerSlot: 2, maxTotal: 100, maxUnlistedPerSlot: 1 });
+    const c = (b: string, listed: boolean): PooledCommitment => ({
+      signed: {} as PooledCommitment["signed"],
+      observationRoot: bytes(32, 1),
+      rootHex: `root-${b}`,
+      builderHex: b,
+      slotKey: "k",
+      slot: 1n,
+      listed,
+    });
+    const unlisted = Array.from({ length: 70 }, (_, i) => p.add(c(`t${i}`, false)));
+    expect(unlisted.filter((r) => r === "added")).toHaveLength(1);
+    expect(p.add(c("real", true))).toBe("added");
+    expect(p.add(c("real2", true))).toBe("added");
+    expect(p.add(c("real3", true))).toBe("dropped");
+    expect(p.forRoot("root-real")?.builderHex).toBe("real");
+  });
+});
+
 describe("AttestationPool", () => {
   it("stays within maxTotal under a flood, counting drops; an index counts once per slot", () => {
     const p = new AttestationPool({ maxTotal: 20 });

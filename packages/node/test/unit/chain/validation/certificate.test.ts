@@ -2,11 +2,12 @@ import {
   buildCertificate,
   type Certificate,
   CertificateErrorCode,
+  encodeAttestationSsz,
   encodeCertificateSsz,
   type VerifierSet,
 } from "@ocp/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { CertificateGossipErrorCode } from "../../../../src/chain/index.js";
+import { AttestationErrorCode, CertificateGossipErrorCode } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
   attest,
@@ -96,14 +97,40 @@ describe("validateGossipCertificate", () => {
     }
   });
 
-  it("IGNOREs a certificate under a set this node does not hold, and asks for a refresh", async () => {
-    const { pipeline } = chain();
-    const asked: string[] = [];
-    pipeline.ctx.unknownSet = (id) => asked.push(id);
-    const c = { ...cert([0, 1, 2]), setId: new Uint8Array(32).fill(1) };
-    const r = await outcome(pipeline.certificate.validate(encodeCertificateSsz(c)));
+  it("IGNOREs a certificate under a set this node does not know, and asks for a set refresh", async () => {
+    const unknown: Uint8Array[] = [];
+    const c = testChain([set], HEAD, {}, { onUnknownSet: (id) => unknown.push(id) });
+    chains.push(c);
+    const setId = new Uint8Array(32).fill(1);
+    const r = await outcome(
+      c.pipeline.certificate.validate(encodeCertificateSsz({ ...cert([0, 1, 2]), setId })),
+    );
     expect(r).toMatchObject({ action: GossipAction.IGNORE, code: CertificateGossipErrorCode.UNKNOWN_SET });
-    expect(asked).toEqual([`0x${"01".repeat(32)}`]);
+    expect(unknown).toEqual([setId]);
+  });
+
+  it("judges nothing while this node's sets are not known to be current for the slot, and asks for a refresh", async () => {
+    let asked = 0;
+    const c = testChain(
+      [set],
+      HEAD,
+      {},
+      { setsCurrentFor: (slot) => slot < HEAD, onUnknownSet: () => asked++ },
+    );
+    chains.push(c);
+    const r = await outcome(c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2]))));
+    expect(r).toMatchObject({
+      action: GossipAction.IGNORE,
+      code: CertificateGossipErrorCode.SETS_NOT_CURRENT,
+    });
+    const vote = attest(keys[0]!, set, 0, observation(HEAD));
+    const v = await outcome(c.pipeline.attestation.validate(encodeAttestationSsz(vote)));
+    expect(v).toMatchObject({ action: GossipAction.IGNORE, code: AttestationErrorCode.SETS_NOT_CURRENT });
+    expect(asked).toBe(2);
+    // An earlier slot is judged as usual.
+    expect(
+      await outcome(c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2], HEAD - 1n)))),
+    ).toBe("accept");
   });
 
   it("applies the shared rules: domain, slot window", async () => {

@@ -2,6 +2,7 @@ import {
   addressFromPrivateKey,
   BuilderSigErrorCode,
   encodeSignedCommitmentSsz,
+  observationRoot,
   type SignedCommitment,
   toHex,
   verifyBuilderEquivocation,
@@ -12,6 +13,7 @@ import { GossipAction, GossipActionError } from "../../../../src/network/errors.
 import {
   builderKey,
   commit,
+  DOMAIN,
   makeSet,
   OTHER_DOMAIN,
   OTHER_STREAM,
@@ -30,8 +32,16 @@ const other = addressFromPrivateKey(otherPriv);
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 const chains: TestChain[] = [];
-function chain(validation: Partial<ValidationOptions> = {}): TestChain {
-  const c = testChain([set], HEAD, { validation: { retentionSlots: 8, ...validation } });
+function chain(
+  validation: Partial<ValidationOptions> = {},
+  ownRoot?: (stream: Uint8Array, slot: bigint) => string | undefined,
+): TestChain {
+  const c = testChain(
+    [set],
+    HEAD,
+    { validation: { retentionSlots: 8, builderAllowlist: [builder, other], ...validation } },
+    ownRoot ? { ownRoot } : {},
+  );
   chains.push(c);
   return c;
 }
@@ -65,6 +75,8 @@ function highS(s: SignedCommitment): SignedCommitment {
   sig[64] = sig[64] === 27 ? 28 : 27;
   return { ...s, signature: sig };
 }
+
+const IGN = GossipAction.IGNORE;
 
 describe("validateGossipCommitment", () => {
   it("accepts a builder's signed commitment", async () => {
@@ -140,21 +152,71 @@ describe("validateGossipCommitment", () => {
     });
   }
 
-  it("REJECTs a builder outside the allowlist, accepts one on it", async () => {
-    const { pipeline } = chain({ builderAllowlist: [other] });
-    expect(
-      await outcome(
-        pipeline.commitment.validate(encodeSignedCommitmentSsz(commit(priv, builder, observation(HEAD)))),
-      ),
-    ).toMatchObject({
-      action: REJ,
-      code: CommitmentErrorCode.BUILDER_NOT_ALLOWED,
+  it("a builder outside the allowlist counts only when its observation is this node's own", async () => {
+    const ours = toHex(observationRoot(DOMAIN, observation(HEAD)));
+    const { pipeline } = chain({ builderAllowlist: [other] }, (_s, slot) =>
+      slot === HEAD ? ours : undefined,
+    );
+    const check = (c: SignedCommitment, from = "p1") =>
+      outcome(pipeline.commitment.validate(encodeSignedCommitmentSsz(c), from));
+    // [IGNORE] not our observation: not relayed, not pooled, no evidence ever
+    expect(await check(commit(priv, builder, observation(HEAD, 1)))).toMatchObject({
+      action: IGN,
+      code: CommitmentErrorCode.UNLISTED_NOT_OURS,
     });
-    expect(
-      await outcome(
-        pipeline.commitment.validate(encodeSignedCommitmentSsz(commit(otherPriv, other, observation(HEAD)))),
-      ),
-    ).toBe("accept");
+    // [IGNORE] our observation unknown yet (slot HEAD - 1 not read)
+    expect(await check(commit(priv, builder, observation(HEAD - 1n)), "p2")).toMatchObject({
+      action: IGN,
+      code: CommitmentErrorCode.UNLISTED_NOT_OURS,
+    });
+    const v = await pipeline.commitment.validate(
+      encodeSignedCommitmentSsz(commit(priv, builder, observation(HEAD))),
+      "p3",
+    );
+    expect(v.listed).toBe(false);
+    // a listed builder is not judged against our observation
+    const w = await pipeline.commitment.validate(
+      encodeSignedCommitmentSsz(commit(otherPriv, other, observation(HEAD, 1))),
+      "p1",
+    );
+    expect(w.listed).toBe(true);
+  });
+
+  it("builders outside the allowlist share a small budget per slot and per peer, spent before the signature check", async () => {
+    const { pipeline } = chain({
+      builderAllowlist: [],
+      unlistedBuildersPerSlot: 3,
+      unlistedBuildersPerPeerPerSlot: 2,
+    });
+    const throwaway = (i: number) => {
+      const k = builderKey(100 + i);
+      return encodeSignedCommitmentSsz(commit(k, addressFromPrivateKey(k), observation(HEAD, i)));
+    };
+    const codes: string[] = [];
+    for (const [i, from] of [
+      [0, "a"],
+      [1, "a"],
+      [2, "a"],
+      [3, "b"],
+      [4, "c"],
+    ] as const) {
+      const r = await outcome(pipeline.commitment.validate(throwaway(i), from));
+      codes.push(r === "accept" ? "accept" : r.code);
+    }
+    expect(codes).toEqual([
+      CommitmentErrorCode.UNLISTED_NOT_OURS,
+      CommitmentErrorCode.UNLISTED_NOT_OURS,
+      CommitmentErrorCode.UNLISTED_OVER_BUDGET, // peer a spent its 2
+      CommitmentErrorCode.UNLISTED_NOT_OURS,
+      CommitmentErrorCode.UNLISTED_OVER_BUDGET, // the slot spent its 3
+    ]);
+    // A bad signature spends budget too (its recovery was paid for): another slot, peer d.
+    const bad = commit(priv, builder, observation(HEAD - 1n));
+    bad.signature[10]! ^= 1;
+    expect(await outcome(pipeline.commitment.validate(encodeSignedCommitmentSsz(bad), "d"))).toMatchObject({
+      action: REJ,
+      code: CommitmentErrorCode.INVALID_SIGNATURE,
+    });
   });
 
   it("IGNOREs a commitment already seen", async () => {

@@ -9,7 +9,7 @@ import {
   VerifierSetRegistry,
 } from "@ocp/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { EvidenceGossipErrorCode } from "../../../../src/chain/index.js";
+import { EvidenceGossipErrorCode, type ValidationOptions } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
   attest,
@@ -49,8 +49,8 @@ function verifierEv(): SszEvidence {
 }
 
 const chains: TestChain[] = [];
-function chain(): TestChain {
-  const c = testChain([set], HEAD);
+function chain(validation: Partial<ValidationOptions> = { builderAllowlist: [builder] }): TestChain {
+  const c = testChain([set], HEAD, { validation: { retentionSlots: 8, ...validation } });
   chains.push(c);
   return c;
 }

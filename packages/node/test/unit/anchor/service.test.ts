@@ -1,0 +1,75 @@
+import { OcpAnchor } from "@ocp/contracts";
+import { encodeAbiParameters, encodeEventTopics, type Hex, type Log } from "viem";
+import { describe, expect, it } from "vitest";
+import { anchorTiming, outcomeFromReceipt } from "../../../src/anchor/service.js";
+
+const CONTRACT = "0x00000000000000000000000000000000000a0c4e" as Hex;
+const OTHER = "0x00000000000000000000000000000000000b0b0b" as Hex;
+const STREAM = `0x${"11".repeat(32)}` as Hex;
+const ROOT_A = `0x${"aa".repeat(32)}` as Hex;
+const ROOT_B = `0x${"bb".repeat(32)}` as Hex;
+
+function log(address: Hex, eventName: "Anchored" | "Conflicted", stream: Hex, slot: bigint): Log {
+  const topics = encodeEventTopics({ abi: OcpAnchor.abi, eventName, args: { stream, slot } } as never);
+  const data =
+    eventName === "Anchored"
+      ? encodeAbiParameters(
+          [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }, { type: "bytes" }],
+          [ROOT_A, ROOT_B, 3n, "0x07"],
+        )
+      : encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [ROOT_A, ROOT_B]);
+  return { address, topics, data } as unknown as Log;
+}
+
+describe("outcomeFromReceipt", () => {
+  it("reads the outcome from the contract's logs for this (stream, slot)", () => {
+    const ok = (logs: Log[]) => ({ status: "success" as const, logs });
+    expect(outcomeFromReceipt(ok([log(CONTRACT, "Anchored", STREAM, 7n)]), CONTRACT, STREAM, 7n)).toBe(
+      "anchored",
+    );
+    expect(outcomeFromReceipt(ok([log(CONTRACT, "Conflicted", STREAM, 7n)]), CONTRACT, STREAM, 7n)).toBe(
+      "conflicted",
+    );
+    // A success with neither event: the same observation was anchored already.
+    expect(outcomeFromReceipt(ok([]), CONTRACT, STREAM, 7n)).toBe("already-anchored");
+    // Another slot's, or another contract's, events say nothing about this slot.
+    expect(outcomeFromReceipt(ok([log(CONTRACT, "Anchored", STREAM, 8n)]), CONTRACT, STREAM, 7n)).toBe(
+      "already-anchored",
+    );
+    expect(outcomeFromReceipt(ok([log(OTHER, "Anchored", STREAM, 7n)]), CONTRACT, STREAM, 7n)).toBe(
+      "already-anchored",
+    );
+    expect(
+      outcomeFromReceipt(
+        { status: "reverted", logs: [log(CONTRACT, "Anchored", STREAM, 7n)] },
+        CONTRACT,
+        STREAM,
+        7n,
+      ),
+    ).toBe("reverted");
+  });
+});
+
+describe("anchorTiming", () => {
+  it("derives the fallback delay (≥ 2 blocks) and the receipt wait (≥ 1 block) from the block time", () => {
+    const slow = anchorTiming({}, 12_000);
+    expect(slow.fallbackDelayMs).toBe(36_000);
+    expect(slow.receiptTimeoutMs).toBe(24_000);
+    expect(slow.warnings).toEqual([]);
+    const fast = anchorTiming({}, 1000);
+    expect(fast.fallbackDelayMs).toBe(4000);
+    expect(fast.receiptTimeoutMs).toBe(6000);
+    for (const bt of [1000, 2000, 5000, 12_000, 60_000]) {
+      const t = anchorTiming({}, bt);
+      expect(t.fallbackDelayMs).toBeGreaterThanOrEqual(2 * bt);
+      expect(t.receiptTimeoutMs).toBeGreaterThanOrEqual(bt);
+    }
+  });
+
+  it("keeps configured values and warns when they are below the floors", () => {
+    const t = anchorTiming({ fallbackDelayMs: 4000, receiptTimeoutMs: 6000 }, 12_000);
+    expect(t.fallbackDelayMs).toBe(4000);
+    expect(t.receiptTimeoutMs).toBe(6000);
+    expect(t.warnings).toHaveLength(2);
+  });
+});
