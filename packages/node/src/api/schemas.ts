@@ -170,13 +170,6 @@ export const readyzSchema = object({
   failing: array(object({ condition: { type: "string" }, detail: { type: "string" } })),
 });
 
-export const livezSchema = object({ status: { type: "string", enum: ["live"] } });
-
-export const readyzSchema = object({
-  status: { type: "string", enum: ["ready", "unready"] },
-  failing: array(object({ condition: { type: "string" }, detail: { type: "string" } })),
-});
-
 export const identitySchema = object({
   apiVersion: { type: "string" },
   peerId: { type: "string" },
