@@ -1,4 +1,4 @@
-// `npm run sim [-- <scenario>... [--hosts N] [--slots N]]`: runs scenarios on a
+// `npm run sim [-- <scenario>... [--hosts N] [--slots N] [--out DIR] [--no-merge]]`: runs scenarios on a
 // simulated network of hosts (run as root), writes bench/results/sim-<name>.json
 // and merges the figures into bench/results/latest.json as sim.<name>.*.
 // Ctrl-C or SIGTERM stops every process and removes every namespace and link.
@@ -11,7 +11,6 @@ import { runScenario } from "./harness/scenario.js";
 import { DEFAULT_SCENARIOS, NOT_AVAILABLE, SCENARIOS } from "./scenarios.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(here, "..", "bench", "results");
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,9 +18,11 @@ const { values, positionals } = parseArgs({
     hosts: { type: "string" },
     slots: { type: "string" },
     "no-merge": { type: "boolean", default: false },
+    out: { type: "string" },
   },
 });
 
+const resultsDir = values.out ?? join(here, "..", "bench", "results");
 const names = positionals.length ? positionals : DEFAULT_SCENARIOS;
 for (const name of names) {
   if (NOT_AVAILABLE[name]) {
