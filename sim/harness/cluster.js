@@ -50,6 +50,7 @@ function isStarted(v) {
  * @property {string} dir where configs, keys and databases go
  * @property {number} [seed]
  * @property {number} [selfProposeDelayMs]
+ * @property {(host: number) => string[]} [nodeFlags] extra Node.js flags for a host's process (profiling)
  * @property {(msg: string) => void} log
  */
 
@@ -229,6 +230,7 @@ export class SimCluster {
         this.net.hostNs(i),
         process.execPath,
         ...NODE_RUNTIME_FLAGS,
+        ...(this.opts.nodeFlags?.(i) ?? []),
         OCP_BIN,
         "node",
         "start",
