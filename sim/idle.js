@@ -1,4 +1,4 @@
-// `node sim/idle.js [--hosts 2,4,6] [--seconds 20] [--profile DIR]`: idle CPU
+// `node sim/idle.js [--hosts 2,4,6] [--seconds 20] [--profile DIR] [--config JSON]`: idle CPU
 // per node against the number of hosts. Each network is connected but has no
 // blocks, so what a node spends is its timers: gossipsub heartbeats, status
 // exchanges, sync ticks, L1 head polling. With --profile every node runs under
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     hosts: { type: "string", default: "2,4,6" },
     seconds: { type: "string", default: "20" },
     profile: { type: "string" },
+    // A node.json fragment merged into every host's config, e.g. '{"sync":{"intervalMs":60000}}'.
+    config: { type: "string" },
   },
 });
 const sizes = values.hosts.split(",").map(Number);
@@ -89,6 +91,7 @@ for (const hosts of sizes) {
     links: makeLinks(sc, () => 0.5),
     dir,
     log,
+    configOverride: values.config ? JSON.parse(values.config) : undefined,
     nodeFlags: profDir ? () => ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
   });
   current = cluster;
@@ -103,7 +106,13 @@ for (const hosts of sizes) {
     const per = cluster.nodes.map((n, i) => (cpuMs(n.pid) - c0[i]) / s);
     const peers = await cluster.peerCounts();
     const mean = per.reduce((a, b) => a + b, 0) / per.length;
-    const r = { hosts, idle_cpu_ms_per_s: Number(mean.toFixed(2)), max: Math.max(...per), peers };
+    const r = {
+      hosts,
+      config: values.config ?? null,
+      idle_cpu_ms_per_s: Number(mean.toFixed(2)),
+      max: Math.max(...per),
+      peers,
+    };
     log(JSON.stringify(r));
     results.push(r);
   } finally {

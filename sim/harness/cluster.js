@@ -37,6 +37,14 @@ const BOOTSTRAP_PEERS = 6;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function deepMerge(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isObject(v) && isObject(a[k]) ? deepMerge(a[k], v) : v;
+  return out;
+}
+
 function isStarted(v) {
   return typeof v === "object" && v !== null && typeof v.peerId === "string" && typeof v.api === "string";
 }
@@ -50,6 +58,7 @@ function isStarted(v) {
  * @property {string} dir where configs, keys and databases go
  * @property {number} [seed]
  * @property {number} [selfProposeDelayMs]
+ * @property {object} [configOverride] merged into every node.json (experiments)
  * @property {(host: number) => string[]} [nodeFlags] extra Node.js flags for a host's process (profiling)
  * @property {(msg: string) => void} log
  */
@@ -215,7 +224,8 @@ export class SimCluster {
       doppelganger: { enabled: false },
       sync: { intervalMs: Math.max(2000, 2 * slotMs) },
     };
-    await writeFile(join(opts.dir, `host-${i}`, "node.json"), JSON.stringify(config, null, 2));
+    const merged = opts.configOverride ? deepMerge(config, opts.configOverride) : config;
+    await writeFile(join(opts.dir, `host-${i}`, "node.json"), JSON.stringify(merged, null, 2));
   }
 
   /** Starts host i's node (its config already written); resolves once it printed its identity. */
