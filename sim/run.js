@@ -1,4 +1,4 @@
-// `npm run sim [-- <scenario>... [--hosts N] [--slots N] [--out DIR] [--no-merge]]`: runs scenarios on a
+// `npm run sim [-- <scenario>... [--hosts N] [--slots N] [--slot-ms MS] [--out DIR] [--no-merge]]`: runs scenarios on a
 // simulated network of hosts (run as root), writes bench/results/sim-<name>.json
 // and merges the figures into bench/results/latest.json as sim.<name>.*.
 // Ctrl-C or SIGTERM stops every process and removes every namespace and link.
@@ -17,6 +17,7 @@ const { values, positionals } = parseArgs({
   options: {
     hosts: { type: "string" },
     slots: { type: "string" },
+    "slot-ms": { type: "string" },
     "no-merge": { type: "boolean", default: false },
     out: { type: "string" },
   },
@@ -45,6 +46,11 @@ const intArg = (v, what) => {
 };
 const hosts = intArg(values.hosts, "hosts");
 const slots = intArg(values.slots, "slots");
+const slotMs = intArg(values["slot-ms"], "slot-ms");
+if (slotMs !== undefined && slotMs % 1000 !== 0) {
+  console.error("sim: --slot-ms must be whole seconds (anvil mines by the second)");
+  process.exit(2);
+}
 
 const controller = new AbortController();
 let cluster;
@@ -67,7 +73,12 @@ const all = {};
 let failed = false;
 for (const name of names) {
   if (controller.signal.aborted) break;
-  const sc = { ...SCENARIOS[name], ...(hosts ? { hosts } : {}), ...(slots ? { slots } : {}) };
+  const sc = {
+    ...SCENARIOS[name],
+    ...(hosts ? { hosts } : {}),
+    ...(slots ? { slots } : {}),
+    ...(slotMs ? { slotMs } : {}),
+  };
   log(`scenario ${name}: ${sc.hosts} hosts x ${sc.keysPerNode} key, ${sc.slots} slots of ${sc.slotMs} ms`);
   const t0 = Date.now();
   try {

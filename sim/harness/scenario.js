@@ -68,11 +68,14 @@ export function planEvents(sc, rng) {
     }
   }
   if (sc.partition) {
+    // A shortened run (--slots) keeps the partition inside it.
+    const span = Math.max(1, Math.min(sc.partition.slots, Math.floor(sc.slots / 2)));
+    const atSlot = Math.min(sc.partition.atSlot, Math.max(1, Math.floor(sc.slots / 4)));
     const minority = pick(rng, hosts, Math.ceil(sc.hosts * sc.partition.fraction));
     const majority = hosts.filter((h) => !minority.includes(h));
     events.push(
-      { at: sc.partition.atSlot, kind: "partition", hosts: minority, rest: majority },
-      { at: sc.partition.atSlot + sc.partition.slots, kind: "heal", hosts: minority },
+      { at: atSlot, kind: "partition", hosts: minority, rest: majority },
+      { at: atSlot + span, kind: "heal", hosts: minority },
     );
   }
   if (sc.anchorersDown)
@@ -304,9 +307,9 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     const ts = watchers.map((w) => w.certs.get(slot)).filter((t) => t !== undefined);
     return ts.length ? Math.min(...ts) : undefined;
   };
-  const outageAt = (h, t) =>
-    outages[h].find((o) => o.from <= t && t < o.to) ??
-    (downSince.has(h) || cutSince.has(h) ? { from: 0, to: Number.POSITIVE_INFINITY } : undefined);
+  // Hosts still down (anchorer-down) or cut off at the end: open outages.
+  for (const [h, from] of [...downSince, ...cutSince]) closeOutage(h, from, Number.POSITIVE_INFINITY);
+  const outageAt = (h, t) => outages[h].find((o) => o.from <= t && t < o.to);
   const latencies = [];
   let catchUpMax = 0;
   let missing = 0;
@@ -330,6 +333,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
       // Catch-up: from when the certificate existed and this host could reach the network.
       const o = outageAt(h, first);
       const ref = o ? o.to : first;
+      if (ref === Number.POSITIVE_INFINITY) continue;
       if (t === undefined) {
         missing++;
         catchUpMax = Math.max(catchUpMax, (endTime - ref) / slotMs);
