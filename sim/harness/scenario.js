@@ -185,6 +185,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
           cutSince.delete(h);
         }
       }
+      sampleQuorum();
     }
   };
   // Quorum of the whole set among `hosts`.
@@ -192,12 +193,19 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   const keysOf = (hosts) => hosts.length * sc.keysPerNode;
   const hasQuorum = (hosts) =>
     keysOf(hosts) * cluster.set.quorum.denominator > total * cluster.set.quorum.numerator;
-  /** Slot index k → did a connected group of up hosts hold a quorum (sampled at the slot's decision)? */
-  const quorumAt = [];
+  /** Whether a connected group of running hosts holds a quorum, from time t on: [{t, quorum}]. */
+  const quorumTimeline = [];
   const sampleQuorum = () => {
     const up = cluster.nodes.filter((nd) => nd.up).map((nd) => nd.index);
     const groups = partitionGroups ? partitionGroups.map((g) => g.filter((h) => up.includes(h))) : [up];
-    return groups.some(hasQuorum);
+    quorumTimeline.push({ t: Date.now(), quorum: groups.some(hasQuorum) });
+  };
+  /** A quorum was connected throughout [from, to]. */
+  const quorumThroughout = (from, to) => {
+    let at = quorumTimeline[0];
+    for (const q of quorumTimeline) if (q.t <= from) at = q;
+    if (!at?.quorum) return false;
+    return quorumTimeline.every((q) => q.t <= from || q.t > to || q.quorum);
   };
 
   // ----- slots
@@ -205,6 +213,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   const cpuBase = cluster.nodes.map((nd) => cpuMs(nd.pid));
   const cpuSpent = cluster.nodes.map(() => 0);
   const runStart = Date.now();
+  sampleQuorum();
   const startBlock = await cluster.wallet.getBlockNumber();
   await cluster.startSlots();
 
@@ -229,7 +238,6 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     }
     const slot = receipt.blockNumber;
     tabled.push({ slot, k });
-    quorumAt[k] = sampleQuorum();
     if (sc.builder !== false) {
       const digest = eezTableDigest(batches.map((b) => ({ calldata: encodePostAndVerifyBatch(b) })));
       const observation = {
@@ -341,7 +349,11 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     }
   }
   const certified = tabled.filter(({ slot }) => firstCert(slot) !== undefined);
-  const withQuorum = tabled.filter(({ k }) => quorumAt[k]);
+  // A slot is decided from its decidable block on: votes, aggregation and gossip take part of a slot.
+  const withQuorum = tabled.filter(({ slot }) => {
+    const d = decidable(slot);
+    return d !== undefined && quorumThroughout(d, d + slotMs / 2);
+  });
   const anchored = tabled.filter(({ slot }) => anchoredAt.has(slot));
   const anchorDelays = anchored.map(({ slot }) => Number(anchoredAt.get(slot) - slot));
   const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
