@@ -30,7 +30,10 @@ export const SCENARIOS = {
   },
   /** The builder posts its batches but never publishes a commitment: verifiers self-propose. */
   "no-builder": { ...internet, name: "no-builder", slots: 12, builder: false },
-  /** Two of the eight anchorers crash at the third slot: the others' fallback must anchor their slots. */
+  /**
+   * At the third slot two anchorers lose their anchor RPC (their nodes keep verifying): the other
+   * anchorers' fallback must anchor the slots that were theirs.
+   */
   "anchorer-down": {
     ...internet,
     name: "anchorer-down",

@@ -26,7 +26,7 @@ import {
 import { ProcessManager } from "../../packages/cli/lib/devnet/procs.js";
 import { createV3Keystore } from "../../packages/cli/lib/keystoreV3.js";
 import { LinkEmulator } from "./emulator.js";
-import { checkPrerequisites, dataIp, L1_IP, mgmtIp, SimNetwork, sweepStale } from "./netns.js";
+import { ANCHOR_RPC_IP, checkPrerequisites, dataIp, L1_IP, mgmtIp, SimNetwork, sweepStale } from "./netns.js";
 
 const OCP_BIN = fileURLToPath(new URL("../../packages/cli/bin/ocp.js", import.meta.url));
 const P2P_PORT = 9000;
@@ -72,6 +72,7 @@ export class SimCluster {
     this.emulator = new LinkEmulator(this.net, opts.dir, opts.seed ?? 1);
     this.nodes = [];
     this.rpcUrl = `http://${L1_IP}:${RPC_PORT}`;
+    this.anchorRpcUrl = `http://${ANCHOR_RPC_IP}:${RPC_PORT}`;
     this.stopped = false;
   }
 
@@ -97,8 +98,9 @@ export class SimCluster {
         "exec",
         this.net.l1,
         anvilBinary(),
+        // Inside the L1 namespace: reachable only from the management bridge.
         "--host",
-        L1_IP,
+        "0.0.0.0",
         "--port",
         String(RPC_PORT),
         "--enable-tx-gas-limit",
@@ -210,7 +212,7 @@ export class SimCluster {
       ...(i < this.anchorers
         ? {
             anchor: {
-              rpcUrl: this.rpcUrl,
+              rpcUrl: this.anchorRpcUrl,
               index: i,
               count: this.anchorers,
               fallbackDelayMs: 2 * slotMs,

@@ -23,6 +23,8 @@ export const dataIp = (i) => `${DATA_NET}.1.${i + 1}`;
 export const mgmtIp = (i) => `${MGMT_NET}.1.${i + 1}`;
 export const HARNESS_IP = `${MGMT_NET}.0.1`;
 export const L1_IP = `${MGMT_NET}.0.2`;
+/** A second address of the L1 host, used only by anchorers: cutting it takes an anchorer down, not its verifier. */
+export const ANCHOR_RPC_IP = `${MGMT_NET}.0.3`;
 
 function ip(args, input) {
   const r = spawnSync("ip", args, { input, encoding: "utf8" });
@@ -186,7 +188,15 @@ export class SimNetwork {
       `link add os${this.owner}l type veth peer name mg0 netns ${l1}`,
       `link set os${this.owner}l master ${bridge} up`,
     ]);
-    ipBatch(["link set lo up", "link set mg0 up", `addr add ${L1_IP}/16 dev mg0`], l1);
+    ipBatch(
+      [
+        "link set lo up",
+        "link set mg0 up",
+        `addr add ${L1_IP}/16 dev mg0`,
+        `addr add ${ANCHOR_RPC_IP}/16 dev mg0`,
+      ],
+      l1,
+    );
 
     for (let i = 0; i < this.hosts; i++) this.addHost(i);
   }
@@ -260,6 +270,11 @@ export class SimNetwork {
       this.router,
     );
     this.partitionRules.push(...rules);
+  }
+
+  /** Host i can no longer reach the anchorers' RPC address (its anchorer is down; it still verifies). */
+  cutAnchorRpc(i) {
+    ip(["-n", this.hostNs(i), "route", "add", "blackhole", `${ANCHOR_RPC_IP}/32`]);
   }
 
   heal() {

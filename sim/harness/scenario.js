@@ -52,7 +52,7 @@ function pick(rng, from, k) {
 
 /**
  * Plans the scenario's events by slot index: [{at, kind, hosts}] with kinds
- * kill, restart, partition, heal.
+ * kill, restart, partition, heal, anchorer-down.
  */
 export function planEvents(sc, rng) {
   const events = [];
@@ -79,7 +79,7 @@ export function planEvents(sc, rng) {
     );
   }
   if (sc.anchorersDown)
-    events.push({ at: sc.anchorersDown.atSlot, kind: "kill", hosts: sc.anchorersDown.hosts });
+    events.push({ at: sc.anchorersDown.atSlot, kind: "anchorer-down", hosts: sc.anchorersDown.hosts });
   return events.sort((a, b) => a.at - b.at);
 }
 
@@ -121,10 +121,17 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   // ----- idle: connected, no blocks yet
   await sleep(2000);
   const idle0 = cluster.nodes.map((nd) => cpuMs(nd.pid));
+  const idleBytes0 = cluster.net.dataCounters();
   const idleStart = Date.now();
   await sleep(sc.idleSeconds * 1000);
   const idleS = (Date.now() - idleStart) / 1000;
   const idlePerNode = cluster.nodes.map((nd, i) => (cpuMs(nd.pid) - idle0[i]) / idleS);
+  const idleBytesPerS =
+    cluster.net
+      .dataCounters()
+      .reduce((a, c, i) => a + (c.txBytes - idleBytes0[i].txBytes + c.rxBytes - idleBytes0[i].rxBytes), 0) /
+    n /
+    idleS;
   io.log(`idle CPU per node: mean ${(idlePerNode.reduce((a, b) => a + b, 0) / n).toFixed(1)} ms/s`);
 
   // ----- watchers
@@ -171,6 +178,9 @@ async function measureRun(sc, cluster, rng, io, setupS) {
           closeOutage(h, downSince.get(h), Date.now());
           downSince.delete(h);
         }
+      } else if (e.kind === "anchorer-down") {
+        io.log(`slot ${k}: anchorers of hosts ${e.hosts.join(",")} lose their RPC`);
+        for (const h of e.hosts) cluster.net.cutAnchorRpc(h);
       } else if (e.kind === "partition") {
         io.log(`slot ${k}: partition ${e.hosts.join(",")} | rest`);
         cluster.net.partition(e.hosts, e.rest);
@@ -387,6 +397,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     cpu_ms_per_node_per_slot: round(mean(cpuPerNode) / blocks, 1),
     idle_cpu_ms_per_s: round(mean(idlePerNode), 2),
     idle_cpu_ms_per_s_max: round(Math.max(...idlePerNode), 2),
+    idle_bytes_per_node_per_s: Math.round(idleBytesPerS),
     peak_rss_mb: round(Math.max(...rss), 1),
     peak_rss_mb_mean: round(mean(rss), 1),
     double_signs: doubleSigners.size + conflicts,

@@ -46,7 +46,9 @@ function leftovers(pid: number) {
       .split("\n")
       .filter(
         (l) =>
-          l.includes("ocp-sim-smoke-") || l.includes(`ocp-sim-${pid}-`) || l.includes("--host 10.79.0.2"),
+          l.includes("ocp-sim-smoke-") ||
+          l.includes(`ocp-sim-${pid}-`) ||
+          l.includes("--host 0.0.0.0 --port 8545"),
       ),
   };
 }
