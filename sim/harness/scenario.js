@@ -43,6 +43,16 @@ export function makeLinks(sc, rng) {
   }));
 }
 
+/** Least squares y = intercept + slope x; undefined when x does not vary. */
+export function fitLine(xs, ys) {
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  if (sxx === 0) return undefined;
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
 function pick(rng, from, k) {
   const pool = [...from];
   const out = [];
@@ -126,6 +136,8 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   await sleep(sc.idleSeconds * 1000);
   const idleS = (Date.now() - idleStart) / 1000;
   const idlePerNode = cluster.nodes.map((nd, i) => (cpuMs(nd.pid) - idle0[i]) / idleS);
+  const idlePeers = await cluster.peerCounts();
+  const idleFit = fitLine(idlePeers, idlePerNode);
   const idleBytesPerS =
     cluster.net
       .dataCounters()
@@ -398,6 +410,10 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     idle_cpu_ms_per_s: round(mean(idlePerNode), 2),
     idle_cpu_ms_per_s_max: round(Math.max(...idlePerNode), 2),
     idle_bytes_per_node_per_s: Math.round(idleBytesPerS),
+    idle_peers_mean: round(mean(idlePeers), 1),
+    idle_peers_max: Math.max(...idlePeers),
+    idle_cpu_ms_per_s_per_peer: round(idleFit?.slope, 3),
+    idle_cpu_ms_per_s_at_zero_peers: round(idleFit?.intercept, 2),
     peak_rss_mb: round(Math.max(...rss), 1),
     peak_rss_mb_mean: round(mean(rss), 1),
     double_signs: doubleSigners.size + conflicts,
