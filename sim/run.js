@@ -1,9 +1,9 @@
-// `npm run sim [-- <scenario>... [--hosts N] [--slots N] [--slot-ms MS] [--out DIR] [--no-merge]]`: runs scenarios on a
+// `npm run sim [-- <scenario>... [--hosts N] [--slots N] [--slot-ms MS] [--out DIR] [--no-merge] [--keep]]`: runs scenarios on a
 // simulated network of hosts (run as root), writes bench/results/sim-<name>.json
 // and merges the figures into bench/results/latest.json as sim.<name>.*.
 // Ctrl-C or SIGTERM stops every process and removes every namespace and link.
 import "@ocp/node/polyfill";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -20,6 +20,8 @@ const { values, positionals } = parseArgs({
     "slot-ms": { type: "string" },
     "no-merge": { type: "boolean", default: false },
     out: { type: "string" },
+    // Keep each run's directory (configs, keys, databases, node logs) for a look afterwards.
+    keep: { type: "boolean", default: false },
   },
 });
 
@@ -62,6 +64,9 @@ const onSignal = (sig) => {
   controller.abort();
   // Stop at once (processes by pid, namespaces, links); the run loop notices the abort.
   Promise.resolve(cluster?.stop())
+    .then(() => {
+      if (cluster && !values.keep) rmSync(cluster.opts.dir, { recursive: true, force: true });
+    })
     .catch((e) => console.error(`sim: while stopping: ${e.message}`))
     .finally(() => process.exit(130));
 };
@@ -85,6 +90,7 @@ for (const name of names) {
     const fig = await runScenario(sc, {
       log,
       signal: controller.signal,
+      keep: values.keep,
       onCluster: (c) => {
         cluster = c;
       },

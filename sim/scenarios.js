@@ -17,9 +17,9 @@ const internet = {
 };
 
 export const SCENARIOS = {
-  baseline: { ...internet, name: "baseline", slots: 20 },
+  baseline: { ...internet, name: "baseline", slots: 16 },
   /** A quarter of the hosts crash (SIGKILL) and come back 1–3 slots later, at random slots. */
-  churn: { ...internet, name: "churn", slots: 20, churn: { fraction: 0.25, downSlots: [1, 3] } },
+  churn: { ...internet, name: "churn", slots: 16, churn: { fraction: 0.25, downSlots: [1, 3] } },
   /** 40 % of the hosts cut off from the rest for 10 slots, then healed. */
   partition: {
     ...internet,

@@ -95,7 +95,7 @@ export function planEvents(sc, rng) {
 
 /**
  * @param {object} sc scenario preset (scenarios.js)
- * @param {{log(msg: string): void, signal?: AbortSignal, onCluster?(c: SimCluster): void}} io
+ * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
  */
 export async function runScenario(sc, io) {
   const rng = makeRng(sc.seed ?? 1);
@@ -119,7 +119,8 @@ export async function runScenario(sc, io) {
     return await measureRun(sc, cluster, rng, io, setupS);
   } finally {
     await cluster.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (io.keep) io.log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -390,6 +391,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   const rxMean = mean(bytesPerNode.map((b) => b.rx));
   const fig = {
     hosts: n,
+    hosts_without_peers_at_start: cluster.isolatedAtStart ?? 0,
     keys_per_host: sc.keysPerNode,
     slot_ms: slotMs,
     slots_with_table: slots,

@@ -4,7 +4,7 @@
 // also when it is interrupted. Needs root: CI runs as root, and a machine that
 // cannot create namespaces fails here rather than skipping.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,10 +78,13 @@ describe("npm run sim -- smoke", () => {
     expect(leftovers(r.pid)).toEqual({ namespaces: [], links: [], processes: [] });
   });
 
-  it("Ctrl-C during a run stops every process and removes its namespaces and links", async () => {
+  it("Ctrl-C during a run stops every process and removes its namespaces, links and files", async () => {
+    const runDirs = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith("ocp-sim-smoke-")));
+    const before = runDirs();
     const r = await sim(["smoke", "--out", out, "--no-merge"], /nodes started/);
     expect(r.code).toBe(130);
     expect(r.err).toMatch(/SIGINT: stopping/);
     expect(leftovers(r.pid)).toEqual({ namespaces: [], links: [], processes: [] });
+    expect([...runDirs()].filter((d) => !before.has(d))).toEqual([]);
   });
 });
