@@ -364,6 +364,19 @@ export class SimCluster {
   async stop() {
     if (this.stopped) return;
     this.stopped = true;
+    // Nodes first (SIGTERM: a clean shutdown), so they do not see the L1 vanish under them; then the rest.
+    await Promise.all(
+      this.nodes
+        .filter((n) => n?.up)
+        .map(async (n) => {
+          try {
+            process.kill(n.pid, "SIGTERM");
+          } catch {
+            return;
+          }
+          await Promise.race([n.proc.exited, sleep(5000)]);
+        }),
+    );
     await this.emulator.stop().catch(() => undefined);
     await this.procs.stopAll();
     this.net.destroy();
