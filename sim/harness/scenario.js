@@ -43,6 +43,32 @@ export function makeLinks(sc, rng) {
   }));
 }
 
+/** The p2p connection graph of the running hosts, from their APIs: degrees and connected components. */
+async function p2pGraph(cluster) {
+  const up = cluster.nodes.filter((nd) => nd.up);
+  const byPeer = new Map(up.map((nd) => [nd.peerId, nd.index]));
+  const adj = new Map(up.map((nd) => [nd.index, new Set()]));
+  for (const nd of up) {
+    const peers = (await getJson(`${nd.api}/v1/node/peers`).catch(() => [])) ?? [];
+    for (const p of peers) {
+      const j = byPeer.get(p.peerId);
+      if (j === undefined) continue;
+      adj.get(nd.index).add(j);
+      adj.get(j).add(nd.index);
+    }
+  }
+  const seen = new Set();
+  let components = 0;
+  for (const start of adj.keys()) {
+    if (seen.has(start)) continue;
+    components++;
+    const stack = [start];
+    seen.add(start);
+    while (stack.length) for (const j of adj.get(stack.pop())) if (!seen.has(j)) seen.add(j) && stack.push(j);
+  }
+  return { degrees: [...adj.values()].map((s) => s.size), components };
+}
+
 /** Least squares y = intercept + slope x; undefined when x does not vary. */
 export function fitLine(xs, ys) {
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -291,6 +317,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     await sleep(slotMs);
   }
   const runS = (Date.now() - runStart) / 1000;
+  const graphAtEnd = await p2pGraph(cluster);
   const counters1 = cluster.net.dataCounters();
   const endBlock = await cluster.wallet.getBlockNumber();
   const blocks = Number(endBlock - startBlock);
@@ -419,6 +446,8 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     peak_rss_mb: round(Math.max(...rss), 1),
     peak_rss_mb_mean: round(mean(rss), 1),
     double_signs: doubleSigners.size + conflicts,
+    peers_at_end_min: Math.min(...graphAtEnd.degrees),
+    p2p_components_at_end: graphAtEnd.components,
     evidence_items: evidence.length,
   };
   if (sc.churn || sc.partition) {
