@@ -1,0 +1,144 @@
+// What the harness observes from outside the nodes, as an operator's monitoring
+// would: L1 heads (when a slot becomes decidable), each node's certificates and
+// evidence as its API streams them (server-sent events), and each node
+// process's CPU time and peak RSS from /proc.
+import { readFileSync } from "node:fs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** CPU time (user + system) of a process so far, in ms; undefined once it is gone. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+export function peakRssMb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls the L1 head every `everyMs` and records when each block number was first seen. */
+export class HeadWatcher {
+  constructor(rpcUrl, everyMs = 20) {
+    this.rpcUrl = rpcUrl;
+    this.everyMs = everyMs;
+    this.seen = new Map();
+    this.head = -1n;
+    this.running = false;
+  }
+
+  start() {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          const r = await fetch(this.rpcUrl, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+            signal: AbortSignal.timeout(2000),
+          });
+          const b = BigInt((await r.json()).result);
+          const t = Date.now();
+          for (let x = this.head + 1n; x <= b; x++) if (!this.seen.has(x)) this.seen.set(x, t);
+          if (b > this.head) this.head = b;
+        } catch {
+          // anvil busy: try again
+        }
+        await sleep(this.everyMs);
+      }
+    })();
+  }
+
+  async stop() {
+    this.running = false;
+    await this.loop;
+  }
+}
+
+/**
+ * Follows one node's `/v1/events` stream (certificate, evidence); reconnects
+ * when the node restarts. `certs` maps slot → first time this node held a certificate.
+ */
+export class NodeWatcher {
+  constructor(index) {
+    this.index = index;
+    this.certs = new Map();
+    this.certBytes = new Map();
+    this.evidence = [];
+    this.controller = undefined;
+  }
+
+  /** (Re)subscribes to `api`. */
+  follow(api, onCertificate) {
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          const res = await fetch(`${api}/v1/events?topics=certificate,evidence`, {
+            signal: controller.signal,
+          });
+          const decoder = new TextDecoder();
+          let buf = "";
+          for await (const chunk of res.body) {
+            buf += decoder.decode(chunk, { stream: true });
+            let k = buf.indexOf("\n\n");
+            while (k >= 0) {
+              this.onFrame(buf.slice(0, k), onCertificate);
+              buf = buf.slice(k + 2);
+              k = buf.indexOf("\n\n");
+            }
+          }
+        } catch {
+          // node down or restarting
+        }
+        if (!controller.signal.aborted) await sleep(500);
+      }
+    })();
+  }
+
+  onFrame(frame, onCertificate) {
+    let event;
+    let data;
+    for (const line of frame.split("\n")) {
+      if (line.startsWith("event: ")) event = line.slice(7);
+      else if (line.startsWith("data: ")) data = line.slice(6);
+    }
+    if (!event || !data) return;
+    const t = Date.now();
+    const v = JSON.parse(data);
+    if (event === "certificate") {
+      const slot = BigInt(v.certificate.observation.slot);
+      if (!this.certs.has(slot)) {
+        this.certs.set(slot, t);
+        onCertificate?.(this.index, slot, v.certificate);
+      }
+    } else if (event === "evidence") this.evidence.push(v);
+  }
+
+  close() {
+    this.controller?.abort();
+  }
+}
+
+export function percentile(xs, p) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export const round = (x, digits = 3) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));

@@ -1,0 +1,141 @@
+// `node sim/idle.js [--hosts 2,4,6] [--seconds 20] [--profile DIR] [--config JSON]`: idle CPU
+// per node against the number of hosts. Each network is connected but has no
+// blocks, so what a node spends is its timers: gossipsub heartbeats, status
+// exchanges, sync ticks, L1 head polling. With --profile every node runs under
+// --cpu-prof and the samples of the idle window are summed by function, so the
+// cost is attributed rather than guessed.
+import "@ocp/node/polyfill";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SimCluster } from "./harness/cluster.js";
+import { cpuMs } from "./harness/measure.js";
+import { makeLinks } from "./harness/scenario.js";
+import { SCENARIOS } from "./scenarios.js";
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "2,4,6" },
+    seconds: { type: "string", default: "20" },
+    profile: { type: "string" },
+    // A node.json fragment merged into every host's config, e.g. '{"sync":{"intervalMs":60000}}'.
+    config: { type: "string" },
+  },
+});
+const sizes = values.hosts.split(",").map(Number);
+const seconds = Number(values.seconds);
+const log = (m) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+let current;
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.on(sig, () => {
+    Promise.resolve(current?.stop()).finally(() => process.exit(130));
+  });
+
+const frameName = (f) =>
+  `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/packages\//, "packages/")}:${f.lineNumber + 1}`;
+
+/**
+ * Time (ms) of the samples between `fromUs` and `toUs` after the profile's
+ * start, by origin: the outermost frame of each stack that is neither Node's
+ * internals nor a native, i.e. the timer, socket or promise callback the work
+ * ran under. Garbage collection and native "(program)" time keep their own names.
+ */
+function originTimes(profile, fromUs, toUs) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const origin = new Map();
+  const originOf = (id) => {
+    let o = origin.get(id);
+    if (o !== undefined) return o;
+    const chain = [];
+    for (let x = id; x !== undefined; x = parent.get(x)) chain.push(byId.get(x));
+    chain.reverse();
+    const first = chain.find(
+      (n) => /^(file:|\/)/.test(n.callFrame.url) && !n.callFrame.url.startsWith("node:"),
+    );
+    o = first ? frameName(first.callFrame) : frameName(byId.get(id).callFrame);
+    origin.set(id, o);
+    return o;
+  };
+  const out = new Map();
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i];
+    if (t < fromUs || t > toUs) continue;
+    const leaf = byId.get(profile.samples[i]);
+    if (leaf.callFrame.functionName === "(idle)") continue;
+    const key =
+      leaf.callFrame.functionName === "(garbage collector)" ? "(garbage collector)" : originOf(leaf.id);
+    const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    out.set(key, (out.get(key) ?? 0) + dt);
+  }
+  return out;
+}
+
+const results = [];
+for (const hosts of sizes) {
+  const dir = await mkdtemp(join(tmpdir(), "ocp-sim-idle-"));
+  const profDir = values.profile ? join(values.profile, `h${hosts}`) : undefined;
+  if (profDir) {
+    rmSync(profDir, { recursive: true, force: true });
+    mkdirSync(profDir, { recursive: true });
+  }
+  const sc = { ...SCENARIOS.baseline, hosts };
+  const cluster = new SimCluster({
+    hosts,
+    keysPerNode: 1,
+    slotMs: sc.slotMs,
+    links: makeLinks(sc, () => 0.5),
+    dir,
+    log,
+    configOverride: values.config ? JSON.parse(values.config) : undefined,
+    nodeFlags: profDir ? () => ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
+  });
+  current = cluster;
+  try {
+    await cluster.start();
+    // Let start-up work (connections, status exchanges, JIT) settle first.
+    await new Promise((r) => setTimeout(r, 5000));
+    const c0 = cluster.nodes.map((n) => cpuMs(n.pid));
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const s = (Date.now() - t0) / 1000;
+    const per = cluster.nodes.map((n, i) => (cpuMs(n.pid) - c0[i]) / s);
+    const peers = await cluster.peerCounts();
+    const mean = per.reduce((a, b) => a + b, 0) / per.length;
+    const r = {
+      hosts,
+      config: values.config ?? null,
+      idle_cpu_ms_per_s: Number(mean.toFixed(2)),
+      max: Math.max(...per),
+      peers,
+    };
+    log(JSON.stringify(r));
+    results.push(r);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (profDir) {
+    // The idle window: after the first 40 % of each profile (start-up), before its last 2 s (shutdown).
+    const total = new Map();
+    const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
+    for (const f of files) {
+      const p = JSON.parse(readFileSync(join(profDir, f), "utf8"));
+      const dur = p.endTime - p.startTime;
+      const from = dur - (seconds + 2) * 1e6;
+      for (const [k, v] of originTimes(p, Math.max(from, 0.4 * dur), dur - 2e6))
+        total.set(k, (total.get(k) ?? 0) + v);
+    }
+    const top = [...total.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([k, v]) => ({ fn: k, ms_per_s_per_node: Number((v / files.length / seconds).toFixed(3)) }));
+    console.log(JSON.stringify({ hosts, profiles: files.length, top }, null, 1));
+  }
+}
+console.log(JSON.stringify(results));
+process.exit(0);
