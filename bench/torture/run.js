@@ -92,6 +92,7 @@ class Proc {
     });
   }
 
+  /** @param {NodeJS.Signals} [signal] */
   async kill(signal = "SIGKILL") {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
     await this.exited;
@@ -100,7 +101,8 @@ class Proc {
 
 const anvil = await startAnvil();
 const dir = mkdtempSync(join(tmpdir(), "ocp-torture-"));
-let victim;
+/** @type {Proc} */
+let victim = /** @type {Proc} */ (/** @type {unknown} */ (undefined));
 let observer;
 try {
   const wallet = createWalletClient({

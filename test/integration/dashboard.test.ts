@@ -11,6 +11,13 @@ import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/
 import { launchBrowser } from "../utils/browser.js";
 import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
+// Functions passed to page.evaluate run in the browser: their globals, typed
+// loosely here so the Node-side type check does not pull in the DOM library.
+// biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
+declare const document: any;
+// biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
+declare const window: any;
+
 const OUTPUT = new URL("./.output/", import.meta.url);
 const STOPPED = 3;
 

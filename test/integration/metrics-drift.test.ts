@@ -26,7 +26,10 @@ describe("monitoring kit matches /metrics", () => {
     await waitFor(
       async () => {
         const r = await fetch(`${url}/v1/streams/eez/slots/${slot}`);
-        return r.status === 200 && (await r.json()).anchor.anchored === true ? true : undefined;
+        return r.status === 200 &&
+          ((await r.json()) as { anchor: { anchored: boolean } }).anchor.anchored === true
+          ? true
+          : undefined;
       },
       60_000,
       "anchored",

@@ -5,8 +5,11 @@ import {
   SszEvidenceKind,
   verifyVerifierEquivocation,
 } from "@ocp/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { settledAfter } from "../../../../../../test/utils/wait.js";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
+import type { BlsVerifierStats } from "../../../../src/chain/bls/metrics.js";
+import type { BatchingBlsVerifier } from "../../../../src/chain/bls/verifier.js";
 import { AttestationErrorCode, EvidenceGossipErrorCode } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
@@ -44,33 +47,24 @@ function chain(opts: Parameters<typeof testChain>[2] = {}): TestChain {
 }
 afterEach(async () => {
   for (const c of chains.splice(0)) await c.pipeline.stop();
+  vi.useRealTimers();
 });
-
-const settled = async (ps: Promise<unknown>[], ms: number): Promise<number> => {
-  let n = 0;
-  for (const p of ps)
-    void p.then(
-      () => n++,
-      () => n++,
-    );
-  await new Promise((r) => setTimeout(r, ms));
-  return n;
-};
 
 describe("validateGossipAttestation", () => {
   it("votes wait for their batch, except the one that can complete a certificate: then all are checked at once", async () => {
-    // Six keys of weight 1: quorum is 5 votes. No timer flush within the test.
+    // Six keys of weight 1: quorum is 5 votes. Time is fake, so no timer flushes the batch.
+    vi.useFakeTimers();
     const { pipeline } = chain({ blsVerifier: { maxBufferWaitMs: 60_000 } });
     const vote = (i: number, tag = 0) =>
       pipeline.attestation.validate(encodeAttestationSsz(attest(keys[i]!, set0, i, observation(HEAD, tag))));
     const first = [0, 1, 2, 3].map((i) => vote(i));
     // Another root's vote does not count toward this one's quorum.
     const other = vote(5, 1);
-    expect(await settled([...first, other], 30)).toBe(0);
+    expect(await settledAfter([...first, other], 30)).toBe(0);
     const fifth = vote(4);
-    expect(await settled([...first, fifth], 30)).toBe(5);
+    expect(await settledAfter([...first, fifth], 0)).toBe(5);
     for (const p of [...first, fifth, other]) expect(await outcome(p)).toBe("accept");
-    const m = pipeline.verifier.metrics;
+    const m = (pipeline.verifier as BatchingBlsVerifier).metrics as BlsVerifierStats;
     expect(m.batches).toBe(1);
     expect(m.batchedSets).toBe(6);
   });
