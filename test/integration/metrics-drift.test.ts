@@ -34,7 +34,17 @@ describe("monitoring kit matches /metrics", () => {
       60_000,
       "anchored",
     );
-    exposition = parseExposition(await (await fetch(`${url}/metrics`)).text());
+    // The slot view can see the anchor on chain before the anchoring service
+    // has read its own receipt; the transaction series has samples after that.
+    const text = await waitFor(
+      async () => {
+        const t = await (await fetch(`${url}/metrics`)).text();
+        return t.includes("ocp_anchor_transactions_total{") ? t : undefined;
+      },
+      30_000,
+      "anchor receipt recorded",
+    );
+    exposition = parseExposition(text);
   });
   afterAll(async () => {
     await c?.stop();
