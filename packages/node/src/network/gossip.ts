@@ -1,7 +1,7 @@
 // Gossip plumbing: subscribe a topic kind with its validator, run the network's
 // own pre-checks, turn the verdict into gossipsub's TopicValidatorResult in one
 // place (counting every outcome), and hand accepted messages to the pipeline.
-import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";

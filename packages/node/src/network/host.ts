@@ -1,34 +1,31 @@
 // The libp2p host: every libp2p and gossipsub import of the node lives in this
-// module, behind the small Host interface, so a move to libp2p 3 stays local.
+// module, behind the small Host interface, so a libp2p upgrade stays local.
 import "../polyfill.js";
 import { hash } from "node:crypto";
-import { type GossipSub, gossipsub } from "@chainsafe/libp2p-gossipsub";
-import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { bootstrap } from "@libp2p/bootstrap";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
-import { identify } from "@libp2p/identify";
 import {
-  type Connection,
+  type GossipSub,
+  gossipsub,
   type Message,
-  type PeerId,
-  type PrivateKey,
-  type Stream,
   StrictNoSign,
   TopicValidatorResult,
-} from "@libp2p/interface";
+} from "@libp2p/gossipsub";
+import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
+import { identify } from "@libp2p/identify";
+import type { Connection, PeerId, PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
-import { concatBytes, ProtocolError } from "@ocp/protocol";
+import { ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import type { NetworkOptions } from "./options.js";
-import { encodeVarint } from "./reqresp/framing.js";
 
 export { TopicValidatorResult };
 
@@ -129,22 +126,20 @@ export function peerIdFromPeerKey(key: Uint8Array): string {
   return peerIdFromPrivateKey(decodePrivateKey(key)).toString();
 }
 
-// @libp2p/crypto 5.1.23 declares its keys with @libp2p/interface 3 types; the
-// objects are the ones libp2p 2 itself uses, so the casts below are sound.
 async function newPrivateKey(): Promise<PrivateKey> {
-  return (await generateKeyPair("Ed25519")) as unknown as PrivateKey;
+  return await generateKeyPair("Ed25519");
 }
 
 function decodePrivateKey(key: Uint8Array): PrivateKey {
   try {
-    return privateKeyFromProtobuf(key) as unknown as PrivateKey;
+    return privateKeyFromProtobuf(key);
   } catch (e) {
     throw new ProtocolError(NetworkErrorCode.INVALID_PRIVATE_KEY, (e as Error).message);
   }
 }
 
 function encodePrivateKey(key: PrivateKey): Uint8Array {
-  return privateKeyToProtobuf(key as unknown as Parameters<typeof privateKeyToProtobuf>[0]);
+  return privateKeyToProtobuf(key);
 }
 
 /** Parses a peer id string; ProtocolError on garbage. */
@@ -160,7 +155,11 @@ export function parsePeerId(peer: string): PeerId {
 export function peerIdOfMultiaddr(addr: string): string {
   let id: string | null;
   try {
-    id = multiaddr(addr).getPeerId();
+    // The last /p2p/ component names the peer (earlier ones would be relays).
+    id =
+      multiaddr(addr)
+        .getComponents()
+        .findLast((c) => c.name === "p2p")?.value ?? null;
   } catch (e) {
     throw new ProtocolError(NetworkErrorCode.INVALID_MULTIADDR, `${addr}: ${(e as Error).message}`);
   }
@@ -215,9 +214,16 @@ const LOCAL_MAX_INCOMING_PENDING = 1_000;
 function wrapStream(stream: Stream): HostStream {
   return {
     source: (async function* () {
-      for await (const chunk of stream.source) yield chunk.subarray();
+      for await (const chunk of stream) yield chunk.subarray();
     })(),
-    sink: (source) => stream.sink(source),
+    sink: async (source) => {
+      for await (const chunk of source) {
+        // send() buffers past a full window; wait for drain so a slow reader
+        // holds back our writes instead of growing our buffer.
+        if (!stream.send(chunk)) await stream.onDrain();
+      }
+      await stream.close();
+    },
     abort: (err) => stream.abort(err),
     close: () => stream.close(),
   };
@@ -228,8 +234,10 @@ function connectionInfo(c: Connection): HostConnection {
 }
 
 type GossipsubService = GossipSub & {
-  // Present at runtime, missing from the 14.1.2 types (FACTS pitfall).
+  // Present at runtime, missing from the declared interface (FACTS pitfall).
   getMeshPeers(topic: string): string[];
+  getScore(peer: string): number;
+  reportMessageValidationResult(msgId: string, from: string, result: TopicValidatorResult): void;
 };
 
 /** Creates (but does not start) the libp2p host. */
@@ -331,73 +339,6 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   );
 }
 
-/** What `coalesceOutbound` needs of gossipsub's per-peer OutboundStream. */
-export interface OutboundStreamLike {
-  pushable: { push(chunk: Uint8Array): unknown; readableLength: number };
-  maxBufferSize: number;
-  push(data: Uint8Array): void;
-  pushPrefixed(data: Uint8Array | { subarray(): Uint8Array }): void;
-}
-
-/** Largest chunk one coalesced write carries; a full one is written at once. */
-export const GOSSIP_COALESCE_MAX_BYTES = 64 * 1024;
-
-/**
- * Gossipsub writes one length-prefixed RPC per message per peer, and each
- * becomes its own yamux frame, noise frame and socket write. A slot's votes are
- * validated in batches and our own go out together, so dozens of RPCs leave for
- * one peer in one event-loop turn: these are joined into one write at the end
- * of the turn. The peer's length-prefix decoder splits them exactly as before.
- */
-function coalesceGossipWrites(gs: GossipSub): void {
-  const outbound = (gs as unknown as { streamsOutbound?: unknown }).streamsOutbound;
-  // Feature check: with another gossipsub layout, writes simply stay one per RPC.
-  if (!(outbound instanceof Map)) return;
-  const set = outbound.set.bind(outbound);
-  outbound.set = (peer: unknown, stream: unknown) => set(peer, coalesceOutbound(stream));
-}
-
-/** Makes one outbound stream buffer its RPCs until the end of the event-loop turn. */
-export function coalesceOutbound<T>(stream: T, maxBytes: number = GOSSIP_COALESCE_MAX_BYTES): T {
-  const s = stream as unknown as Partial<OutboundStreamLike>;
-  if (typeof s.pushPrefixed !== "function" || typeof s.pushable?.push !== "function") return stream;
-  const out = s as OutboundStreamLike;
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let pending: NodeJS.Immediate | undefined;
-  const flush = (): void => {
-    if (pending !== undefined) clearImmediate(pending);
-    pending = undefined;
-    if (parts.length === 0) return;
-    const chunk = parts.length === 1 ? parts[0]! : concatBytes(...parts);
-    parts = [];
-    size = 0;
-    try {
-      out.pushable.push(chunk);
-    } catch {
-      // The stream closed meanwhile: gossipsub drops RPCs to a closed stream too.
-    }
-  };
-  out.pushPrefixed = (data) => {
-    // Same back-pressure rule as gossipsub's own push.
-    if (out.pushable.readableLength > out.maxBufferSize) {
-      throw new Error(`OutboundStream buffer full, size > ${out.maxBufferSize}`);
-    }
-    const bytes = data instanceof Uint8Array ? data : data.subarray();
-    parts.push(bytes);
-    size += bytes.length;
-    if (size >= maxBytes) flush();
-    else pending ??= setImmediate(flush);
-  };
-  out.push = (data) => out.pushPrefixed(lengthPrefixed(data));
-  return stream;
-}
-
-/** Unsigned-varint length prefix + data: the framing gossipsub's streams use (as req/resp's). */
-export function lengthPrefixed(data: Uint8Array): Uint8Array {
-  return concatBytes(encodeVarint(data.length), data);
-}
-
 class Libp2pHost implements Host {
   readonly peerId: string;
   readonly pubsub: HostPubSub;
@@ -408,7 +349,6 @@ class Libp2pHost implements Host {
   ) {
     this.peerId = libp2p.peerId.toString();
     const gs = libp2p.services.pubsub;
-    coalesceGossipWrites(gs);
     this.pubsub = {
       subscribe: (topic) => gs.subscribe(topic),
       unsubscribe: (topic) => gs.unsubscribe(topic),
@@ -456,7 +396,7 @@ class Libp2pHost implements Host {
   ): Promise<void> {
     await this.libp2p.handle(
       protocol,
-      ({ stream, connection }) => handler(wrapStream(stream), connection.remotePeer.toString()),
+      (stream, connection) => handler(wrapStream(stream), connection.remotePeer.toString()),
       { maxInboundStreams: opts.maxInboundStreams },
     );
   }

@@ -2,7 +2,7 @@
 // management wired together behind a `(opts, modules)` component with start/stop.
 import "../polyfill.js";
 import { EventEmitter } from "node:events";
-import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { ProtocolError } from "@ocp/protocol";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";

@@ -1,6 +1,6 @@
 // Options of the network layer (NetworkOptions) and their defaults. The node's
 // NodeOptions embeds these; the CLI deep-merges flags over defaultNetworkOptions.
-import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
+import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
 import type { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { RateLimit } from "./reqresp/rateLimiter.js";
 import { defaultScoringOptions, type ScoringOptions } from "./scoring.js";

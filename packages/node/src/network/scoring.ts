@@ -1,7 +1,7 @@
 // Gossipsub peer scoring for ocp: topic score parameters derived from the
 // per-slot message rates of each topic, the global score parameters, and the
 // application-specific score (req/resp abuse) that decays back to zero.
-import type { PeerScoreParams, TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { PeerScoreParams, TopicScoreParams } from "@libp2p/gossipsub/score";
 import { GOSSIP_KINDS, GossipKind } from "./topics.js";
 
 export interface ScoringOptions {
