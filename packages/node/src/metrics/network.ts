@@ -8,6 +8,8 @@ export interface NetworkMetrics {
   gossipValidation: CounterVec<"kind" | "result" | "code">;
   /** Local publishes: result ok|no_peers|error. */
   gossipPublish: CounterVec<"kind" | "result">;
+  /** Gossip RPC frames dropped unread before gossipsub, by reason (network/gossipRpc.ts). */
+  gossipRpcDropped: CounterVec<"reason">;
   /** Errors thrown by on-accepted handlers (the message was already accepted). */
   gossipHandlerError: CounterVec<"kind">;
   /** Inbound requests by outcome: a response code name, or timeout|stream_error. */
@@ -31,6 +33,12 @@ export function createNetworkMetrics(registry?: Registry): NetworkMetrics {
       "kind",
       "result",
     ]),
+    gossipRpcDropped: createCounterVec(
+      registry,
+      "ocp_gossip_rpc_dropped_total",
+      "Gossip RPC frames dropped unread, by reason",
+      ["reason"],
+    ),
     gossipHandlerError: createCounterVec(
       registry,
       "ocp_gossip_handler_error_total",

@@ -100,6 +100,8 @@ export class Gossip {
   private readonly subscriptions = new Map<GossipKind, Subscription>();
   private readonly kindOfTopic = new Map<string, GossipKind>();
   private pending = 0;
+  private readonly pendingByPeer = new Map<string, number>();
+  private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
   private stopped = false;
 
@@ -113,6 +115,36 @@ export class Gossip {
   /** Messages waiting for or in validation (bounded by `maxPendingValidations`). */
   get pendingValidations(): number {
     return this.pending;
+  }
+
+  /** Messages forwarded by `peer` waiting for or in validation. */
+  backlog(peer: string): number {
+    return this.pendingByPeer.get(peer) ?? 0;
+  }
+
+  /** Resolves once `peer`'s backlog is below `n` (at once if it is). */
+  backlogBelow(peer: string, n: number): Promise<void> {
+    if (this.backlog(peer) < n || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.backlogWaiters.get(peer);
+      if (list === undefined) this.backlogWaiters.set(peer, [{ below: n, resolve }]);
+      else list.push({ below: n, resolve });
+    });
+  }
+
+  private release(peer: string): void {
+    const left = (this.pendingByPeer.get(peer) ?? 1) - 1;
+    if (left > 0) this.pendingByPeer.set(peer, left);
+    else this.pendingByPeer.delete(peer);
+    const waiters = this.backlogWaiters.get(peer);
+    if (waiters === undefined) return;
+    const still = waiters.filter((w) => {
+      if (left >= w.below) return true;
+      w.resolve();
+      return false;
+    });
+    if (still.length > 0) this.backlogWaiters.set(peer, still);
+    else this.backlogWaiters.delete(peer);
   }
 
   topic(kind: GossipKind): string {
@@ -130,6 +162,8 @@ export class Gossip {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    for (const list of this.backlogWaiters.values()) for (const w of list) w.resolve();
+    this.backlogWaiters.clear();
     if (!this.started) return;
     for (const kind of this.subscriptions.keys()) this.modules.host.pubsub.unsubscribe(this.topic(kind));
   }
@@ -215,10 +249,15 @@ export class Gossip {
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.NO_VALIDATOR });
     if (this.pending >= this.opts.maxPendingValidations)
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.QUEUE_FULL });
+    // [IGNORE] the forwarding peer already has its share of the queue
+    const byPeer = this.pendingByPeer.get(m.from) ?? 0;
+    if (byPeer >= this.opts.maxPendingValidationsPerPeer)
+      return this.report(kind, m, { result: "ignore", code: GossipErrorCode.PEER_QUEUE_FULL });
 
     // A copy: the payload may be a view into a larger RPC buffer.
     const msg: GossipMessage = { kind, topic: m.topic, data: m.data.slice(), from: m.from, msgId: m.msgId };
     this.pending++;
+    this.pendingByPeer.set(m.from, byPeer + 1);
     let value: unknown;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -238,6 +277,7 @@ export class Gossip {
     } finally {
       clearTimeout(timer);
       this.pending--;
+      this.release(m.from);
     }
     this.report(kind, m, { result: "accept" });
 

@@ -15,7 +15,8 @@ import {
 } from "@libp2p/gossipsub";
 import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
 import { identify } from "@libp2p/identify";
-import type { Connection, PeerId, PrivateKey, Stream } from "@libp2p/interface";
+import type { Connection, MultiaddrConnection, PeerId, PrivateKey, Stream } from "@libp2p/interface";
+import type { Registrar } from "@libp2p/interface-internal";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
@@ -25,7 +26,9 @@ import { ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
+import { FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import type { NetworkOptions } from "./options.js";
+import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
 export { TopicValidatorResult };
 
@@ -101,11 +104,27 @@ export interface Host {
   onPeerDisconnect(handler: (peer: string) => void): void;
 }
 
+/** Admission of a peer's inbound gossip stream and the pace it is read at. */
+export interface GossipInboundControl {
+  /** Resolves true once the peer passed Status, false when it never will (the stream is dropped). */
+  admit(peer: string): Promise<boolean>;
+  /** Messages from this peer still waiting for or in validation. */
+  backlog(peer: string): number;
+  /** Resolves once the peer's backlog is below `n`. */
+  backlogBelow(peer: string, n: number): Promise<void>;
+  /** A frame was dropped unread; the sender is charged for it. */
+  onDropped(peer: string, reason: GossipRpcDropReason): void;
+}
+
 export interface HostModules {
   /** Protobuf-encoded libp2p private key; a new Ed25519 key is generated when absent. */
   privateKey?: Uint8Array;
   /** Connection gater: true refuses dials to and connections from this peer. */
   isDenied(peer: string): boolean;
+  /** Connection gater: true refuses inbound connections from this IP (IP bans). */
+  isIpDenied?(ip: string): boolean;
+  /** Gates inbound gossip streams; without it every stream goes to gossipsub as is. */
+  gossipInbound?: GossipInboundControl;
   /** Application component of the gossipsub score (the peer manager's opinion). */
   appSpecificScore?(peer: string): number;
   /** Gossipsub topic score params keyed by full topic string (the scoring hook). */
@@ -229,6 +248,115 @@ function wrapStream(stream: Stream): HostStream {
   };
 }
 
+/** The IP of a multiaddr (`/ip4/…` or `/ip6/…`), undefined for other kinds. */
+export function ipOfMultiaddr(addr: string): string | undefined {
+  try {
+    const first = multiaddr(addr).getComponents()[0];
+    return first !== undefined && (first.name === "ip4" || first.name === "ip6") ? first.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pending-validation backlog at which a peer's gossip stream stops being
+ * read: its further RPCs wait in its own yamux window and TCP socket (the
+ * sender is paused) instead of in our memory and event loop. Reading resumes
+ * at half of it. 256 is two BLS batches (maxBufferedSets 128); an honest
+ * peer forwards one slot's votes of a 128-key set in one go.
+ */
+export const GOSSIP_PEER_BACKLOG_PAUSE = 256;
+
+/**
+ * The bytes of one gossip stream read ahead of gossipsub: one frame at most
+ * (the splitter holds a partial frame, nothing more). Frames are inspected
+ * (network/gossipRpc.ts) and the bad ones dropped unread and charged; between
+ * frames the reader yields to the event loop, so one peer's RPCs cannot run
+ * back to back while other sockets wait.
+ */
+async function* gatedGossipFrames(
+  stream: Stream,
+  peer: string,
+  control: GossipInboundControl,
+  maxFrameBytes: number,
+  limits: GossipRpcLimitsLike,
+  topics: readonly Uint8Array[],
+): AsyncGenerator<Uint8Array> {
+  const splitter = new FrameSplitter(maxFrameBytes);
+  for await (const chunk of stream) {
+    let frames: ReturnType<FrameSplitter["push"]>;
+    try {
+      frames = splitter.push(chunk.subarray());
+    } catch {
+      control.onDropped(peer, "over_limit");
+      stream.abort(new Error("gossip frame too large"));
+      return;
+    }
+    for (const frame of frames) {
+      const verdict = inspectGossipRpc(frame.body, limits, topics);
+      if (!verdict.ok) {
+        control.onDropped(peer, verdict.reason);
+        continue;
+      }
+      if (verdict.messages > 0 && control.backlog(peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
+        // Backpressure: stop the window until this peer's validations drain.
+        stream.pause();
+        await control.backlogBelow(peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
+        stream.resume();
+      }
+      yield frame.prefixed;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+type GossipRpcLimitsLike = Parameters<typeof inspectGossipRpc>[1];
+
+/**
+ * The registrar gossipsub is built with: the same registrar, except that the
+ * stream handler gossipsub registers is wrapped by our gate. This is the
+ * component seam libp2p gives every service; gossipsub's own code is untouched.
+ */
+function gatedRegistrar(
+  registrar: Registrar,
+  control: GossipInboundControl,
+  maxFrameBytes: number,
+  limits: GossipRpcLimitsLike,
+  topics: readonly Uint8Array[],
+): Registrar {
+  const handle: Registrar["handle"] = (protocol, handler, options) =>
+    registrar.handle(
+      protocol,
+      async (stream, connection) => {
+        const peer = connection.remotePeer.toString();
+        // Nothing is read before Status: the stream's data waits in its window.
+        if (!(await control.admit(peer))) {
+          stream.abort(new Error("gossip before status"));
+          return;
+        }
+        if (stream.status !== "open") return;
+        const frames = gatedGossipFrames(stream, peer, control, maxFrameBytes, limits, topics);
+        // Gossipsub iterates the stream; it gets our inspected frames instead of the raw bytes.
+        const gated = new Proxy(stream, {
+          get(target, prop) {
+            if (prop === Symbol.asyncIterator) return () => frames;
+            const v = Reflect.get(target, prop, target);
+            return typeof v === "function" ? v.bind(target) : v;
+          },
+        });
+        await handler(gated, connection);
+      },
+      options,
+    );
+  return new Proxy(registrar, {
+    get(target, prop) {
+      if (prop === "handle") return handle;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 function connectionInfo(c: Connection): HostConnection {
   return { peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction };
 }
@@ -252,6 +380,38 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     ...(opts.localNetwork ? { IPColocationFactorWeight: 0 } : {}),
     appSpecificScore: (peer) => modules.appSpecificScore?.(peer) ?? 0,
     topics: modules.topicScoreParams ?? {},
+  };
+
+  const topics = GOSSIP_KINDS.map((kind) => gossipTopic(opts.network, kind));
+  const topicBytes = topics.map((t) => new TextEncoder().encode(t));
+  const limits = opts.gossip.rpcLimits;
+  let libp2pRef: Libp2p | undefined;
+  const connectionsFromIp = (ip: string): number => {
+    let n = 0;
+    for (const c of libp2pRef?.getConnections() ?? []) if (ipOfMultiaddr(c.remoteAddr.toString()) === ip) n++;
+    return n;
+  };
+  const denyInbound = (maConn: MultiaddrConnection): boolean => {
+    const ip = ipOfMultiaddr(maConn.remoteAddr.toString());
+    if (ip === undefined) return false;
+    if (modules.isIpDenied?.(ip)) return true;
+    return connectionsFromIp(ip) >= opts.maxConnectionsPerIp;
+  };
+
+  // libp2p's components object is a proxy over its services: ours answers
+  // `registrar` with the gated one and passes everything else through.
+  const withGatedRegistrar = <C extends { registrar: Registrar }>(
+    components: C,
+    control: GossipInboundControl,
+  ): C => {
+    let gated: Registrar | undefined;
+    return new Proxy(components, {
+      get(target, prop, receiver) {
+        if (prop !== "registrar") return Reflect.get(target, prop, receiver);
+        gated ??= gatedRegistrar(target.registrar, control, g.maxInboundRpcBytes, limits, topicBytes);
+        return gated;
+      },
+    });
   };
 
   const directPeers = opts.staticPeers.map((addr) => ({
@@ -291,48 +451,58 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
       : {}),
     connectionGater: {
       denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
+      denyInboundConnection: async (maConn) => denyInbound(maConn),
       denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
       denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
     },
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
-        globalSignaturePolicy: StrictNoSign,
-        msgIdFn: (msg: Message) => gossipMessageId(msg.data),
-        msgIdToStrFn: (id: Uint8Array) => Buffer.from(id).toString("hex"),
-        // No fastMsgIdFn: a sha256 of ≤ 4 KiB costs a few µs, and a second
-        // (non-spec) id would only add a cache to keep consistent.
-        // Our validators run after gossipsub hands us the message; only
-        // ACCEPT forwards it (reportMessageValidationResult).
-        asyncValidation: true,
-        // Kept false: a publish with no topic peers then fails *without*
-        // marking the message seen, so the caller may publish it again once
-        // the mesh has formed. The host reports it as outcome "no_peers".
-        allowPublishToZeroTopicPeers: false,
-        ignoreDuplicatePublishError: false,
-        // Own messages go to every topic peer above publishThreshold, not just the mesh.
-        floodPublish: true,
-        emitSelf: false,
-        fallbackToFloodsub: false,
-        D: g.D ?? GOSSIP_D,
-        Dlo: g.Dlo ?? GOSSIP_D_LOW,
-        Dhi: g.Dhi ?? GOSSIP_D_HIGH,
-        Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
-        heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
-        fanoutTTL: GOSSIP_FANOUT_TTL_MS,
-        mcacheLength: GOSSIP_MCACHE_LENGTH,
-        mcacheGossip: GOSSIP_MCACHE_GOSSIP,
-        seenTTL: GOSSIP_SEEN_TTL_MS,
-        // One RPC may batch several messages plus control data; 4 KiB
-        // messages make 1 MiB ample while bounding what a peer can push.
-        maxInboundDataLength: g.maxInboundRpcBytes,
-        directPeers,
-        scoreParams: { ...scoreParams, ...g.scoreParams },
-        scoreThresholds: { ...defaultGossipScoreThresholds, ...g.scoreThresholds },
-      }),
+      pubsub: (components: Parameters<ReturnType<typeof gossipsub>>[0]) =>
+        gossipsub({
+          globalSignaturePolicy: StrictNoSign,
+          msgIdFn: (msg: Message) => gossipMessageId(msg.data),
+          msgIdToStrFn: (id: Uint8Array) => Buffer.from(id).toString("hex"),
+          // No fastMsgIdFn: a sha256 of ≤ 4 KiB costs a few µs, and a second
+          // (non-spec) id would only add a cache to keep consistent.
+          // Our validators run after gossipsub hands us the message; only
+          // ACCEPT forwards it (reportMessageValidationResult).
+          asyncValidation: true,
+          // Kept false: a publish with no topic peers then fails *without*
+          // marking the message seen, so the caller may publish it again once
+          // the mesh has formed. The host reports it as outcome "no_peers".
+          allowPublishToZeroTopicPeers: false,
+          ignoreDuplicatePublishError: false,
+          // Own messages go to every topic peer above publishThreshold, not just the mesh.
+          floodPublish: true,
+          emitSelf: false,
+          fallbackToFloodsub: false,
+          D: g.D ?? GOSSIP_D,
+          Dlo: g.Dlo ?? GOSSIP_D_LOW,
+          Dhi: g.Dhi ?? GOSSIP_D_HIGH,
+          Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
+          heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
+          fanoutTTL: GOSSIP_FANOUT_TTL_MS,
+          mcacheLength: GOSSIP_MCACHE_LENGTH,
+          mcacheGossip: GOSSIP_MCACHE_GOSSIP,
+          seenTTL: GOSSIP_SEEN_TTL_MS,
+          // One RPC may batch several messages plus control data; 4 KiB
+          // messages make 1 MiB ample while bounding what a peer can push.
+          maxInboundDataLength: g.maxInboundRpcBytes,
+          directPeers,
+          scoreParams: { ...scoreParams, ...g.scoreParams },
+          scoreThresholds: { ...defaultGossipScoreThresholds, ...g.scoreThresholds },
+          // Only our four topics enter gossipsub's tables (subscriptions, messages).
+          allowedTopics: topics,
+          decodeRpcLimits: limits,
+        })(
+          modules.gossipInbound === undefined
+            ? components
+            : withGatedRegistrar(components, modules.gossipInbound),
+        ),
     },
   });
+  libp2pRef = libp2p as unknown as Libp2p;
   return new Libp2pHost(
     libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>,
     encodePrivateKey(privateKey),

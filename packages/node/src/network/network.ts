@@ -110,9 +110,21 @@ export class Network {
     const thresholds = { ...defaultGossipScoreThresholds, ...opts.gossip.scoreThresholds };
     const derived = deriveTopicScoreParams(opts.scoring, thresholds.graylistThreshold, opts.gossip.D ?? 8);
     const penalties = this.penalties;
+    let gossipRef: Gossip | undefined;
     const host = await createHost(opts, {
       privateKey: modules.privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
+      isIpDenied: (ip) => peers?.isIpBanned(ip) ?? false,
+      gossipInbound: {
+        // Gossip only from peers that passed Status on our network.
+        admit: (peer) => peers?.waitForStatus(peer) ?? Promise.resolve(false),
+        backlog: (peer) => gossipRef?.backlog(peer) ?? 0,
+        backlogBelow: (peer, n) => gossipRef?.backlogBelow(peer, n) ?? Promise.resolve(),
+        onDropped: (peer, reason) => {
+          metrics.gossipRpcDropped.inc({ reason });
+          penalties.penalize(peer, opts.scoring.badRpcPenalty);
+        },
+      },
       appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
@@ -128,6 +140,7 @@ export class Network {
       { ...opts.gossip, network: opts.network },
       { host, metrics, logger, onAccepted: (m) => this.events.emit("gossip:accepted", m) },
     );
+    gossipRef = gossip;
     peers = new PeerManager(opts, {
       host,
       reqResp,

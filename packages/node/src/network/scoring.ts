@@ -35,6 +35,12 @@ export interface ScoringOptions {
    * half-life reach the graylist threshold on their own. @default 160
    */
   rateLimitPenalty: number;
+  /**
+   * Application score taken per gossip RPC frame dropped unread (undecodable,
+   * over the RPC limits, a message on a topic we do not subscribe to, a signed
+   * message). Honest peers send none; 10 in a half-life graylist. @default 1600
+   */
+  badRpcPenalty: number;
   /** Half-life of the application penalty. @default 60_000 */
   penaltyHalfLifeMs: number;
 }
@@ -51,6 +57,7 @@ export const defaultScoringOptions: ScoringOptions = {
   checkIntervalMs: 1000,
   graylistBanMs: 600_000,
   rateLimitPenalty: 160,
+  badRpcPenalty: 1600,
   penaltyHalfLifeMs: 60_000,
 };
 
