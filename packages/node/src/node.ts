@@ -621,7 +621,7 @@ export class OcpNode {
     );
     net.subscribe(
       GossipKind.attestation,
-      async (m) => ({ value: await chain.attestation.validate(m.data) }),
+      async (m) => ({ value: await chain.attestation.validate(m.data, m.from) }),
       async (m) => {
         const v = m.value;
         const pubkey = v.set.verifiers[v.attestation.verifierIndex]?.pubkey;

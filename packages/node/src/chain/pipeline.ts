@@ -80,7 +80,8 @@ export interface ChainPipelineModules {
 
 /** Per-topic validate/accept pair; `validate` throws GossipActionError. */
 export interface TopicHandler<V> {
-  validate(bytes: Uint8Array): Promise<V>;
+  /** `peer`: the peer that forwarded the bytes, when they came from gossip. */
+  validate(bytes: Uint8Array, peer?: string): Promise<V>;
   accept(value: V): void;
 }
 
@@ -132,7 +133,7 @@ export class ChainPipeline {
     accept: (v) => this.acceptCommitment(v),
   };
   readonly attestation: TopicHandler<ValidatedAttestation> = {
-    validate: (bytes) => validateGossipAttestationBytes(this.ctx, bytes),
+    validate: (bytes, peer) => validateGossipAttestationBytes(this.ctx, bytes, peer),
     accept: (v) => this.acceptAttestation(v),
   };
   readonly certificate: TopicHandler<ValidatedCertificate> = {
