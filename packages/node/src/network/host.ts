@@ -4,7 +4,6 @@ import "../polyfill.js";
 import { hash } from "node:crypto";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
-import { bootstrap } from "@libp2p/bootstrap";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import {
   type GossipSub,
@@ -426,8 +425,6 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery:
-      opts.bootstrapPeers.length > 0 ? [bootstrap({ list: opts.bootstrapPeers, timeout: 0 })] : [],
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: opts.dialTimeoutMs,

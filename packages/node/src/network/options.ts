@@ -69,8 +69,13 @@ export interface NetworkOptions {
   listenAddrs: string[];
   /** Addresses to announce instead of the listen addresses. @default [] */
   announceAddrs: string[];
-  /** Multiaddrs with /p2p/<id>, dialed once at start through @libp2p/bootstrap. @default [] */
+  /**
+   * Multiaddrs with /p2p/<id>, dialed at start and redialed with backoff
+   * (like static peers) whenever the node has fewer than `targetPeers`. @default []
+   */
   bootstrapPeers: string[];
+  /** Connected peers below which bootstrap peers are redialed. @default 16 */
+  targetPeers: number;
   /** Multiaddrs with /p2p/<id>, kept connected: redialed with backoff whenever lost. @default [] */
   staticPeers: string[];
   /**
@@ -112,6 +117,8 @@ export const defaultNetworkOptions: NetworkOptions = {
   listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
   announceAddrs: [],
   bootstrapPeers: [],
+  // Gossipsub's D_high (12) mesh peers plus a few more for IHAVE gossip.
+  targetPeers: 16,
   staticPeers: [],
   localNetwork: false,
   // Gossip needs D_high = 12 mesh peers per topic plus room for churn and

@@ -72,10 +72,12 @@ interface PeerEntry {
   announced: boolean;
 }
 
-interface StaticPeer {
+interface RedialPeer {
   addr: string;
   failures: number;
   timer: NodeJS.Timeout | undefined;
+  /** Static peers are always kept; bootstrap peers only while below `targetPeers`. */
+  isStatic: boolean;
 }
 
 const STATUS_RETRY_DELAY_MS = 500;
@@ -114,7 +116,9 @@ export class PeerManager {
   /** Bans by IP (never for local addresses): a banned peer cannot come back under a new id. */
   private readonly ipBans = new Map<string, number>();
   private readonly statusWaiters = new Map<string, ((ok: boolean) => void)[]>();
-  private readonly staticPeers = new Map<string, StaticPeer>();
+  /** Static and bootstrap peers: dialed at start and redialed with backoff. */
+  private readonly redialPeers = new Map<string, RedialPeer>();
+  private readonly staticPeers = new Set<string>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
@@ -127,8 +131,13 @@ export class PeerManager {
     private readonly modules: PeerManagerModules,
   ) {
     this.networkId = sszNetworkId(opts.network);
+    for (const addr of opts.bootstrapPeers) {
+      this.redialPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined, isStatic: false });
+    }
     for (const addr of opts.staticPeers) {
-      this.staticPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined });
+      const peer = peerIdOfMultiaddr(addr);
+      this.staticPeers.add(peer);
+      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true });
     }
   }
 
@@ -151,7 +160,7 @@ export class PeerManager {
     this.running = true;
     this.scoreTimer = setInterval(() => this.checkScores(), this.opts.scoring.checkIntervalMs);
     this.scoreTimer.unref();
-    for (const peer of this.staticPeers.keys()) void this.dialStatic(peer);
+    for (const peer of this.redialPeers.keys()) void this.dialRedial(peer);
     const known = await this.loadKnownPeers();
     for (const addr of known) {
       const signal = AbortSignal.timeout(this.opts.dialTimeoutMs);
@@ -167,7 +176,7 @@ export class PeerManager {
     for (const peer of [...this.statusWaiters.keys()]) this.settleStatusWaiters(peer, false);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const s of this.staticPeers.values()) clearTimeout(s.timer);
+    for (const s of this.redialPeers.values()) clearTimeout(s.timer);
     await this.saveKnownPeers();
   }
 
@@ -371,7 +380,7 @@ export class PeerManager {
       announced: false,
     });
     this.modules.metrics.peerEvents.inc({ event: "connected" });
-    const s = this.staticPeers.get(peer);
+    const s = this.redialPeers.get(peer);
     if (s !== undefined) {
       s.failures = 0;
       clearTimeout(s.timer);
@@ -411,35 +420,40 @@ export class PeerManager {
     this.settleStatusWaiters(peer, false);
     this.modules.metrics.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
-    if (this.staticPeers.has(peer) && this.running) this.scheduleStaticRedial(peer);
+    if (this.redialPeers.has(peer) && this.running) this.scheduleRedial(peer);
   }
 
-  private async dialStatic(peer: string): Promise<void> {
-    const s = this.staticPeers.get(peer);
-    if (s === undefined || !this.running || this.peers.has(peer) || this.isBanned(peer)) return;
+  private async dialRedial(peer: string): Promise<void> {
+    const s = this.redialPeers.get(peer);
+    if (s === undefined || !this.running || this.peers.has(peer)) return;
+    // A bootstrap peer is only needed while we are short of peers; look again later.
+    if (!s.isStatic && this.peers.size >= this.opts.targetPeers) return this.scheduleRedial(peer);
+    // Banned: tried again once the ban ends (scheduleRedial waits for it).
+    if (this.isBanned(peer)) return this.scheduleRedial(peer);
     try {
       await this.modules.host.dial(s.addr, AbortSignal.timeout(this.opts.dialTimeoutMs));
       s.failures = 0;
     } catch {
       s.failures++;
-      this.scheduleStaticRedial(peer);
+      this.scheduleRedial(peer);
     }
   }
 
-  private scheduleStaticRedial(peer: string): void {
-    const s = this.staticPeers.get(peer);
+  private scheduleRedial(peer: string): void {
+    const s = this.redialPeers.get(peer);
     if (s === undefined || !this.running) return;
     clearTimeout(s.timer);
-    // Exponential backoff: min, 2·min, 4·min … capped at max.
-    const delay = Math.min(
-      this.opts.staticPeerRedialMaxMs,
-      this.opts.staticPeerRedialMinMs * 2 ** s.failures,
+    // Exponential backoff: min, 2·min, 4·min … capped at max; never before a ban ends.
+    const backoff = Math.min(this.opts.staticPeerRedialMaxMs, this.opts.staticPeerRedialMinMs * 2 ** s.failures);
+    const banLeft = (this.bans.get(peer) ?? 0) - Date.now();
+    s.timer = setTimeout(
+      () => {
+        s.timer = undefined;
+        this.modules.metrics.peerEvents.inc({ event: "redial" });
+        void this.dialRedial(peer);
+      },
+      Math.max(backoff, banLeft),
     );
-    s.timer = setTimeout(() => {
-      s.timer = undefined;
-      this.modules.metrics.peerEvents.inc({ event: "redial" });
-      void this.dialStatic(peer);
-    }, delay);
   }
 
   private async loadKnownPeers(): Promise<string[]> {
