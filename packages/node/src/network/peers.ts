@@ -444,7 +444,10 @@ export class PeerManager {
     if (s === undefined || !this.running) return;
     clearTimeout(s.timer);
     // Exponential backoff: min, 2·min, 4·min … capped at max; never before a ban ends.
-    const backoff = Math.min(this.opts.staticPeerRedialMaxMs, this.opts.staticPeerRedialMinMs * 2 ** s.failures);
+    const backoff = Math.min(
+      this.opts.staticPeerRedialMaxMs,
+      this.opts.staticPeerRedialMinMs * 2 ** s.failures,
+    );
     const banLeft = (this.bans.get(peer) ?? 0) - Date.now();
     s.timer = setTimeout(
       () => {
