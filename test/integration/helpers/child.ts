@@ -23,13 +23,18 @@ export interface ChildNode {
 }
 
 /** Starts node `i` of the cluster (its options, keys and data dir) in a child process. */
-export function spawnChildNode(c: Cluster, i: number, extraArgs: string[] = []): Promise<ChildNode> {
+export function spawnChildNode(
+  c: Cluster,
+  i: number,
+  extraArgs: string[] = [],
+  overrides: Record<string, unknown> = {},
+): Promise<ChildNode> {
   const cfgFile = join(c.dirs[i]!, "..", `ocp-child-${i}-${process.pid}.json`);
   const bls = getBls();
   writeFileSync(
     cfgFile,
     jsonWithBigints({
-      options: c.nodeOptions(i),
+      options: { ...c.nodeOptions(i), ...overrides },
       secretKeys: c.keys[i]!.map((k) => bls.secretKeyToBytes(k)),
     }),
   );
@@ -58,4 +63,23 @@ export async function killChild(child: ChildNode): Promise<void> {
   child.proc.kill("SIGCONT");
   child.proc.kill("SIGKILL");
   await exited;
+}
+
+export interface ChildStats {
+  heapUsed: number;
+  maxLoopDelayMs: number;
+  peers: string[];
+  connections: number;
+  banned: number;
+}
+
+/** Asks the child for its stats (see node-child.mjs). */
+export async function childStats(child: ChildNode): Promise<ChildStats> {
+  const seen = child.lines.length;
+  child.proc.stdin!.write("stats\n");
+  return (await waitFor(
+    () => child.lines.slice(seen).find((l) => l.event === "stats"),
+    10_000,
+    "child stats",
+  )) as unknown as ChildStats;
 }

@@ -47,9 +47,22 @@ export type GossipRpcDropReason =
   /** A message on a topic we do not subscribe to (honest peers send only subscribed topics). */
   | "unsubscribed_topic"
   /** A message carrying from/seqno/signature/key: our topics are StrictNoSign. */
-  | "signature_policy";
+  | "signature_policy"
+  /** Control message ids beyond the peer's rate (the gate's token bucket). */
+  | "over_rate"
+  /** Charged, not dropped: (un)subscriptions to topics that are not ours. */
+  | "unknown_topic_subscription";
 
-export type GossipRpcVerdict = { ok: true; messages: number } | { ok: false; reason: GossipRpcDropReason };
+export type GossipRpcVerdict =
+  | {
+      ok: true;
+      messages: number;
+      /** IHAVE, IWANT and IDONTWANT message ids (for the per-peer control rate). */
+      controlIds: number;
+      /** (Un)subscriptions to topics that are not ours: harmless to gossipsub, but charged. */
+      foreignSubscriptions: number;
+    }
+  | { ok: false; reason: GossipRpcDropReason };
 
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
@@ -203,14 +216,20 @@ function inspect(
   subscribedTopics: readonly Uint8Array[],
 ): GossipRpcVerdict {
   let subscriptions = 0;
+  let foreignSubscriptions = 0;
   let messages = 0;
   let foreign = false;
   let signed = false;
+  const ids = { n: 0 };
   fields(new Reader(body, 0, body.length), RPC_SCHEMA, (field, start, end) => {
     const sub = new Reader(body, start, end);
     if (field === 1) {
       if (++subscriptions > limits.maxSubscriptions) throw OVER_LIMIT;
-      fields(sub, SUBOPTS_SCHEMA);
+      let ours = false;
+      fields(sub, SUBOPTS_SCHEMA, (f, s, e) => {
+        if (f === 2) ours = subscribedTopics.some((t) => bytesAt(body, s, e, t));
+      });
+      if (!ours) foreignSubscriptions++;
     } else if (field === 2) {
       if (++messages > limits.maxMessages) throw OVER_LIMIT;
       let topicOk = false;
@@ -221,35 +240,69 @@ function inspect(
       });
       if (!topicOk) foreign = true;
     } else {
-      control(sub, limits);
+      control(sub, limits, ids);
     }
   });
   if (foreign) return { ok: false, reason: "unsubscribed_topic" };
   if (signed) return { ok: false, reason: "signature_policy" };
-  return { ok: true, messages };
+  return { ok: true, messages, controlIds: ids.n, foreignSubscriptions };
 }
 
 /** Walks one control entry, counting its repeated field `idField` against `max`. */
-function countIds(r: Reader, schema: Schema, idField: number, max: number, nested?: Schema): void {
+function countIds(r: Reader, schema: Schema, idField: number, max: number, nested?: Schema): number {
   let n = 0;
   fields(r, schema, (f, s, e) => {
     if (f !== idField) return;
     if (++n > max) throw OVER_LIMIT;
     if (nested !== undefined) fields(new Reader(r.buf, s, e), nested);
   });
+  return n;
 }
 
-function control(r: Reader, limits: GossipRpcLimits): void {
+function control(r: Reader, limits: GossipRpcLimits, ids: { n: number }): void {
   const entries = [0, 0, 0, 0, 0, 0];
   fields(r, CONTROL_SCHEMA, (field, start, end) => {
     if (++entries[field]! > limits.maxControlMessages) throw OVER_LIMIT;
     const sub = new Reader(r.buf, start, end);
-    if (field === 1) countIds(sub, IHAVE_SCHEMA, 2, limits.maxIhaveMessageIDs);
-    else if (field === 2) countIds(sub, IDS_SCHEMA, 1, limits.maxIwantMessageIDs);
+    if (field === 1) ids.n += countIds(sub, IHAVE_SCHEMA, 2, limits.maxIhaveMessageIDs);
+    else if (field === 2) ids.n += countIds(sub, IDS_SCHEMA, 1, limits.maxIwantMessageIDs);
     else if (field === 3) fields(sub, GRAFT_SCHEMA);
     else if (field === 4) countIds(sub, PRUNE_SCHEMA, 2, limits.maxPeerInfos, PEERINFO_SCHEMA);
-    else countIds(sub, IDS_SCHEMA, 1, limits.maxIdontwantMessageIDs);
+    else ids.n += countIds(sub, IDS_SCHEMA, 1, limits.maxIdontwantMessageIDs);
   });
+}
+
+/**
+ * Control message ids one peer may send per second, and the burst. An honest
+ * peer gossips each heartbeat (0.7 s) at most the ids of 3 heartbeats per
+ * topic (≤ 1,024 each, 4 topics: ~5,900/s), answers IWANTs with as many, and
+ * sends ≤ 512 IDONTWANT ids per heartbeat; 8,192/s covers it.
+ */
+export const CONTROL_IDS_PER_SECOND = 8192;
+export const CONTROL_IDS_BURST = 16_384;
+
+/** A token bucket over control ids, per peer stream. `now` in ms. */
+export class ControlIdBudget {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    now: number,
+    private readonly perSecond = CONTROL_IDS_PER_SECOND,
+    private readonly burst = CONTROL_IDS_BURST,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  /** Takes `n` ids; false (and nothing taken) when the peer is over its rate. */
+  take(n: number, now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
+    this.last = now;
+    if (n > this.tokens) return false;
+    this.tokens -= n;
+    return true;
+  }
 }
 
 /** What `FrameSplitter.push` returns per complete frame. */

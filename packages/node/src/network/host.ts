@@ -25,7 +25,7 @@ import { ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
-import { FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
+import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import type { NetworkOptions } from "./options.js";
 import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
@@ -282,6 +282,7 @@ async function* gatedGossipFrames(
   topics: readonly Uint8Array[],
 ): AsyncGenerator<Uint8Array> {
   const splitter = new FrameSplitter(maxFrameBytes);
+  const controlBudget = new ControlIdBudget(performance.now());
   for await (const chunk of stream) {
     let frames: ReturnType<FrameSplitter["push"]>;
     try {
@@ -297,6 +298,12 @@ async function* gatedGossipFrames(
         control.onDropped(peer, verdict.reason);
         continue;
       }
+      if (verdict.controlIds > 0 && !controlBudget.take(verdict.controlIds, performance.now())) {
+        control.onDropped(peer, "over_rate");
+        continue;
+      }
+      // Forwarded (gossipsub ignores topics outside allowedTopics), but charged.
+      if (verdict.foreignSubscriptions > 0) control.onDropped(peer, "unknown_topic_subscription");
       if (verdict.messages > 0 && control.backlog(peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
         // Backpressure: stop the window until this peer's validations drain.
         stream.pause();

@@ -4,6 +4,7 @@ import { RPC } from "@libp2p/gossipsub/message";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  ControlIdBudget,
   defaultGossipRpcLimits,
   FrameSplitter,
   type GossipRpcLimits,
@@ -54,8 +55,13 @@ describe("inspectGossipRpc", () => {
         idontwant: [{ messageIDs: [id(5)] }],
       },
     });
-    expect(inspectGossipRpc(rpc, L, TOPICS)).toEqual({ ok: true, messages: 2 });
-    expect(inspectGossipRpc(new Uint8Array(0), L, TOPICS)).toEqual({ ok: true, messages: 0 });
+    expect(inspectGossipRpc(rpc, L, TOPICS)).toMatchObject({
+      ok: true,
+      messages: 2,
+      controlIds: 4,
+      foreignSubscriptions: 1,
+    });
+    expect(inspectGossipRpc(new Uint8Array(0), L, TOPICS)).toMatchObject({ ok: true, messages: 0 });
   });
 
   it("refuses each over-limit count exactly where gossipsub's decoder does", () => {
@@ -280,5 +286,18 @@ describe("FrameSplitter", () => {
     expect(() => t.push(Uint8Array.of(0xe5, 0x00))).toThrow(RangeError); // 101, varint padded
     const u = new FrameSplitter(100);
     expect(() => u.push(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toThrow(RangeError);
+  });
+});
+
+describe("ControlIdBudget", () => {
+  it("allows the burst, then the rate, and refuses beyond it", () => {
+    const b = new ControlIdBudget(0, 1000, 2000);
+    expect(b.take(2000, 0)).toBe(true);
+    expect(b.take(1, 0)).toBe(false);
+    expect(b.take(500, 500)).toBe(true); // 500 ms refilled 500
+    expect(b.take(600, 1000)).toBe(false); // only 500 more
+    expect(b.take(500, 1000)).toBe(true);
+    expect(b.take(2000, 10_000)).toBe(true); // capped at the burst
+    expect(b.take(1, 10_000)).toBe(false);
   });
 });
