@@ -39,7 +39,7 @@ export function spawnChildNode(
     }),
   );
   const proc = spawn(process.execPath, [...extraArgs, CHILD, cfgFile], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
   });
   const child: ChildNode = { proc, lines: [] };
   createInterface({ input: proc.stdout! }).on("line", (l) => {

@@ -335,12 +335,15 @@ function gatedRegistrar(
       protocol,
       async (stream, connection) => {
         const peer = connection.remotePeer.toString();
-        // Nothing is read before Status: the stream's data waits in its window.
+        // Nothing is read before Status; paused, the stream stops granting the
+        // sender window, so at most one window of its data waits here.
+        stream.pause();
         if (!(await control.admit(peer))) {
           stream.abort(new Error("gossip before status"));
           return;
         }
         if (stream.status !== "open") return;
+        stream.resume();
         const frames = gatedGossipFrames(stream, peer, control, maxFrameBytes, limits, topics);
         // Gossipsub iterates the stream; it gets our inspected frames instead of the raw bytes.
         const gated = new Proxy(stream, {
@@ -391,17 +394,26 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   const topics = GOSSIP_KINDS.map((kind) => gossipTopic(opts.network, kind));
   const topicBytes = topics.map((t) => new TextEncoder().encode(t));
   const limits = opts.gossip.rpcLimits;
-  let libp2pRef: Libp2p | undefined;
-  const connectionsFromIp = (ip: string): number => {
-    let n = 0;
-    for (const c of libp2pRef?.getConnections() ?? []) if (ipOfMultiaddr(c.remoteAddr.toString()) === ip) n++;
-    return n;
-  };
+  // Inbound TCP connections per remote IP, counted from accept to close (so
+  // connections still upgrading count too: a burst cannot slip past the limit).
+  const inboundByIp = new Map<string, number>();
   const denyInbound = (maConn: MultiaddrConnection): boolean => {
     const ip = ipOfMultiaddr(maConn.remoteAddr.toString());
     if (ip === undefined) return false;
     if (modules.isIpDenied?.(ip)) return true;
-    return connectionsFromIp(ip) >= opts.maxConnectionsPerIp;
+    const n = inboundByIp.get(ip) ?? 0;
+    if (n >= opts.maxConnectionsPerIp) return true;
+    inboundByIp.set(ip, n + 1);
+    maConn.addEventListener(
+      "close",
+      () => {
+        const left = (inboundByIp.get(ip) ?? 1) - 1;
+        if (left > 0) inboundByIp.set(ip, left);
+        else inboundByIp.delete(ip);
+      },
+      { once: true },
+    );
+    return false;
   };
 
   // libp2p's components object is a proxy over its services: ours answers
@@ -506,7 +518,6 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         ),
     },
   });
-  libp2pRef = libp2p as unknown as Libp2p;
   return new Libp2pHost(
     libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>,
     encodePrivateKey(privateKey),
