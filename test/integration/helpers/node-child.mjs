@@ -47,6 +47,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     heapUsed: process.memoryUsage().heapUsed,
     maxLoopDelayMs: loop.max / 1e6,
     peers: node.network.getPeers().map((p) => p.peerId),
+    scores: node.network.getPeers().map((p) => Math.round(p.score)),
     connections: node.network.getPeers().reduce((n, p) => n + p.addrs.length, 0),
     banned: node.network.peers.banCount,
   });

@@ -52,6 +52,8 @@ export interface GossipModules {
   logger: Logger;
   /** Called for every accepted message after the kind's own handler (network event). */
   onAccepted?(msg: AcceptedGossipMessage): void;
+  /** Called for every REJECT, with the forwarding peer (the application score charges it). */
+  onRejected?(peer: string, kind: GossipKind, code: string): void;
 }
 
 interface Subscription {
@@ -75,6 +77,13 @@ export function gossipTopicScoreParams(
   }
   return out;
 }
+
+/**
+ * Longest run of validator starts in one event-loop turn. A vote's synchronous
+ * part (decode, root, checks) is tens of µs; 10 ms is hundreds of them per turn
+ * while pings, sockets and the API still get a turn every 10 ms.
+ */
+const GOSSIP_VALIDATION_SLICE_MS = 10;
 
 /** The single conversion point from our verdict to gossipsub's. */
 function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
@@ -100,6 +109,9 @@ export class Gossip {
   private readonly subscriptions = new Map<GossipKind, Subscription>();
   private readonly kindOfTopic = new Map<string, GossipKind>();
   private pending = 0;
+  /** Validations waiting to start (counted in `pending`). */
+  private readonly inbox: (() => Promise<void>)[] = [];
+  private inboxScheduled = false;
   private readonly pendingByPeer = new Map<string, number>();
   private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
@@ -229,6 +241,7 @@ export class Gossip {
   private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome): void {
     const code = outcome.result === "accept" ? "" : outcome.code;
     this.modules.metrics.gossipValidation.inc({ kind, result: outcome.result, code });
+    if (outcome.result === "reject") this.modules.onRejected?.(m.from, kind, code);
     try {
       this.modules.host.pubsub.reportValidationResult(m.msgId, m.from, toTopicValidatorResult(outcome));
     } catch (e) {
@@ -258,6 +271,31 @@ export class Gossip {
     const msg: GossipMessage = { kind, topic: m.topic, data: m.data.slice(), from: m.from, msgId: m.msgId };
     this.pending++;
     this.pendingByPeer.set(m.from, byPeer + 1);
+    // Validators start in time slices (drainInbox): gossipsub hands over every
+    // message of an RPC at once, and starting a thousand validations in one
+    // turn would hold the event loop for a second.
+    this.inbox.push(() => this.validate(kind, sub, m, msg));
+    if (!this.inboxScheduled) {
+      this.inboxScheduled = true;
+      setImmediate(() => this.drainInbox());
+    }
+  }
+
+  private drainInbox(): void {
+    const until = performance.now() + GOSSIP_VALIDATION_SLICE_MS;
+    let i = 0;
+    while (i < this.inbox.length && performance.now() < until) void this.inbox[i++]!();
+    this.inbox.splice(0, i);
+    if (this.inbox.length > 0) setImmediate(() => this.drainInbox());
+    else this.inboxScheduled = false;
+  }
+
+  private async validate(
+    kind: GossipKind,
+    sub: Subscription,
+    m: HostGossipMessage,
+    msg: GossipMessage,
+  ): Promise<void> {
     let value: unknown;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -266,54 +266,132 @@ export function ipOfMultiaddr(addr: string): string | undefined {
  */
 export const GOSSIP_PEER_BACKLOG_PAUSE = 256;
 
+/** Bytes of whole frames queued for inspection before the stream is paused. */
+const GOSSIP_QUEUE_PAUSE_BYTES = 2 * 1024 * 1024;
+
+/** A 'message' event as libp2p streams emit them (`data`). */
+class FrameEvent extends Event {
+  constructor(readonly data: Uint8Array) {
+    super("message");
+  }
+}
+
+/** A 'close' event carrying the stream's error, if any. */
+class CloseEvent extends Event {
+  constructor(readonly error: Error | undefined) {
+    super("close");
+  }
+}
+
 /**
- * The bytes of one gossip stream read ahead of gossipsub: one frame at most
- * (the splitter holds a partial frame, nothing more). Frames are inspected
- * (network/gossipRpc.ts) and the bad ones dropped unread and charged; between
- * frames the reader yields to the event loop, so one peer's RPCs cannot run
- * back to back while other sockets wait.
+ * What gossipsub reads instead of the raw inbound stream: the same stream
+ * events, but 'message' carries one whole RPC frame that passed our
+ * inspection (network/gossipRpc.ts). Bad frames are dropped unread and
+ * charged; frames are delivered one per event-loop turn, so one peer's RPCs
+ * cannot run back to back while other sockets wait; the raw stream is paused
+ * (its sender stops getting window) while frames queue up or while the peer's
+ * messages wait for validation.
  */
-async function* gatedGossipFrames(
-  stream: Stream,
-  peer: string,
-  control: GossipInboundControl,
-  maxFrameBytes: number,
-  limits: GossipRpcLimitsLike,
-  topics: readonly Uint8Array[],
-): AsyncGenerator<Uint8Array> {
-  const splitter = new FrameSplitter(maxFrameBytes);
-  const controlBudget = new ControlIdBudget(performance.now());
-  for await (const chunk of stream) {
+class GatedGossipStream extends EventTarget {
+  private readonly splitter: FrameSplitter;
+  private readonly budget = new ControlIdBudget(performance.now());
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private draining = false;
+  private backlogPaused = false;
+
+  constructor(
+    private readonly raw: Stream,
+    private readonly peer: string,
+    private readonly control: GossipInboundControl,
+    maxFrameBytes: number,
+    private readonly limits: GossipRpcLimitsLike,
+    private readonly topics: readonly Uint8Array[],
+  ) {
+    super();
+    this.splitter = new FrameSplitter(maxFrameBytes);
+    raw.addEventListener("message", (e) => this.onData(e.data.subarray()));
+    raw.addEventListener("close", (e) => this.dispatchEvent(new CloseEvent(e.error)), { once: true });
+    raw.addEventListener("remoteCloseWrite", () => this.dispatchEvent(new Event("remoteCloseWrite")), {
+      once: true,
+    });
+  }
+
+  // The stream surface gossipsub uses besides events.
+  get status() {
+    return this.raw.status;
+  }
+  get writeStatus() {
+    return this.raw.writeStatus;
+  }
+  get protocol() {
+    return this.raw.protocol;
+  }
+  close(options?: { signal?: AbortSignal }): Promise<void> {
+    return this.raw.close(options);
+  }
+  abort(err: Error): void {
+    this.raw.abort(err);
+  }
+
+  private onData(chunk: Uint8Array): void {
     let frames: ReturnType<FrameSplitter["push"]>;
     try {
-      frames = splitter.push(chunk.subarray());
+      frames = this.splitter.push(chunk);
     } catch {
-      control.onDropped(peer, "over_limit");
-      stream.abort(new Error("gossip frame too large"));
+      // Announced over the frame limit: the stream cannot be resynchronised.
+      this.control.onDropped(this.peer, "over_limit");
+      this.raw.abort(new Error("gossip frame too large"));
       return;
     }
-    for (const frame of frames) {
-      const verdict = inspectGossipRpc(frame.body, limits, topics);
+    for (const f of frames) {
+      const verdict = inspectGossipRpc(f.body, this.limits, this.topics);
       if (!verdict.ok) {
-        control.onDropped(peer, verdict.reason);
+        this.control.onDropped(this.peer, verdict.reason);
         continue;
       }
-      if (verdict.controlIds > 0 && !controlBudget.take(verdict.controlIds, performance.now())) {
-        control.onDropped(peer, "over_rate");
+      if (verdict.controlIds > 0 && !this.budget.take(verdict.controlIds, performance.now())) {
+        this.control.onDropped(this.peer, "over_rate");
         continue;
       }
       // Forwarded (gossipsub ignores topics outside allowedTopics), but charged.
-      if (verdict.foreignSubscriptions > 0) control.onDropped(peer, "unknown_topic_subscription");
-      if (verdict.messages > 0 && control.backlog(peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
-        // Backpressure: stop the window until this peer's validations drain.
-        stream.pause();
-        await control.backlogBelow(peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
-        stream.resume();
-      }
-      yield frame.prefixed;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (verdict.foreignSubscriptions > 0) this.control.onDropped(this.peer, "unknown_topic_subscription");
+      this.queue.push(f.prefixed);
+      this.queuedBytes += f.prefixed.length;
     }
+    if (this.queuedBytes > GOSSIP_QUEUE_PAUSE_BYTES) this.raw.pause();
+    if (!this.draining && this.queue.length > 0) void this.drain();
   }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && this.raw.status === "open") {
+        // One frame per turn: other peers' data and timers run in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
+          // Backpressure: stop the window until this peer's validations drain.
+          this.backlogPaused = true;
+          this.raw.pause();
+          await this.control.backlogBelow(this.peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
+          this.backlogPaused = false;
+        }
+        const next = this.queue.shift();
+        if (next === undefined) break;
+        this.queuedBytes -= next.length;
+        this.dispatchEvent(new FrameEvent(next));
+        if (this.queuedBytes < GOSSIP_QUEUE_PAUSE_BYTES / 2 && !this.backlogPaused) resumeReading(this.raw);
+      }
+    } finally {
+      this.draining = false;
+    }
+    resumeReading(this.raw);
+  }
+}
+
+/** Resumes a paused stream that is still open (resume throws on a closing one). */
+function resumeReading(stream: Stream): void {
+  if (stream.readStatus === "paused" && stream.status === "open") stream.resume();
 }
 
 type GossipRpcLimitsLike = Parameters<typeof inspectGossipRpc>[1];
@@ -337,23 +415,16 @@ function gatedRegistrar(
         const peer = connection.remotePeer.toString();
         // Nothing is read before Status; paused, the stream stops granting the
         // sender window, so at most one window of its data waits here.
-        stream.pause();
+        if (stream.readStatus === "readable") stream.pause();
         if (!(await control.admit(peer))) {
           stream.abort(new Error("gossip before status"));
           return;
         }
         if (stream.status !== "open") return;
-        stream.resume();
-        const frames = gatedGossipFrames(stream, peer, control, maxFrameBytes, limits, topics);
-        // Gossipsub iterates the stream; it gets our inspected frames instead of the raw bytes.
-        const gated = new Proxy(stream, {
-          get(target, prop) {
-            if (prop === Symbol.asyncIterator) return () => frames;
-            const v = Reflect.get(target, prop, target);
-            return typeof v === "function" ? v.bind(target) : v;
-          },
-        });
-        await handler(gated, connection);
+        // Gossipsub reads our stream of inspected frames, through the same events.
+        const gated = new GatedGossipStream(stream, peer, control, maxFrameBytes, limits, topics);
+        await handler(gated as unknown as Stream, connection);
+        resumeReading(stream);
       },
       options,
     );

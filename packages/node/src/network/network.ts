@@ -138,7 +138,13 @@ export class Network {
     });
     const gossip = new Gossip(
       { ...opts.gossip, network: opts.network },
-      { host, metrics, logger, onAccepted: (m) => this.events.emit("gossip:accepted", m) },
+      {
+        host,
+        metrics,
+        logger,
+        onAccepted: (m) => this.events.emit("gossip:accepted", m),
+        onRejected: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
+      },
     );
     gossipRef = gossip;
     peers = new PeerManager(opts, {

@@ -41,6 +41,14 @@ export interface ScoringOptions {
    * message). Honest peers send none; 10 in a half-life graylist. @default 1600
    */
   badRpcPenalty: number;
+  /**
+   * Application score taken per REJECTed message, on top of gossipsub's own
+   * invalid-delivery penalty (P4). P4 counts a REJECT only while the message
+   * is still in gossipsub's message cache (6 heartbeats); a verdict that comes
+   * later, as under a flood, reaches only this. 10 in a half-life graylist.
+   * @default 1600
+   */
+  rejectPenalty: number;
   /** Half-life of the application penalty. @default 60_000 */
   penaltyHalfLifeMs: number;
 }
@@ -58,6 +66,7 @@ export const defaultScoringOptions: ScoringOptions = {
   graylistBanMs: 600_000,
   rateLimitPenalty: 160,
   badRpcPenalty: 1600,
+  rejectPenalty: 1600,
   penaltyHalfLifeMs: 60_000,
 };
 
