@@ -6,7 +6,14 @@ import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
 import { GossipAction, GossipActionError, GossipErrorCode } from "./errors.js";
-import { type Host, type HostGossipMessage, type PublishOutcome, TopicValidatorResult } from "./host.js";
+import {
+  GOSSIP_HEARTBEAT_MS,
+  GOSSIP_MCACHE_LENGTH,
+  type Host,
+  type HostGossipMessage,
+  type PublishOutcome,
+  TopicValidatorResult,
+} from "./host.js";
 import type { GossipOptions } from "./options.js";
 import { GOSSIP_KINDS, GOSSIP_MAX_BYTES, type GossipKind, gossipTopic } from "./topics.js";
 
@@ -52,8 +59,12 @@ export interface GossipModules {
   logger: Logger;
   /** Called for every accepted message after the kind's own handler (network event). */
   onAccepted?(msg: AcceptedGossipMessage): void;
-  /** Called for every REJECT, with the forwarding peer (the application score charges it). */
-  onRejected?(peer: string, kind: GossipKind, code: string): void;
+  /**
+   * Called for a REJECT given after the message left gossipsub's message
+   * cache: gossipsub's own penalty (P4) no longer sees it, so the
+   * application score must charge the forwarding peer instead.
+   */
+  onLateReject?(peer: string, kind: GossipKind, code: string): void;
 }
 
 interface Subscription {
@@ -238,10 +249,18 @@ export class Gossip {
     return this.modules.host.pubsub.getSubscribers(this.topic(kind));
   }
 
-  private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome): void {
+  private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome, receivedAt?: number): void {
     const code = outcome.result === "accept" ? "" : outcome.code;
     this.modules.metrics.gossipValidation.inc({ kind, result: outcome.result, code });
-    if (outcome.result === "reject") this.modules.onRejected?.(m.from, kind, code);
+    if (
+      outcome.result === "reject" &&
+      receivedAt !== undefined &&
+      performance.now() - receivedAt >
+        GOSSIP_MCACHE_LENGTH * (this.opts.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS)
+    ) {
+      this.modules.metrics.gossipLateRejects.inc({ kind });
+      this.modules.onLateReject?.(m.from, kind, code);
+    }
     try {
       this.modules.host.pubsub.reportValidationResult(m.msgId, m.from, toTopicValidatorResult(outcome));
     } catch (e) {
@@ -274,7 +293,8 @@ export class Gossip {
     // Validators start in time slices (drainInbox): gossipsub hands over every
     // message of an RPC at once, and starting a thousand validations in one
     // turn would hold the event loop for a second.
-    this.inbox.push(() => this.validate(kind, sub, m, msg));
+    const receivedAt = performance.now();
+    this.inbox.push(() => this.validate(kind, sub, m, msg, receivedAt));
     if (!this.inboxScheduled) {
       this.inboxScheduled = true;
       setImmediate(() => this.drainInbox());
@@ -295,6 +315,7 @@ export class Gossip {
     sub: Subscription,
     m: HostGossipMessage,
     msg: GossipMessage,
+    receivedAt: number,
   ): Promise<void> {
     let value: unknown;
     let timer: NodeJS.Timeout | undefined;
@@ -311,7 +332,7 @@ export class Gossip {
       const outcome = outcomeOfError(e);
       if (outcome.result === "ignore" && outcome.code === GossipErrorCode.VALIDATOR_FAILED)
         this.modules.logger.warn({ kind, err: e }, "gossip validator failed");
-      return this.report(kind, m, outcome);
+      return this.report(kind, m, outcome, receivedAt);
     } finally {
       clearTimeout(timer);
       this.pending--;

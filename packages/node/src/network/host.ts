@@ -198,9 +198,9 @@ const GOSSIP_D = 8; // mesh degree
 const GOSSIP_D_LOW = 6;
 const GOSSIP_D_HIGH = 12;
 const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
-const GOSSIP_HEARTBEAT_MS = 700;
+export const GOSSIP_HEARTBEAT_MS = 700;
 const GOSSIP_FANOUT_TTL_MS = 60_000;
-const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
+export const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
 const GOSSIP_MCACHE_GOSSIP = 3; // heartbeats a message is advertised in IHAVE
 // How long gossipsub remembers a message id (its own dedup, before our
 // validators). It need only outlast the message's circulation: IWANT serves

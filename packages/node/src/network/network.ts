@@ -143,7 +143,7 @@ export class Network {
         metrics,
         logger,
         onAccepted: (m) => this.events.emit("gossip:accepted", m),
-        onRejected: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
+        onLateReject: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
       },
     );
     gossipRef = gossip;

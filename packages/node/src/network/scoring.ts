@@ -42,10 +42,10 @@ export interface ScoringOptions {
    */
   badRpcPenalty: number;
   /**
-   * Application score taken per REJECTed message, on top of gossipsub's own
-   * invalid-delivery penalty (P4). P4 counts a REJECT only while the message
-   * is still in gossipsub's message cache (6 heartbeats); a verdict that comes
-   * later, as under a flood, reaches only this. 10 in a half-life graylist.
+   * Application score taken per REJECT that gossipsub's own invalid-delivery
+   * penalty (P4) cannot see: P4 counts a REJECT only while the message is in
+   * gossipsub's message cache (6 heartbeats), and a verdict that comes later,
+   * as under a flood, would go unpunished. 10 in a half-life graylist.
    * @default 1600
    */
   rejectPenalty: number;
