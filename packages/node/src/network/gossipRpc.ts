@@ -319,52 +319,71 @@ export interface RpcFrame {
  * makes `push` throw: the stream cannot be resynchronised after it.
  */
 export class FrameSplitter {
-  private pending: Uint8Array = new Uint8Array(0);
+  private parts: Uint8Array[] = [];
+  private partsBytes = 0;
+  /** Bytes the frame at the head of `parts` needs (prefix + body), once its prefix is known. */
+  private need: number | undefined;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   /** Bytes held waiting for the rest of a frame. */
   get buffered(): number {
-    return this.pending.length;
+    return this.partsBytes;
   }
 
   push(chunk: Uint8Array): RpcFrame[] {
-    let buf: Uint8Array;
-    if (this.pending.length === 0) buf = chunk;
-    else {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending);
-      buf.set(chunk, this.pending.length);
-    }
+    this.parts.push(chunk);
+    this.partsBytes += chunk.length;
+    // A large frame arrives in many chunks: they are joined once, when it is whole.
+    if (this.need !== undefined && this.partsBytes < this.need) return [];
+    const buf = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.partsBytes);
     const out: RpcFrame[] = [];
     let pos = 0;
+    this.need = undefined;
     for (;;) {
-      // varint prefix
-      let len = 0;
-      let mul = 1;
-      let p = pos;
-      let complete = false;
-      while (p < buf.length && p - pos < 5) {
-        const b = buf[p++]!;
-        len += (b & 0x7f) * mul;
-        mul *= 128;
-        if ((b & 0x80) === 0) {
-          complete = true;
-          break;
-        }
-      }
-      if (!complete) {
-        if (p - pos >= 5) throw new RangeError("gossip frame length prefix too long");
+      const prefix = this.readPrefix(buf, pos);
+      if (prefix === undefined) break;
+      const [len, bodyAt] = prefix;
+      if (buf.length - bodyAt < len) {
+        this.need = bodyAt - pos + len;
         break;
       }
-      if (len > this.maxFrameBytes) throw new RangeError(`gossip frame of ${len} bytes`);
-      if (buf.length - p < len) break;
       // Copied out: the frame outlives this chunk (gossipsub keeps message views).
-      const prefixed = buf.slice(pos, p + len);
-      out.push({ prefixed, body: prefixed.subarray(p - pos) });
-      pos = p + len;
+      const prefixed = buf.slice(pos, bodyAt + len);
+      out.push({ prefixed, body: prefixed.subarray(bodyAt - pos) });
+      pos = bodyAt + len;
     }
-    this.pending = pos === buf.length ? new Uint8Array(0) : buf.slice(pos);
+    const rest = pos === buf.length ? undefined : buf.slice(pos);
+    this.parts = rest === undefined ? [] : [rest];
+    this.partsBytes = rest?.length ?? 0;
     return out;
   }
+
+  /** [body length, body offset] of the frame at `pos`, or undefined while its prefix is incomplete. */
+  private readPrefix(buf: Uint8Array, pos: number): [number, number] | undefined {
+    let len = 0;
+    let mul = 1;
+    for (let p = pos; p < buf.length; ) {
+      if (p - pos >= 5) throw new RangeError("gossip frame length prefix too long");
+      const b = buf[p++]!;
+      len += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) {
+        if (len > this.maxFrameBytes) throw new RangeError(`gossip frame of ${len} bytes`);
+        return [len, p];
+      }
+    }
+    if (buf.length - pos >= 5) throw new RangeError("gossip frame length prefix too long");
+    return undefined;
+  }
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }

@@ -359,8 +359,10 @@ class GatedGossipStream extends EventTarget {
       this.queue.push(f.prefixed);
       this.queuedBytes += f.prefixed.length;
     }
-    if (this.queuedBytes > GOSSIP_QUEUE_PAUSE_BYTES) this.raw.pause();
-    if (!this.draining && this.queue.length > 0) void this.drain();
+    if (this.queuedBytes > GOSSIP_QUEUE_PAUSE_BYTES) pauseReading(this.raw);
+    // Never rejects into the void: a stream closing mid-drain just ends it.
+    if (!this.draining && this.queue.length > 0)
+      this.drain().catch(() => this.raw.abort(new Error("gossip drain failed")));
   }
 
   private async drain(): Promise<void> {
@@ -372,7 +374,7 @@ class GatedGossipStream extends EventTarget {
         if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
           // Backpressure: stop the window until this peer's validations drain.
           this.backlogPaused = true;
-          this.raw.pause();
+          pauseReading(this.raw);
           await this.control.backlogBelow(this.peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
           this.backlogPaused = false;
         }
@@ -387,6 +389,11 @@ class GatedGossipStream extends EventTarget {
     }
     resumeReading(this.raw);
   }
+}
+
+/** Pauses a readable stream that is still open (pause throws on a closing one). */
+function pauseReading(stream: Stream): void {
+  if (stream.readStatus === "readable" && stream.status === "open") stream.pause();
 }
 
 /** Resumes a paused stream that is still open (resume throws on a closing one). */
@@ -415,7 +422,7 @@ function gatedRegistrar(
         const peer = connection.remotePeer.toString();
         // Nothing is read before Status; paused, the stream stops granting the
         // sender window, so at most one window of its data waits here.
-        if (stream.readStatus === "readable") stream.pause();
+        pauseReading(stream);
         if (!(await control.admit(peer))) {
           stream.abort(new Error("gossip before status"));
           return;
