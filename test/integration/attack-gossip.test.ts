@@ -170,7 +170,10 @@ describe("gossip attackers", () => {
    * every bound. Returns the attack's own result.
    */
   async function underAttack<T>(attack: (stop: { done: boolean }) => Promise<T>): Promise<T> {
-    await childStats(target); // resets the stall maximum
+    // Reset the stall maximum after the GC that stats runs has been recorded.
+    await childStats(target);
+    await new Promise((r) => setTimeout(r, 200));
+    await childStats(target);
     const stop = { done: false };
     const running = attack(stop);
     const started = Date.now();

@@ -300,6 +300,7 @@ export class OcpNode {
       verifier: new BatchingBlsVerifier(this.opts.chain.blsVerifier, {
         bls: this.bls,
         metrics: this.nodeMetrics.bls,
+        onPeerFailure: (peer) => this.network_?.penalizeBlsFailure(peer),
       }),
       logger: this.logger,
       onCertificate: (c, source) => void this.onCertificate(c, source),

@@ -348,7 +348,10 @@ class GatedGossipStream extends EventTarget {
       const verdict = inspectGossipRpc(f.body, this.limits, this.topics);
       if (!verdict.ok) {
         this.control.onDropped(this.peer, verdict.reason);
-        continue;
+        // No honest peer sends such a frame: its stream is reset, so each one
+        // costs the sender a new stream rather than a few bytes.
+        this.raw.abort(new Error(`gossip frame dropped: ${verdict.reason}`));
+        return;
       }
       if (verdict.controlIds > 0 && !this.budget.take(verdict.controlIds, performance.now())) {
         this.control.onDropped(this.peer, "over_rate");

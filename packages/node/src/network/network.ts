@@ -123,6 +123,8 @@ export class Network {
         onDropped: (peer, reason) => {
           metrics.gossipRpcDropped.inc({ reason });
           penalties.penalize(peer, opts.scoring.badRpcPenalty);
+          // Banned as soon as its penalties alone pass the graylist, not at the next score check.
+          peers?.checkPeerScore(peer, penalties.score(peer));
         },
       },
       appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
@@ -312,6 +314,12 @@ export class Network {
       },
       ...this.reqResp_?.bounds(),
     };
+  }
+
+  /** Charges a peer whose forwarded signatures failed in a BLS batch (chain/bls/verifier.ts). */
+  penalizeBlsFailure(peer: string): void {
+    this.penalties.penalize(peer, this.opts.scoring.blsFailurePenalty);
+    this.peers_?.checkPeerScore(peer, this.penalties.score(peer));
   }
 
   /** A raw stream on any protocol: for tests and diagnostics of hostile peers. */

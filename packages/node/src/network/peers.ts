@@ -275,11 +275,16 @@ export class PeerManager {
     for (const [ip, until] of this.ipBans) if (until <= now) this.ipBans.delete(ip);
     for (const peer of this.peers.keys()) {
       if (this.staticPeers.has(peer) || this.isBanned(peer)) continue;
-      const score = this.modules.getScore(peer);
-      if (score < this.modules.graylistThreshold) {
-        this.modules.metrics.peerEvents.inc({ event: "graylisted" });
-        void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
-      }
+      this.checkPeerScore(peer, this.modules.getScore(peer));
+    }
+  }
+
+  /** Bans `peer` now when `score` is below the graylist threshold (a penalty just took it there). */
+  checkPeerScore(peer: string, score: number): void {
+    if (this.staticPeers.has(peer) || this.isBanned(peer) || !this.peers.has(peer)) return;
+    if (score < this.modules.graylistThreshold) {
+      this.modules.metrics.peerEvents.inc({ event: "graylisted" });
+      void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
     }
   }
 

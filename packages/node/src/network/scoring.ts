@@ -49,6 +49,13 @@ export interface ScoringOptions {
    * @default 1600
    */
   rejectPenalty: number;
+  /**
+   * Application score taken each time signatures a peer forwarded fail
+   * together in a BLS batch. Honest peers forward only what they verified;
+   * 3 failures in a half-life graylist (the verifier stops checking the peer's
+   * sets after 3 anyway, so the rest of its flood costs no REJECTs). @default 6000
+   */
+  blsFailurePenalty: number;
   /** Half-life of the application penalty. @default 60_000 */
   penaltyHalfLifeMs: number;
 }
@@ -67,6 +74,7 @@ export const defaultScoringOptions: ScoringOptions = {
   rateLimitPenalty: 160,
   badRpcPenalty: 1600,
   rejectPenalty: 1600,
+  blsFailurePenalty: 6000,
   penaltyHalfLifeMs: 60_000,
 };
 

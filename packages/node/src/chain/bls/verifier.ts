@@ -110,6 +110,8 @@ export interface BlsVerifierModules {
   bls?: BlsBackend;
   /** @default a fresh BlsVerifierStats */
   metrics?: BlsVerifierMetrics;
+  /** A peer's forwarded sets failed together (the network charges it). */
+  onPeerFailure?(peer: string): void;
 }
 
 interface Job {
@@ -127,6 +129,7 @@ export class BatchingBlsVerifier implements IBlsVerifier {
   readonly metrics: BlsVerifierMetrics;
   private readonly opts: BlsVerifierOptions;
   private readonly bls: BlsBackend;
+  private readonly onPeerFailure: ((peer: string) => void) | undefined;
   private buffer: Job[] = [];
   private bufferedSets = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -141,6 +144,7 @@ export class BatchingBlsVerifier implements IBlsVerifier {
     if (!(this.opts.maxBufferWaitMs >= 0)) throw new RangeError("maxBufferWaitMs must be ≥ 0");
     this.bls = modules.bls ?? getBls();
     this.metrics = modules.metrics ?? new BlsVerifierStats();
+    this.onPeerFailure = modules.onPeerFailure;
   }
 
   async verifySignatureSets(
@@ -188,6 +192,7 @@ export class BatchingBlsVerifier implements IBlsVerifier {
   }
 
   private chargeFailure(peer: string): void {
+    this.onPeerFailure?.(peer);
     const now = performance.now();
     const f = this.peerFailures.get(peer);
     if (f === undefined || now - f.since >= this.opts.peerFailureWindowMs) {
