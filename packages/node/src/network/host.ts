@@ -266,6 +266,13 @@ export function ipOfMultiaddr(addr: string): string | undefined {
  */
 export const GOSSIP_PEER_BACKLOG_PAUSE = 256;
 
+/**
+ * Messages of one peer's frames handed to gossipsub per event-loop turn. An
+ * honest peer's frames carry one message each, so a slot's burst from it goes
+ * through in a turn or two; a 1,024-message frame goes alone.
+ */
+const GOSSIP_MESSAGES_PER_TURN = 64;
+
 /** Bytes of whole frames queued for inspection before the stream is paused. */
 const GOSSIP_QUEUE_PAUSE_BYTES = 2 * 1024 * 1024;
 
@@ -287,15 +294,16 @@ class CloseEvent extends Event {
  * What gossipsub reads instead of the raw inbound stream: the same stream
  * events, but 'message' carries one whole RPC frame that passed our
  * inspection (network/gossipRpc.ts). Bad frames are dropped unread and
- * charged; frames are delivered one per event-loop turn, so one peer's RPCs
- * cannot run back to back while other sockets wait; the raw stream is paused
+ * charged; frames are delivered in slices of GOSSIP_MESSAGES_PER_TURN
+ * messages, one slice per event-loop turn, so one peer's RPCs cannot run back
+ * to back while other sockets wait; the raw stream is paused
  * (its sender stops getting window) while frames queue up or while the peer's
  * messages wait for validation.
  */
 class GatedGossipStream extends EventTarget {
   private readonly splitter: FrameSplitter;
   private readonly budget = new ControlIdBudget(performance.now());
-  private readonly queue: Uint8Array[] = [];
+  private readonly queue: { bytes: Uint8Array; messages: number }[] = [];
   private queuedBytes = 0;
   private draining = false;
   private backlogPaused = false;
@@ -359,7 +367,7 @@ class GatedGossipStream extends EventTarget {
       }
       // Forwarded (gossipsub ignores topics outside allowedTopics), but charged.
       if (verdict.foreignSubscriptions > 0) this.control.onDropped(this.peer, "unknown_topic_subscription");
-      this.queue.push(f.prefixed);
+      this.queue.push({ bytes: f.prefixed, messages: verdict.messages });
       this.queuedBytes += f.prefixed.length;
     }
     if (this.queuedBytes > GOSSIP_QUEUE_PAUSE_BYTES) pauseReading(this.raw);
@@ -372,7 +380,7 @@ class GatedGossipStream extends EventTarget {
     this.draining = true;
     try {
       while (this.queue.length > 0 && this.raw.status === "open") {
-        // One frame per turn: other peers' data and timers run in between.
+        // A turn for everyone else between this peer's slices of frames.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
           // Backpressure: stop the window until this peer's validations drain.
@@ -381,10 +389,15 @@ class GatedGossipStream extends EventTarget {
           await this.control.backlogBelow(this.peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
           this.backlogPaused = false;
         }
-        const next = this.queue.shift();
-        if (next === undefined) break;
-        this.queuedBytes -= next.length;
-        this.dispatchEvent(new FrameEvent(next));
+        // Up to GOSSIP_MESSAGES_PER_TURN messages per turn (at least one frame):
+        // gossipsub handles a frame's messages back to back once it has it.
+        let messages = 0;
+        while (this.queue.length > 0 && messages < GOSSIP_MESSAGES_PER_TURN) {
+          const next = this.queue.shift()!;
+          this.queuedBytes -= next.bytes.length;
+          messages += Math.max(1, next.messages);
+          this.dispatchEvent(new FrameEvent(next.bytes));
+        }
         if (this.queuedBytes < GOSSIP_QUEUE_PAUSE_BYTES / 2 && !this.backlogPaused) resumeReading(this.raw);
       }
     } finally {
