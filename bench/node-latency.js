@@ -1,6 +1,6 @@
 // Node benchmark with every node in its own process on loopback: builder
 // publish → certificate held by every node, per slot, for 4×1, 16×1 and 8×8
-// (nodes × keys per node), and the peak RSS of one node process in 8×8.
+// (nodes × keys per node), and the peak RSS and CPU per slot of one node process in 8×8.
 // Each slot: post a batch (its own block), wait until every node has seen
 // and read that block (a real confirmation comes a slot later), publish the
 // builder's commitment through node 0 (t0), mine the confirmation block, and
@@ -111,7 +111,7 @@ async function runShape(shape, log) {
     for (const [k, xs] of Object.entries(phases)) {
       if (xs.length > 0) log(`    ${k.padEnd(10)} ${r1(pct(xs, 50))} / ${r1(pct(xs, 99))}`);
     }
-    return { latencies, rss };
+    return { latencies, rss, cpu };
   } finally {
     await c.stop();
   }
@@ -122,10 +122,14 @@ export async function run() {
   const out = {};
   const only = process.env.OCP_BENCH_SHAPES?.split(",");
   for (const shape of SHAPES.filter((s) => !only || only.includes(s.name))) {
-    const { latencies, rss } = await runShape(shape, log);
+    const { latencies, rss, cpu } = await runShape(shape, log);
     out[`node.cert_latency_ms.p50.${shape.name}`] = r1(pct(latencies, 50));
     out[`node.cert_latency_ms.p99.${shape.name}`] = r1(pct(latencies, 99));
-    if (shape.name === "8x8") out["node.peak_rss_mb.8x8"] = r1(Math.max(...rss));
+    if (shape.name === "8x8") {
+      out["node.peak_rss_mb.8x8"] = r1(Math.max(...rss));
+      // CPU time per node per slot (user + system), mean over the nodes, timed slots only.
+      out["node.cpu_ms_per_slot.8x8"] = r1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
+    }
   }
   return out;
 }

@@ -96,7 +96,13 @@ class Child {
  * Starts anvil, the table contract and `nodes` node processes with
  * `keysPerNode` verifier keys each; resolves once every node has a full mesh.
  */
-export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs = 50, node: overrides = {} }) {
+export async function startProcessCluster({
+  nodes,
+  keysPerNode,
+  pollIntervalMs = 50,
+  node: overrides = {},
+  nodeArgs = [],
+}) {
   const bls = getBls();
   const anvil = await startAnvil();
   const dirs = [];
@@ -174,7 +180,7 @@ export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs =
         }),
       );
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
-      const extra = process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+      const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
       // The V8 options of every ocp node process (the `ocp` launcher uses the same).
       const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, RUNNER, cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
@@ -208,6 +214,8 @@ export async function startProcessCluster({ nodes, keysPerNode, pollIntervalMs =
       children,
       domain,
       stream,
+      set,
+      network: "bench",
       /** Posts one batch (automine: its own block); resolves with the slot and the true observation. */
       async post(batch) {
         const calldata = encodePostAndVerifyBatch(batch);

@@ -5,6 +5,7 @@
 // takes JSON commands on stdin: dial, mesh, commit, stats, heap (snapshot to a file), stop.
 import "@ocp/node/polyfill";
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { GossipKind, OcpNode } from "@ocp/node";
 import { fromHex, getBls, parseSignedCommitmentJson, parseVerifierSetJson } from "@ocp/protocol";
@@ -54,6 +55,10 @@ await node.start();
 node.clock.on("slot", (s) => out({ event: "head", slot: s.toString() }));
 out({ event: "started", addrs: node.multiaddrs, peerId: node.peerId, mem: process.memoryUsage() });
 
+// Longest event-loop stall between two stats commands (the attack bench).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 const commands = {
   async dial(c) {
     let ok = 0;
@@ -89,7 +94,10 @@ const commands = {
       out({ event: "error", cmd: "commit", detail: String(e) });
     }
   },
-  async stats() {
+  /** @param {{gc?: boolean}} c */
+  async stats(c) {
+    // {gc: true}: live heap after a full collection (the child runs with --expose-gc).
+    if (c.gc) globalThis.gc?.();
     const m = /** @type {import("../../packages/node/src/chain/bls/metrics.js").BlsVerifierStats} */ (
       /** @type {import("../../packages/node/src/chain/bls/verifier.js").BatchingBlsVerifier} */ (node.chain.verifier)
         .metrics
@@ -107,8 +115,11 @@ const commands = {
       external: process.memoryUsage().external,
       arrayBuffers: process.memoryUsage().arrayBuffers,
       cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      maxLoopDelayMs: loopDelay.max / 1e6,
+      peers: node.network.getPeers().map((p) => p.peerId),
       bls: { batches: m.batches, batchedSets: m.batchedSets, verifyCalls: m.verifyCalls, verifyTimeMs: m.verifyTimeMs },
     });
+    loopDelay.reset();
   },
   async heap(c) {
     const { writeHeapSnapshot } = await import("node:v8");

@@ -3,7 +3,7 @@
 // 2,000 messages/s is rejected code by code, scored down, graylisted and
 // banned while honest certificates keep forming and every bound holds.
 import { randomBytes } from "node:crypto";
-import { RPC } from "@chainsafe/libp2p-gossipsub/message";
+import { RPC } from "@libp2p/gossipsub/message";
 import {
   boundsExceeded,
   defaultGossipScoreThresholds,

@@ -355,6 +355,7 @@ export class OcpNode {
       verifier: new BatchingBlsVerifier(this.opts.chain.blsVerifier, {
         bls: this.bls,
         metrics: this.nodeMetrics.bls,
+        onPeerFailure: (peer) => this.network_?.penalizeBlsFailure(peer),
       }),
       logger: this.logger,
       onCertificate: (c, source) => void this.onCertificate(c, source),
@@ -773,7 +774,7 @@ export class OcpNode {
     );
     net.subscribe(
       GossipKind.attestation,
-      async (m) => ({ value: await chain.attestation.validate(m.data) }),
+      async (m) => ({ value: await chain.attestation.validate(m.data, m.from) }),
       async (m) => {
         const v = m.value;
         const pubkey = v.set.verifiers[v.attestation.verifierIndex]?.pubkey;

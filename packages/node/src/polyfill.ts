@@ -1,5 +1,6 @@
-// Promise.withResolvers (ES2024) for Node 20: libp2p 2 and gossipsub call it.
-// Imported first by every entry point that loads libp2p.
+// Promise.withResolvers (ES2024) for Node 20 only: libp2p 3, yamux and ping call
+// it. Node 22 and 24 have it, so there this module installs nothing. Imported
+// first by every entry point that loads libp2p.
 interface Resolvers<T> {
   promise: Promise<T>;
   resolve: (value: T | PromiseLike<T>) => void;

@@ -1,6 +1,8 @@
 // Runs one OcpNode in its own process for crash tests. argv[2] = JSON file
 // with {options, secretKeys: [hex]}. Prints one JSON line per event on stdout.
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { OcpNode } from "@ocp/node";
 import { fromHex, getBls, observationRoot, toHex } from "@ocp/protocol";
 import { pino } from "pino";
@@ -30,7 +32,27 @@ node.events.on("attestation", (a) =>
 );
 node.events.on("certificate", (c) => out({ event: "certificate", slot: c.observation.slot.toString() }));
 await node.start();
-out({ event: "started", addrs: node.multiaddrs });
+out({ event: "started", addrs: node.multiaddrs, peerId: node.peerId, api: node.api?.url });
+
+// Commands on stdin, one per line. "stats": live heap after a full GC (when
+// run with --expose-gc), the longest event-loop stall since the last stats,
+// peers and open connections.
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "stats") return;
+  globalThis.gc?.();
+  out({
+    event: "stats",
+    heapUsed: process.memoryUsage().heapUsed,
+    maxLoopDelayMs: loop.max / 1e6,
+    peers: node.network.getPeers().map((p) => p.peerId),
+    scores: node.network.getPeers().map((p) => Math.round(p.score)),
+    connections: node.network.getPeers().reduce((n, p) => n + p.addrs.length, 0),
+    banned: node.network.peers.banCount,
+  });
+  loop.reset();
+});
 process.on("SIGTERM", async () => {
   await node.stop();
   process.exit(0);

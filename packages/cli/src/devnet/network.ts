@@ -151,13 +151,15 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
   }
 
   const slotMs = opts.slotTimeMs;
-  const writeConfig = async (i: number, bootstrapPeers: string[]): Promise<void> => {
+  const writeConfig = async (i: number, peers: string[]): Promise<void> => {
     const config = {
       dataDir: "db",
       network: {
         network: "ocp-devnet",
         listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
-        bootstrapPeers,
+        // Static: each link is redialed with backoff when lost, so a node cut
+        // off (or frozen) for a while rejoins by itself.
+        staticPeers: peers,
         localNetwork: true,
       },
       domain: { chainId: DEVNET_CHAIN_ID, verifyingContract: anchor },
@@ -206,15 +208,20 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
     opts.log(`node ${i} pid ${proc.pid} api ${line.api}`);
     return { index: i, proc, api: line.api, peerId: line.peerId, multiaddrs: line.multiaddrs };
   };
-  // Node 0 first: the others bootstrap from it, then find each other through gossip.
-  await writeConfig(0, []);
-  const first = await start(0);
-  const boot = first.multiaddrs
-    .map((a) => (a.includes("/p2p/") ? a : `${a}/p2p/${first.peerId}`))
-    .slice(0, 1);
-  for (let i = 1; i < opts.nodes; i++) await writeConfig(i, boot);
-  const rest = await Promise.all(Array.from({ length: opts.nodes - 1 }, (_, k) => start(k + 1)));
-  const nodes = [first, ...rest];
+  // A mesh, not a star around node 0: node i keeps every node before it as a
+  // static peer, so every pair is linked and no single node partitions the rest.
+  // Started one after another: each needs the addresses of those before it.
+  const nodes: DevnetNode[] = [];
+  for (let i = 0; i < opts.nodes; i++) {
+    await writeConfig(
+      i,
+      nodes.map((n) => {
+        const a = n.multiaddrs[0]!;
+        return a.includes("/p2p/") ? a : `${a}/p2p/${n.peerId}`;
+      }),
+    );
+    nodes.push(await start(i));
+  }
   await waitForPeers(nodes, opts.nodes);
 
   // The slot clock: one block per slot from now on.
@@ -238,7 +245,7 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
   };
 }
 
-/** Every node connected to at least one other (node 0 to all), within 30 s. */
+/** Every node connected to every other, within 30 s. */
 async function waitForPeers(nodes: DevnetNode[], n: number): Promise<void> {
   if (n < 2) return;
   const until = Date.now() + 30_000;
@@ -248,7 +255,7 @@ async function waitForPeers(nodes: DevnetNode[], n: number): Promise<void> {
         async (nd) => ((await getJson<unknown[]>(`${nd.api}/v1/node/peers`).catch(() => [])) ?? []).length,
       ),
     );
-    if (counts[0]! >= n - 1 && counts.every((c) => c >= 1)) return;
+    if (counts.every((c) => c >= n - 1)) return;
     if (Date.now() > until) throw new Error(`nodes did not connect: peers per node ${counts.join(",")}`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -84,9 +84,10 @@ export interface ChainPipelineModules {
   ownRoot?(stream: Uint8Array, slot: bigint): string | undefined;
 }
 
-/** Per-topic validate/accept pair; `validate` throws GossipActionError. `from`: the sending peer. */
+/** Per-topic validate/accept pair; `validate` throws GossipActionError. */
 export interface TopicHandler<V> {
-  validate(bytes: Uint8Array, from?: string): Promise<V>;
+  /** `peer`: the peer that forwarded the bytes, when they came from gossip. */
+  validate(bytes: Uint8Array, peer?: string): Promise<V>;
   accept(value: V): void;
 }
 
@@ -141,7 +142,7 @@ export class ChainPipeline {
     accept: (v) => this.acceptCommitment(v),
   };
   readonly attestation: TopicHandler<ValidatedAttestation> = {
-    validate: (bytes) => validateGossipAttestationBytes(this.ctx, bytes),
+    validate: (bytes, peer) => validateGossipAttestationBytes(this.ctx, bytes, peer),
     accept: (v) => this.acceptAttestation(v),
   };
   readonly certificate: TopicHandler<ValidatedCertificate> = {

@@ -8,6 +8,10 @@ export interface NetworkMetrics {
   gossipValidation: CounterVec<"kind" | "result" | "code">;
   /** Local publishes: result ok|no_peers|error. */
   gossipPublish: CounterVec<"kind" | "result">;
+  /** REJECTs given after gossipsub's message cache dropped the message (charged on the app score). */
+  gossipLateRejects: CounterVec<"kind">;
+  /** Gossip RPC frames dropped unread before gossipsub, by reason (network/gossipRpc.ts). */
+  gossipRpcDropped: CounterVec<"reason">;
   /** Errors thrown by on-accepted handlers (the message was already accepted). */
   gossipHandlerError: CounterVec<"kind">;
   /** Inbound requests by outcome: a response code name, or timeout|stream_error. */
@@ -31,6 +35,18 @@ export function createNetworkMetrics(registry?: Registry): NetworkMetrics {
       "kind",
       "result",
     ]),
+    gossipLateRejects: createCounterVec(
+      registry,
+      "ocp_gossip_late_rejects_total",
+      "REJECTs given after the message left gossipsub's message cache",
+      ["kind"],
+    ),
+    gossipRpcDropped: createCounterVec(
+      registry,
+      "ocp_gossip_rpc_dropped_total",
+      "Gossip RPC frames dropped unread, by reason",
+      ["reason"],
+    ),
     gossipHandlerError: createCounterVec(
       registry,
       "ocp_gossip_handler_error_total",

@@ -78,6 +78,7 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
   private readonly verifySeconds: Histogram<"kind">;
   private readonly verifyFailures: Counter<"kind">;
   private readonly bisectionsTotal: Counter;
+  private readonly droppedTotal: Counter;
 
   constructor(registry: Registry) {
     super();
@@ -107,6 +108,11 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
       help: "Failed BLS groups split in two",
       registers: [registry],
     });
+    this.droppedTotal = new Counter({
+      name: "ocp_bls_dropped_sets_total",
+      help: "Signature sets left unverified because their forwarding peer's sets failed",
+      registers: [registry],
+    });
   }
 
   override onBatch(sets: number, jobs: number): void {
@@ -123,6 +129,11 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
   override onBisect(): void {
     super.onBisect();
     this.bisectionsTotal.inc();
+  }
+
+  override onDropped(sets: number): void {
+    super.onDropped(sets);
+    this.droppedTotal.inc(sets);
   }
 }
 

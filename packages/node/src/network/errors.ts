@@ -19,6 +19,8 @@ export enum GossipErrorCode {
   NO_VALIDATOR = "GOSSIP_ERROR_NO_VALIDATOR",
   /** Too many messages already waiting for validation. */
   QUEUE_FULL = "GOSSIP_ERROR_QUEUE_FULL",
+  /** The forwarding peer has `maxPendingValidationsPerPeer` messages in validation already. */
+  PEER_QUEUE_FULL = "GOSSIP_ERROR_PEER_QUEUE_FULL",
   /** The validator did not finish within `validationTimeoutMs`. */
   VALIDATION_TIMEOUT = "GOSSIP_ERROR_VALIDATION_TIMEOUT",
   /** The validator threw something that is not a GossipActionError: our fault, not the peer's. */

@@ -1,12 +1,19 @@
 // Gossip plumbing: subscribe a topic kind with its validator, run the network's
 // own pre-checks, turn the verdict into gossipsub's TopicValidatorResult in one
 // place (counting every outcome), and hand accepted messages to the pipeline.
-import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
 import { GossipAction, GossipActionError, GossipErrorCode } from "./errors.js";
-import { type Host, type HostGossipMessage, type PublishOutcome, TopicValidatorResult } from "./host.js";
+import {
+  GOSSIP_HEARTBEAT_MS,
+  GOSSIP_MCACHE_LENGTH,
+  type Host,
+  type HostGossipMessage,
+  type PublishOutcome,
+  TopicValidatorResult,
+} from "./host.js";
 import type { GossipOptions } from "./options.js";
 import { GOSSIP_KINDS, GOSSIP_MAX_BYTES, type GossipKind, gossipTopic } from "./topics.js";
 
@@ -52,6 +59,12 @@ export interface GossipModules {
   logger: Logger;
   /** Called for every accepted message after the kind's own handler (network event). */
   onAccepted?(msg: AcceptedGossipMessage): void;
+  /**
+   * Called for a REJECT given after the message left gossipsub's message
+   * cache: gossipsub's own penalty (P4) no longer sees it, so the
+   * application score must charge the forwarding peer instead.
+   */
+  onLateReject?(peer: string, kind: GossipKind, code: string): void;
 }
 
 interface Subscription {
@@ -75,6 +88,13 @@ export function gossipTopicScoreParams(
   }
   return out;
 }
+
+/**
+ * Longest run of validator starts in one event-loop turn. A vote's synchronous
+ * part (decode, root, checks) is tens of µs; 10 ms is hundreds of them per turn
+ * while pings, sockets and the API still get a turn every 10 ms.
+ */
+const GOSSIP_VALIDATION_SLICE_MS = 10;
 
 /** The single conversion point from our verdict to gossipsub's. */
 function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
@@ -100,6 +120,11 @@ export class Gossip {
   private readonly subscriptions = new Map<GossipKind, Subscription>();
   private readonly kindOfTopic = new Map<string, GossipKind>();
   private pending = 0;
+  /** Validations waiting to start (counted in `pending`). */
+  private readonly inbox: (() => Promise<void>)[] = [];
+  private inboxScheduled = false;
+  private readonly pendingByPeer = new Map<string, number>();
+  private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
   private stopped = false;
 
@@ -113,6 +138,36 @@ export class Gossip {
   /** Messages waiting for or in validation (bounded by `maxPendingValidations`). */
   get pendingValidations(): number {
     return this.pending;
+  }
+
+  /** Messages forwarded by `peer` waiting for or in validation. */
+  backlog(peer: string): number {
+    return this.pendingByPeer.get(peer) ?? 0;
+  }
+
+  /** Resolves once `peer`'s backlog is below `n` (at once if it is). */
+  backlogBelow(peer: string, n: number): Promise<void> {
+    if (this.backlog(peer) < n || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.backlogWaiters.get(peer);
+      if (list === undefined) this.backlogWaiters.set(peer, [{ below: n, resolve }]);
+      else list.push({ below: n, resolve });
+    });
+  }
+
+  private release(peer: string): void {
+    const left = (this.pendingByPeer.get(peer) ?? 1) - 1;
+    if (left > 0) this.pendingByPeer.set(peer, left);
+    else this.pendingByPeer.delete(peer);
+    const waiters = this.backlogWaiters.get(peer);
+    if (waiters === undefined) return;
+    const still = waiters.filter((w) => {
+      if (left >= w.below) return true;
+      w.resolve();
+      return false;
+    });
+    if (still.length > 0) this.backlogWaiters.set(peer, still);
+    else this.backlogWaiters.delete(peer);
   }
 
   topic(kind: GossipKind): string {
@@ -130,6 +185,8 @@ export class Gossip {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    for (const list of this.backlogWaiters.values()) for (const w of list) w.resolve();
+    this.backlogWaiters.clear();
     if (!this.started) return;
     for (const kind of this.subscriptions.keys()) this.modules.host.pubsub.unsubscribe(this.topic(kind));
   }
@@ -192,9 +249,18 @@ export class Gossip {
     return this.modules.host.pubsub.getSubscribers(this.topic(kind));
   }
 
-  private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome): void {
+  private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome, receivedAt?: number): void {
     const code = outcome.result === "accept" ? "" : outcome.code;
     this.modules.metrics.gossipValidation.inc({ kind, result: outcome.result, code });
+    if (
+      outcome.result === "reject" &&
+      receivedAt !== undefined &&
+      performance.now() - receivedAt >
+        GOSSIP_MCACHE_LENGTH * (this.opts.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS)
+    ) {
+      this.modules.metrics.gossipLateRejects.inc({ kind });
+      this.modules.onLateReject?.(m.from, kind, code);
+    }
     try {
       this.modules.host.pubsub.reportValidationResult(m.msgId, m.from, toTopicValidatorResult(outcome));
     } catch (e) {
@@ -215,10 +281,42 @@ export class Gossip {
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.NO_VALIDATOR });
     if (this.pending >= this.opts.maxPendingValidations)
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.QUEUE_FULL });
+    // [IGNORE] the forwarding peer already has its share of the queue
+    const byPeer = this.pendingByPeer.get(m.from) ?? 0;
+    if (byPeer >= this.opts.maxPendingValidationsPerPeer)
+      return this.report(kind, m, { result: "ignore", code: GossipErrorCode.PEER_QUEUE_FULL });
 
     // A copy: the payload may be a view into a larger RPC buffer.
     const msg: GossipMessage = { kind, topic: m.topic, data: m.data.slice(), from: m.from, msgId: m.msgId };
     this.pending++;
+    this.pendingByPeer.set(m.from, byPeer + 1);
+    // Validators start in time slices (drainInbox): gossipsub hands over every
+    // message of an RPC at once, and starting a thousand validations in one
+    // turn would hold the event loop for a second.
+    const receivedAt = performance.now();
+    this.inbox.push(() => this.validate(kind, sub, m, msg, receivedAt));
+    if (!this.inboxScheduled) {
+      this.inboxScheduled = true;
+      setImmediate(() => this.drainInbox());
+    }
+  }
+
+  private drainInbox(): void {
+    const until = performance.now() + GOSSIP_VALIDATION_SLICE_MS;
+    let i = 0;
+    while (i < this.inbox.length && performance.now() < until) void this.inbox[i++]!();
+    this.inbox.splice(0, i);
+    if (this.inbox.length > 0) setImmediate(() => this.drainInbox());
+    else this.inboxScheduled = false;
+  }
+
+  private async validate(
+    kind: GossipKind,
+    sub: Subscription,
+    m: HostGossipMessage,
+    msg: GossipMessage,
+    receivedAt: number,
+  ): Promise<void> {
     let value: unknown;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -234,10 +332,11 @@ export class Gossip {
       const outcome = outcomeOfError(e);
       if (outcome.result === "ignore" && outcome.code === GossipErrorCode.VALIDATOR_FAILED)
         this.modules.logger.warn({ kind, err: e }, "gossip validator failed");
-      return this.report(kind, m, outcome);
+      return this.report(kind, m, outcome, receivedAt);
     } finally {
       clearTimeout(timer);
       this.pending--;
+      this.release(m.from);
     }
     this.report(kind, m, { result: "accept" });
 

@@ -1,34 +1,33 @@
 // The libp2p host: every libp2p and gossipsub import of the node lives in this
-// module, behind the small Host interface, so a move to libp2p 3 stays local.
+// module, behind the small Host interface, so a libp2p upgrade stays local.
 import "../polyfill.js";
 import { hash } from "node:crypto";
-import { type GossipSub, gossipsub } from "@chainsafe/libp2p-gossipsub";
-import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
-import { bootstrap } from "@libp2p/bootstrap";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
-import { identify } from "@libp2p/identify";
 import {
-  type Connection,
+  type GossipSub,
+  gossipsub,
   type Message,
-  type PeerId,
-  type PrivateKey,
-  type Stream,
   StrictNoSign,
   TopicValidatorResult,
-} from "@libp2p/interface";
+} from "@libp2p/gossipsub";
+import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
+import { identify } from "@libp2p/identify";
+import type { Connection, MultiaddrConnection, PeerId, PrivateKey, Stream } from "@libp2p/interface";
+import type { Registrar } from "@libp2p/interface-internal";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
-import { concatBytes, ProtocolError } from "@ocp/protocol";
+import { ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
+import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import type { NetworkOptions } from "./options.js";
-import { encodeVarint } from "./reqresp/framing.js";
+import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
 export { TopicValidatorResult };
 
@@ -104,11 +103,27 @@ export interface Host {
   onPeerDisconnect(handler: (peer: string) => void): void;
 }
 
+/** Admission of a peer's inbound gossip stream and the pace it is read at. */
+export interface GossipInboundControl {
+  /** Resolves true once the peer passed Status, false when it never will (the stream is dropped). */
+  admit(peer: string): Promise<boolean>;
+  /** Messages from this peer still waiting for or in validation. */
+  backlog(peer: string): number;
+  /** Resolves once the peer's backlog is below `n`. */
+  backlogBelow(peer: string, n: number): Promise<void>;
+  /** A frame was dropped unread; the sender is charged for it. */
+  onDropped(peer: string, reason: GossipRpcDropReason): void;
+}
+
 export interface HostModules {
   /** Protobuf-encoded libp2p private key; a new Ed25519 key is generated when absent. */
   privateKey?: Uint8Array;
   /** Connection gater: true refuses dials to and connections from this peer. */
   isDenied(peer: string): boolean;
+  /** Connection gater: true refuses inbound connections from this IP (IP bans). */
+  isIpDenied?(ip: string): boolean;
+  /** Gates inbound gossip streams; without it every stream goes to gossipsub as is. */
+  gossipInbound?: GossipInboundControl;
   /** Application component of the gossipsub score (the peer manager's opinion). */
   appSpecificScore?(peer: string): number;
   /** Gossipsub topic score params keyed by full topic string (the scoring hook). */
@@ -129,22 +144,20 @@ export function peerIdFromPeerKey(key: Uint8Array): string {
   return peerIdFromPrivateKey(decodePrivateKey(key)).toString();
 }
 
-// @libp2p/crypto 5.1.23 declares its keys with @libp2p/interface 3 types; the
-// objects are the ones libp2p 2 itself uses, so the casts below are sound.
 async function newPrivateKey(): Promise<PrivateKey> {
-  return (await generateKeyPair("Ed25519")) as unknown as PrivateKey;
+  return await generateKeyPair("Ed25519");
 }
 
 function decodePrivateKey(key: Uint8Array): PrivateKey {
   try {
-    return privateKeyFromProtobuf(key) as unknown as PrivateKey;
+    return privateKeyFromProtobuf(key);
   } catch (e) {
     throw new ProtocolError(NetworkErrorCode.INVALID_PRIVATE_KEY, (e as Error).message);
   }
 }
 
 function encodePrivateKey(key: PrivateKey): Uint8Array {
-  return privateKeyToProtobuf(key as unknown as Parameters<typeof privateKeyToProtobuf>[0]);
+  return privateKeyToProtobuf(key);
 }
 
 /** Parses a peer id string; ProtocolError on garbage. */
@@ -160,7 +173,11 @@ export function parsePeerId(peer: string): PeerId {
 export function peerIdOfMultiaddr(addr: string): string {
   let id: string | null;
   try {
-    id = multiaddr(addr).getPeerId();
+    // The last /p2p/ component names the peer (earlier ones would be relays).
+    id =
+      multiaddr(addr)
+        .getComponents()
+        .findLast((c) => c.name === "p2p")?.value ?? null;
   } catch (e) {
     throw new ProtocolError(NetworkErrorCode.INVALID_MULTIADDR, `${addr}: ${(e as Error).message}`);
   }
@@ -181,9 +198,9 @@ const GOSSIP_D = 8; // mesh degree
 const GOSSIP_D_LOW = 6;
 const GOSSIP_D_HIGH = 12;
 const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
-const GOSSIP_HEARTBEAT_MS = 700;
+export const GOSSIP_HEARTBEAT_MS = 700;
 const GOSSIP_FANOUT_TTL_MS = 60_000;
-const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
+export const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
 const GOSSIP_MCACHE_GOSSIP = 3; // heartbeats a message is advertised in IHAVE
 // How long gossipsub remembers a message id (its own dedup, before our
 // validators). It need only outlast the message's circulation: IWANT serves
@@ -215,12 +232,232 @@ const LOCAL_MAX_INCOMING_PENDING = 1_000;
 function wrapStream(stream: Stream): HostStream {
   return {
     source: (async function* () {
-      for await (const chunk of stream.source) yield chunk.subarray();
+      for await (const chunk of stream) yield chunk.subarray();
     })(),
-    sink: (source) => stream.sink(source),
+    sink: async (source) => {
+      for await (const chunk of source) {
+        // send() buffers past a full window; wait for drain so a slow reader
+        // holds back our writes instead of growing our buffer.
+        if (!stream.send(chunk)) await stream.onDrain();
+      }
+      await stream.close();
+    },
     abort: (err) => stream.abort(err),
     close: () => stream.close(),
   };
+}
+
+/** The IP of a multiaddr (`/ip4/…` or `/ip6/…`), undefined for other kinds. */
+export function ipOfMultiaddr(addr: string): string | undefined {
+  try {
+    const first = multiaddr(addr).getComponents()[0];
+    return first !== undefined && (first.name === "ip4" || first.name === "ip6") ? first.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pending-validation backlog at which a peer's gossip stream stops being
+ * read: its further RPCs wait in its own yamux window and TCP socket (the
+ * sender is paused) instead of in our memory and event loop. Reading resumes
+ * at half of it. 256 is two BLS batches (maxBufferedSets 128); an honest
+ * peer forwards one slot's votes of a 128-key set in one go.
+ */
+export const GOSSIP_PEER_BACKLOG_PAUSE = 256;
+
+/**
+ * Messages of one peer's frames handed to gossipsub per event-loop turn. An
+ * honest peer's frames carry one message each, so a slot's burst from it goes
+ * through in a turn or two; a 1,024-message frame goes alone.
+ */
+const GOSSIP_MESSAGES_PER_TURN = 64;
+
+/** Bytes of whole frames queued for inspection before the stream is paused. */
+const GOSSIP_QUEUE_PAUSE_BYTES = 2 * 1024 * 1024;
+
+/** A 'message' event as libp2p streams emit them (`data`). */
+class FrameEvent extends Event {
+  constructor(readonly data: Uint8Array) {
+    super("message");
+  }
+}
+
+/** A 'close' event carrying the stream's error, if any. */
+class CloseEvent extends Event {
+  constructor(readonly error: Error | undefined) {
+    super("close");
+  }
+}
+
+/**
+ * What gossipsub reads instead of the raw inbound stream: the same stream
+ * events, but 'message' carries one whole RPC frame that passed our
+ * inspection (network/gossipRpc.ts). Bad frames are dropped unread and
+ * charged; frames are delivered in slices of GOSSIP_MESSAGES_PER_TURN
+ * messages, one slice per event-loop turn, so one peer's RPCs cannot run back
+ * to back while other sockets wait; the raw stream is paused
+ * (its sender stops getting window) while frames queue up or while the peer's
+ * messages wait for validation.
+ */
+class GatedGossipStream extends EventTarget {
+  private readonly splitter: FrameSplitter;
+  private readonly budget = new ControlIdBudget(performance.now());
+  private readonly queue: { bytes: Uint8Array; messages: number }[] = [];
+  private queuedBytes = 0;
+  private draining = false;
+  private backlogPaused = false;
+
+  constructor(
+    private readonly raw: Stream,
+    private readonly peer: string,
+    private readonly control: GossipInboundControl,
+    maxFrameBytes: number,
+    private readonly limits: GossipRpcLimitsLike,
+    private readonly topics: readonly Uint8Array[],
+  ) {
+    super();
+    this.splitter = new FrameSplitter(maxFrameBytes);
+    raw.addEventListener("message", (e) => this.onData(e.data.subarray()));
+    raw.addEventListener("close", (e) => this.dispatchEvent(new CloseEvent(e.error)), { once: true });
+    raw.addEventListener("remoteCloseWrite", () => this.dispatchEvent(new Event("remoteCloseWrite")), {
+      once: true,
+    });
+  }
+
+  // The stream surface gossipsub uses besides events.
+  get status() {
+    return this.raw.status;
+  }
+  get writeStatus() {
+    return this.raw.writeStatus;
+  }
+  get protocol() {
+    return this.raw.protocol;
+  }
+  close(options?: { signal?: AbortSignal }): Promise<void> {
+    return this.raw.close(options);
+  }
+  abort(err: Error): void {
+    this.raw.abort(err);
+  }
+
+  private onData(chunk: Uint8Array): void {
+    let frames: ReturnType<FrameSplitter["push"]>;
+    try {
+      frames = this.splitter.push(chunk);
+    } catch {
+      // Announced over the frame limit: the stream cannot be resynchronised.
+      this.control.onDropped(this.peer, "over_limit");
+      this.raw.abort(new Error("gossip frame too large"));
+      return;
+    }
+    for (const f of frames) {
+      const verdict = inspectGossipRpc(f.body, this.limits, this.topics);
+      if (!verdict.ok) {
+        this.control.onDropped(this.peer, verdict.reason);
+        // No honest peer sends such a frame: its stream is reset, so each one
+        // costs the sender a new stream rather than a few bytes.
+        this.raw.abort(new Error(`gossip frame dropped: ${verdict.reason}`));
+        return;
+      }
+      if (verdict.controlIds > 0 && !this.budget.take(verdict.controlIds, performance.now())) {
+        this.control.onDropped(this.peer, "over_rate");
+        continue;
+      }
+      // Forwarded (gossipsub ignores topics outside allowedTopics), but charged.
+      if (verdict.foreignSubscriptions > 0) this.control.onDropped(this.peer, "unknown_topic_subscription");
+      this.queue.push({ bytes: f.prefixed, messages: verdict.messages });
+      this.queuedBytes += f.prefixed.length;
+    }
+    if (this.queuedBytes > GOSSIP_QUEUE_PAUSE_BYTES) pauseReading(this.raw);
+    // Never rejects into the void: a stream closing mid-drain just ends it.
+    if (!this.draining && this.queue.length > 0)
+      this.drain().catch(() => this.raw.abort(new Error("gossip drain failed")));
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && this.raw.status === "open") {
+        // A turn for everyone else between this peer's slices of frames.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
+          // Backpressure: stop the window until this peer's validations drain.
+          this.backlogPaused = true;
+          pauseReading(this.raw);
+          await this.control.backlogBelow(this.peer, GOSSIP_PEER_BACKLOG_PAUSE / 2);
+          this.backlogPaused = false;
+        }
+        // Up to GOSSIP_MESSAGES_PER_TURN messages per turn (at least one frame):
+        // gossipsub handles a frame's messages back to back once it has it.
+        let messages = 0;
+        while (this.queue.length > 0 && messages < GOSSIP_MESSAGES_PER_TURN) {
+          const next = this.queue.shift()!;
+          this.queuedBytes -= next.bytes.length;
+          messages += Math.max(1, next.messages);
+          this.dispatchEvent(new FrameEvent(next.bytes));
+        }
+        if (this.queuedBytes < GOSSIP_QUEUE_PAUSE_BYTES / 2 && !this.backlogPaused) resumeReading(this.raw);
+      }
+    } finally {
+      this.draining = false;
+    }
+    resumeReading(this.raw);
+  }
+}
+
+/** Pauses a readable stream that is still open (pause throws on a closing one). */
+function pauseReading(stream: Stream): void {
+  if (stream.readStatus === "readable" && stream.status === "open") stream.pause();
+}
+
+/** Resumes a paused stream that is still open (resume throws on a closing one). */
+function resumeReading(stream: Stream): void {
+  if (stream.readStatus === "paused" && stream.status === "open") stream.resume();
+}
+
+type GossipRpcLimitsLike = Parameters<typeof inspectGossipRpc>[1];
+
+/**
+ * The registrar gossipsub is built with: the same registrar, except that the
+ * stream handler gossipsub registers is wrapped by our gate. This is the
+ * component seam libp2p gives every service; gossipsub's own code is untouched.
+ */
+function gatedRegistrar(
+  registrar: Registrar,
+  control: GossipInboundControl,
+  maxFrameBytes: number,
+  limits: GossipRpcLimitsLike,
+  topics: readonly Uint8Array[],
+): Registrar {
+  const handle: Registrar["handle"] = (protocol, handler, options) =>
+    registrar.handle(
+      protocol,
+      async (stream, connection) => {
+        const peer = connection.remotePeer.toString();
+        // Nothing is read before Status; paused, the stream stops granting the
+        // sender window, so at most one window of its data waits here.
+        pauseReading(stream);
+        if (!(await control.admit(peer))) {
+          stream.abort(new Error("gossip before status"));
+          return;
+        }
+        if (stream.status !== "open") return;
+        // Gossipsub reads our stream of inspected frames, through the same events.
+        const gated = new GatedGossipStream(stream, peer, control, maxFrameBytes, limits, topics);
+        await handler(gated as unknown as Stream, connection);
+        resumeReading(stream);
+      },
+      options,
+    );
+  return new Proxy(registrar, {
+    get(target, prop) {
+      if (prop === "handle") return handle;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }
 
 function connectionInfo(c: Connection): HostConnection {
@@ -228,8 +465,10 @@ function connectionInfo(c: Connection): HostConnection {
 }
 
 type GossipsubService = GossipSub & {
-  // Present at runtime, missing from the 14.1.2 types (FACTS pitfall).
+  // Present at runtime, missing from the declared interface (FACTS pitfall).
   getMeshPeers(topic: string): string[];
+  getScore(peer: string): number;
+  reportMessageValidationResult(msgId: string, from: string, result: TopicValidatorResult): void;
 };
 
 /** Creates (but does not start) the libp2p host. */
@@ -246,6 +485,47 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     topics: modules.topicScoreParams ?? {},
   };
 
+  const topics = GOSSIP_KINDS.map((kind) => gossipTopic(opts.network, kind));
+  const topicBytes = topics.map((t) => new TextEncoder().encode(t));
+  const limits = opts.gossip.rpcLimits;
+  // Inbound TCP connections per remote IP, counted from accept to close (so
+  // connections still upgrading count too: a burst cannot slip past the limit).
+  const inboundByIp = new Map<string, number>();
+  const denyInbound = (maConn: MultiaddrConnection): boolean => {
+    const ip = ipOfMultiaddr(maConn.remoteAddr.toString());
+    if (ip === undefined) return false;
+    if (modules.isIpDenied?.(ip)) return true;
+    const n = inboundByIp.get(ip) ?? 0;
+    if (n >= opts.maxConnectionsPerIp) return true;
+    inboundByIp.set(ip, n + 1);
+    maConn.addEventListener(
+      "close",
+      () => {
+        const left = (inboundByIp.get(ip) ?? 1) - 1;
+        if (left > 0) inboundByIp.set(ip, left);
+        else inboundByIp.delete(ip);
+      },
+      { once: true },
+    );
+    return false;
+  };
+
+  // libp2p's components object is a proxy over its services: ours answers
+  // `registrar` with the gated one and passes everything else through.
+  const withGatedRegistrar = <C extends { registrar: Registrar }>(
+    components: C,
+    control: GossipInboundControl,
+  ): C => {
+    let gated: Registrar | undefined;
+    return new Proxy(components, {
+      get(target, prop, receiver) {
+        if (prop !== "registrar") return Reflect.get(target, prop, receiver);
+        gated ??= gatedRegistrar(target.registrar, control, g.maxInboundRpcBytes, limits, topicBytes);
+        return gated;
+      },
+    });
+  };
+
   const directPeers = opts.staticPeers.map((addr) => ({
     id: parsePeerId(peerIdOfMultiaddr(addr)),
     addrs: [multiaddr(addr)],
@@ -258,8 +538,6 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery:
-      opts.bootstrapPeers.length > 0 ? [bootstrap({ list: opts.bootstrapPeers, timeout: 0 })] : [],
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: opts.dialTimeoutMs,
@@ -283,119 +561,61 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
       : {}),
     connectionGater: {
       denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
+      denyInboundConnection: async (maConn) => denyInbound(maConn),
       denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
       denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
     },
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
-        globalSignaturePolicy: StrictNoSign,
-        msgIdFn: (msg: Message) => gossipMessageId(msg.data),
-        msgIdToStrFn: (id: Uint8Array) => Buffer.from(id).toString("hex"),
-        // No fastMsgIdFn: a sha256 of ≤ 4 KiB costs a few µs, and a second
-        // (non-spec) id would only add a cache to keep consistent.
-        // Our validators run after gossipsub hands us the message; only
-        // ACCEPT forwards it (reportMessageValidationResult).
-        asyncValidation: true,
-        // Kept false: a publish with no topic peers then fails *without*
-        // marking the message seen, so the caller may publish it again once
-        // the mesh has formed. The host reports it as outcome "no_peers".
-        allowPublishToZeroTopicPeers: false,
-        ignoreDuplicatePublishError: false,
-        // Own messages go to every topic peer above publishThreshold, not just the mesh.
-        floodPublish: true,
-        emitSelf: false,
-        fallbackToFloodsub: false,
-        D: g.D ?? GOSSIP_D,
-        Dlo: g.Dlo ?? GOSSIP_D_LOW,
-        Dhi: g.Dhi ?? GOSSIP_D_HIGH,
-        Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
-        heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
-        fanoutTTL: GOSSIP_FANOUT_TTL_MS,
-        mcacheLength: GOSSIP_MCACHE_LENGTH,
-        mcacheGossip: GOSSIP_MCACHE_GOSSIP,
-        seenTTL: GOSSIP_SEEN_TTL_MS,
-        // One RPC may batch several messages plus control data; 4 KiB
-        // messages make 1 MiB ample while bounding what a peer can push.
-        maxInboundDataLength: g.maxInboundRpcBytes,
-        directPeers,
-        scoreParams: { ...scoreParams, ...g.scoreParams },
-        scoreThresholds: { ...defaultGossipScoreThresholds, ...g.scoreThresholds },
-      }),
+      pubsub: (components: Parameters<ReturnType<typeof gossipsub>>[0]) =>
+        gossipsub({
+          globalSignaturePolicy: StrictNoSign,
+          msgIdFn: (msg: Message) => gossipMessageId(msg.data),
+          msgIdToStrFn: (id: Uint8Array) => Buffer.from(id).toString("hex"),
+          // No fastMsgIdFn: a sha256 of ≤ 4 KiB costs a few µs, and a second
+          // (non-spec) id would only add a cache to keep consistent.
+          // Our validators run after gossipsub hands us the message; only
+          // ACCEPT forwards it (reportMessageValidationResult).
+          asyncValidation: true,
+          // Kept false: a publish with no topic peers then fails *without*
+          // marking the message seen, so the caller may publish it again once
+          // the mesh has formed. The host reports it as outcome "no_peers".
+          allowPublishToZeroTopicPeers: false,
+          ignoreDuplicatePublishError: false,
+          // Own messages go to every topic peer above publishThreshold, not just the mesh.
+          floodPublish: true,
+          emitSelf: false,
+          fallbackToFloodsub: false,
+          D: g.D ?? GOSSIP_D,
+          Dlo: g.Dlo ?? GOSSIP_D_LOW,
+          Dhi: g.Dhi ?? GOSSIP_D_HIGH,
+          Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
+          heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
+          fanoutTTL: GOSSIP_FANOUT_TTL_MS,
+          mcacheLength: GOSSIP_MCACHE_LENGTH,
+          mcacheGossip: GOSSIP_MCACHE_GOSSIP,
+          seenTTL: GOSSIP_SEEN_TTL_MS,
+          // One RPC may batch several messages plus control data; 4 KiB
+          // messages make 1 MiB ample while bounding what a peer can push.
+          maxInboundDataLength: g.maxInboundRpcBytes,
+          directPeers,
+          scoreParams: { ...scoreParams, ...g.scoreParams },
+          scoreThresholds: { ...defaultGossipScoreThresholds, ...g.scoreThresholds },
+          // Only our four topics enter gossipsub's tables (subscriptions, messages).
+          allowedTopics: topics,
+          decodeRpcLimits: limits,
+        })(
+          modules.gossipInbound === undefined
+            ? components
+            : withGatedRegistrar(components, modules.gossipInbound),
+        ),
     },
   });
   return new Libp2pHost(
     libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>,
     encodePrivateKey(privateKey),
   );
-}
-
-/** What `coalesceOutbound` needs of gossipsub's per-peer OutboundStream. */
-export interface OutboundStreamLike {
-  pushable: { push(chunk: Uint8Array): unknown; readableLength: number };
-  maxBufferSize: number;
-  push(data: Uint8Array): void;
-  pushPrefixed(data: Uint8Array | { subarray(): Uint8Array }): void;
-}
-
-/** Largest chunk one coalesced write carries; a full one is written at once. */
-export const GOSSIP_COALESCE_MAX_BYTES = 64 * 1024;
-
-/**
- * Gossipsub writes one length-prefixed RPC per message per peer, and each
- * becomes its own yamux frame, noise frame and socket write. A slot's votes are
- * validated in batches and our own go out together, so dozens of RPCs leave for
- * one peer in one event-loop turn: these are joined into one write at the end
- * of the turn. The peer's length-prefix decoder splits them exactly as before.
- */
-function coalesceGossipWrites(gs: GossipSub): void {
-  const outbound = (gs as unknown as { streamsOutbound?: unknown }).streamsOutbound;
-  // Feature check: with another gossipsub layout, writes simply stay one per RPC.
-  if (!(outbound instanceof Map)) return;
-  const set = outbound.set.bind(outbound);
-  outbound.set = (peer: unknown, stream: unknown) => set(peer, coalesceOutbound(stream));
-}
-
-/** Makes one outbound stream buffer its RPCs until the end of the event-loop turn. */
-export function coalesceOutbound<T>(stream: T, maxBytes: number = GOSSIP_COALESCE_MAX_BYTES): T {
-  const s = stream as unknown as Partial<OutboundStreamLike>;
-  if (typeof s.pushPrefixed !== "function" || typeof s.pushable?.push !== "function") return stream;
-  const out = s as OutboundStreamLike;
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let pending: NodeJS.Immediate | undefined;
-  const flush = (): void => {
-    if (pending !== undefined) clearImmediate(pending);
-    pending = undefined;
-    if (parts.length === 0) return;
-    const chunk = parts.length === 1 ? parts[0]! : concatBytes(...parts);
-    parts = [];
-    size = 0;
-    try {
-      out.pushable.push(chunk);
-    } catch {
-      // The stream closed meanwhile: gossipsub drops RPCs to a closed stream too.
-    }
-  };
-  out.pushPrefixed = (data) => {
-    // Same back-pressure rule as gossipsub's own push.
-    if (out.pushable.readableLength > out.maxBufferSize) {
-      throw new Error(`OutboundStream buffer full, size > ${out.maxBufferSize}`);
-    }
-    const bytes = data instanceof Uint8Array ? data : data.subarray();
-    parts.push(bytes);
-    size += bytes.length;
-    if (size >= maxBytes) flush();
-    else pending ??= setImmediate(flush);
-  };
-  out.push = (data) => out.pushPrefixed(lengthPrefixed(data));
-  return stream;
-}
-
-/** Unsigned-varint length prefix + data: the framing gossipsub's streams use (as req/resp's). */
-export function lengthPrefixed(data: Uint8Array): Uint8Array {
-  return concatBytes(encodeVarint(data.length), data);
 }
 
 class Libp2pHost implements Host {
@@ -408,7 +628,6 @@ class Libp2pHost implements Host {
   ) {
     this.peerId = libp2p.peerId.toString();
     const gs = libp2p.services.pubsub;
-    coalesceGossipWrites(gs);
     this.pubsub = {
       subscribe: (topic) => gs.subscribe(topic),
       unsubscribe: (topic) => gs.unsubscribe(topic),
@@ -456,7 +675,7 @@ class Libp2pHost implements Host {
   ): Promise<void> {
     await this.libp2p.handle(
       protocol,
-      ({ stream, connection }) => handler(wrapStream(stream), connection.remotePeer.toString()),
+      (stream, connection) => handler(wrapStream(stream), connection.remotePeer.toString()),
       { maxInboundStreams: opts.maxInboundStreams },
     );
   }

@@ -2,7 +2,7 @@
 // management wired together behind a `(opts, modules)` component with start/stop.
 import "../polyfill.js";
 import { EventEmitter } from "node:events";
-import type { TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { ProtocolError } from "@ocp/protocol";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";
@@ -110,9 +110,23 @@ export class Network {
     const thresholds = { ...defaultGossipScoreThresholds, ...opts.gossip.scoreThresholds };
     const derived = deriveTopicScoreParams(opts.scoring, thresholds.graylistThreshold, opts.gossip.D ?? 8);
     const penalties = this.penalties;
+    let gossipRef: Gossip | undefined;
     const host = await createHost(opts, {
       privateKey: modules.privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
+      isIpDenied: (ip) => peers?.isIpBanned(ip) ?? false,
+      gossipInbound: {
+        // Gossip only from peers that passed Status on our network.
+        admit: (peer) => peers?.waitForStatus(peer) ?? Promise.resolve(false),
+        backlog: (peer) => gossipRef?.backlog(peer) ?? 0,
+        backlogBelow: (peer, n) => gossipRef?.backlogBelow(peer, n) ?? Promise.resolve(),
+        onDropped: (peer, reason) => {
+          metrics.gossipRpcDropped.inc({ reason });
+          penalties.penalize(peer, opts.scoring.badRpcPenalty);
+          // Banned as soon as its penalties alone pass the graylist, not at the next score check.
+          peers?.checkPeerScore(peer, penalties.score(peer));
+        },
+      },
       appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
@@ -126,8 +140,15 @@ export class Network {
     });
     const gossip = new Gossip(
       { ...opts.gossip, network: opts.network },
-      { host, metrics, logger, onAccepted: (m) => this.events.emit("gossip:accepted", m) },
+      {
+        host,
+        metrics,
+        logger,
+        onAccepted: (m) => this.events.emit("gossip:accepted", m),
+        onLateReject: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
+      },
     );
+    gossipRef = gossip;
     peers = new PeerManager(opts, {
       host,
       reqResp,
@@ -293,6 +314,12 @@ export class Network {
       },
       ...this.reqResp_?.bounds(),
     };
+  }
+
+  /** Charges a peer whose forwarded signatures failed in a BLS batch (chain/bls/verifier.ts). */
+  penalizeBlsFailure(peer: string): void {
+    this.penalties.penalize(peer, this.opts.scoring.blsFailurePenalty);
+    this.peers_?.checkPeerScore(peer, this.penalties.score(peer));
   }
 
   /** A raw stream on any protocol: for tests and diagnostics of hostile peers. */

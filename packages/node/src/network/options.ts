@@ -1,6 +1,7 @@
 // Options of the network layer (NetworkOptions) and their defaults. The node's
 // NodeOptions embeds these; the CLI deep-merges flags over defaultNetworkOptions.
-import type { PeerScoreParams, PeerScoreThresholds } from "@chainsafe/libp2p-gossipsub/score";
+import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
+import { defaultGossipRpcLimits, type GossipRpcLimits } from "./gossipRpc.js";
 import type { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { RateLimit } from "./reqresp/rateLimiter.js";
 import { defaultScoringOptions, type ScoringOptions } from "./scoring.js";
@@ -21,11 +22,20 @@ export interface GossipOptions {
    * @default 1 MiB: 256 maximum-size messages
    */
   maxInboundRpcBytes: number;
+  /** Element counts per RPC (subscriptions, messages, control ids). @default defaultGossipRpcLimits */
+  rpcLimits: GossipRpcLimits;
   /**
    * Messages waiting for or in validation at once; beyond it new ones are IGNOREd.
    * @default 4096
    */
   maxPendingValidations: number;
+  /**
+   * The same, per forwarding peer: one peer cannot fill the whole queue. Its
+   * stream is not read while it has GOSSIP_PEER_BACKLOG_PAUSE pending, so this
+   * binds only for an RPC that brings many messages at once.
+   * @default 1024: one RPC's worth (rpcLimits.maxMessages)
+   */
+  maxPendingValidationsPerPeer: number;
   /**
    * A validation still running after this is IGNOREd and its slot freed.
    * @default 12000: one Ethereum slot; a later verdict is of no use to the mesh
@@ -59,8 +69,13 @@ export interface NetworkOptions {
   listenAddrs: string[];
   /** Addresses to announce instead of the listen addresses. @default [] */
   announceAddrs: string[];
-  /** Multiaddrs with /p2p/<id>, dialed once at start through @libp2p/bootstrap. @default [] */
+  /**
+   * Multiaddrs with /p2p/<id>, dialed at start and redialed with backoff
+   * (like static peers) whenever the node has fewer than `targetPeers`. @default []
+   */
   bootstrapPeers: string[];
+  /** Connected peers below which bootstrap peers are redialed. @default 16 */
+  targetPeers: number;
   /** Multiaddrs with /p2p/<id>, kept connected: redialed with backoff whenever lost. @default [] */
   staticPeers: string[];
   /**
@@ -70,6 +85,11 @@ export interface NetworkOptions {
   localNetwork: boolean;
   /** Upper bound on open connections. @default 64 */
   maxConnections: number;
+  /**
+   * Inbound connections accepted from one IP while this many are open from it.
+   * @default 8 (16384 with localNetwork, where every peer shares 127.0.0.1)
+   */
+  maxConnectionsPerIp: number;
   /** @default 10000 */
   dialTimeoutMs: number;
   /** Static peer redial backoff: first delay, doubling up to the max. @default 1000 / 60000 */
@@ -79,30 +99,44 @@ export interface NetworkOptions {
   statusAttempts: number;
   /** How long a ban from `banPeer` lasts by default. @default 3_600_000 (1 h) */
   banDurationMs: number;
+  /**
+   * Ban of a peer (not a static one) that never completed Status in
+   * `statusAttempts`; 0 only disconnects it. @default 60_000
+   */
+  statusFailureBanMs: number;
   gossip: GossipOptions;
   reqResp: ReqRespOptions;
   /** Peer scoring: the rates topic score params are derived from, graylist bans, penalties. */
   scoring: ScoringOptions;
 }
 
+const LOCAL_MAX_CONNECTIONS_PER_IP = 16_384;
+
 export const defaultNetworkOptions: NetworkOptions = {
   network: "devnet",
   listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
   announceAddrs: [],
   bootstrapPeers: [],
+  // Gossipsub's D_high (12) mesh peers plus a few more for IHAVE gossip.
+  targetPeers: 16,
   staticPeers: [],
   localNetwork: false,
   // Gossip needs D_high = 12 mesh peers per topic plus room for churn and
   // req/resp-only peers; 64 keeps a node cheap to run.
   maxConnections: 64,
+  // A few nodes behind one NAT share an IP; dozens from one address are one operator.
+  maxConnectionsPerIp: 8,
   dialTimeoutMs: 10_000,
   staticPeerRedialMinMs: 1_000,
   staticPeerRedialMaxMs: 60_000,
   statusAttempts: 3,
   banDurationMs: 3_600_000,
+  statusFailureBanMs: 60_000,
   gossip: {
     maxInboundRpcBytes: 1024 * 1024,
+    rpcLimits: defaultGossipRpcLimits,
     maxPendingValidations: 4096,
+    maxPendingValidationsPerPeer: 1024,
     validationTimeoutMs: 12_000,
     scoreParams: {},
     scoreThresholds: {},
@@ -129,6 +163,9 @@ export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOp
   return {
     ...d,
     ...(over as Partial<NetworkOptions>),
+    // Every peer of a local network shares 127.0.0.1: lifted unless set.
+    maxConnectionsPerIp:
+      over.maxConnectionsPerIp ?? (over.localNetwork ? LOCAL_MAX_CONNECTIONS_PER_IP : d.maxConnectionsPerIp),
     gossip: { ...d.gossip, ...over.gossip } as GossipOptions,
     reqResp: {
       ...d.reqResp,

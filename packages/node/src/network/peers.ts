@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
 import { isRequestError } from "./errors.js";
-import { type ConnectionDirection, type Host, peerIdOfMultiaddr } from "./host.js";
+import { type ConnectionDirection, type Host, ipOfMultiaddr, peerIdOfMultiaddr } from "./host.js";
 import type { NetworkOptions } from "./options.js";
 import { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { ReqResp } from "./reqresp/reqResp.js";
@@ -72,20 +72,53 @@ interface PeerEntry {
   announced: boolean;
 }
 
-interface StaticPeer {
+interface RedialPeer {
   addr: string;
   failures: number;
   timer: NodeJS.Timeout | undefined;
+  /** Static peers are always kept; bootstrap peers only while below `targetPeers`. */
+  isStatic: boolean;
 }
 
 const STATUS_RETRY_DELAY_MS = 500;
+/** A gossip stream waits this long at most for its peer's Status before it is dropped. */
+const GOSSIP_ADMISSION_TIMEOUT_MS = 30_000;
+
+/**
+ * Loopback, private (RFC 1918, RFC 4193), link-local and unspecified
+ * addresses: many distinct operators can share them, so they are never banned.
+ */
+export function isLocalIp(ip: string): boolean {
+  const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(ip);
+  if (v4 !== null) {
+    const a = Number(v4[1]);
+    const b = Number(v4[2]);
+    return (
+      a === 127 ||
+      a === 10 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254)
+    );
+  }
+  const v6 = ip.toLowerCase();
+  if (v6 === "::1" || v6 === "::") return true;
+  if (v6.startsWith("::ffff:")) return isLocalIp(v6.slice(7));
+  return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
+}
 /** Bans remembered at once; beyond it the ban that ends soonest is forgotten. */
 export const MAX_BANS = 4096;
 
 export class PeerManager {
   private readonly peers = new Map<string, PeerEntry>();
   private readonly bans = new Map<string, number>();
-  private readonly staticPeers = new Map<string, StaticPeer>();
+  /** Bans by IP (never for local addresses): a banned peer cannot come back under a new id. */
+  private readonly ipBans = new Map<string, number>();
+  private readonly statusWaiters = new Map<string, ((ok: boolean) => void)[]>();
+  /** Static and bootstrap peers: dialed at start and redialed with backoff. */
+  private readonly redialPeers = new Map<string, RedialPeer>();
+  private readonly staticPeers = new Set<string>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
@@ -98,8 +131,13 @@ export class PeerManager {
     private readonly modules: PeerManagerModules,
   ) {
     this.networkId = sszNetworkId(opts.network);
+    for (const addr of opts.bootstrapPeers) {
+      this.redialPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined, isStatic: false });
+    }
     for (const addr of opts.staticPeers) {
-      this.staticPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined });
+      const peer = peerIdOfMultiaddr(addr);
+      this.staticPeers.add(peer);
+      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true });
     }
   }
 
@@ -122,7 +160,7 @@ export class PeerManager {
     this.running = true;
     this.scoreTimer = setInterval(() => this.checkScores(), this.opts.scoring.checkIntervalMs);
     this.scoreTimer.unref();
-    for (const peer of this.staticPeers.keys()) void this.dialStatic(peer);
+    for (const peer of this.redialPeers.keys()) void this.dialRedial(peer);
     const known = await this.loadKnownPeers();
     for (const addr of known) {
       const signal = AbortSignal.timeout(this.opts.dialTimeoutMs);
@@ -135,9 +173,10 @@ export class PeerManager {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.scoreTimer);
+    for (const peer of [...this.statusWaiters.keys()]) this.settleStatusWaiters(peer, false);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const s of this.staticPeers.values()) clearTimeout(s.timer);
+    for (const s of this.redialPeers.values()) clearTimeout(s.timer);
     await this.saveKnownPeers();
   }
 
@@ -160,10 +199,57 @@ export class PeerManager {
     return false;
   }
 
-  /** Refuses the peer for `durationMs` (connection gater) and disconnects it. */
+  isIpBanned(ip: string): boolean {
+    const until = this.ipBans.get(ip);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.ipBans.delete(ip);
+    return false;
+  }
+
+  /**
+   * Resolves true once `peer` passed the Status exchange on our network, false
+   * when it disconnects or fails it first: gossip streams wait on this.
+   */
+  waitForStatus(peer: string): Promise<boolean> {
+    if (this.peers.get(peer)?.announced === true) return Promise.resolve(true);
+    if (!this.running || this.isBanned(peer)) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => settle(false), GOSSIP_ADMISSION_TIMEOUT_MS);
+      const settle = (ok: boolean): void => {
+        clearTimeout(t);
+        resolve(ok);
+      };
+      const list = this.statusWaiters.get(peer);
+      if (list === undefined) this.statusWaiters.set(peer, [settle]);
+      else list.push(settle);
+    });
+  }
+
+  private settleStatusWaiters(peer: string, ok: boolean): void {
+    const list = this.statusWaiters.get(peer);
+    if (list === undefined) return;
+    this.statusWaiters.delete(peer);
+    for (const settle of list) settle(ok);
+  }
+
+  /**
+   * Refuses the peer for `durationMs` (connection gater) and disconnects it.
+   * Its IPs outside local networks are refused as long.
+   */
   async ban(peer: string, durationMs = this.opts.banDurationMs, reason = "unspecified"): Promise<void> {
     if (!this.bans.has(peer) && this.bans.size >= MAX_BANS) this.evictBan();
     this.bans.set(peer, Date.now() + durationMs);
+    for (const c of this.modules.host.getConnections(peer)) {
+      const ip = ipOfMultiaddr(c.remoteAddr);
+      if (ip === undefined || isLocalIp(ip)) continue;
+      // The same bound as peer-id bans: the oldest is forgotten first.
+      if (!this.ipBans.has(ip) && this.ipBans.size >= MAX_BANS) {
+        const oldest = this.ipBans.keys().next().value;
+        if (oldest !== undefined) this.ipBans.delete(oldest);
+      }
+      this.ipBans.set(ip, Date.now() + durationMs);
+    }
     this.modules.metrics.peerEvents.inc({ event: "banned" });
     this.modules.logger.info({ peer, reason, durationMs }, "peer banned");
     await this.disconnect(peer, PeerDisconnectReason.BANNED);
@@ -186,13 +272,19 @@ export class PeerManager {
   checkScores(): void {
     const now = Date.now();
     for (const [peer, until] of this.bans) if (until <= now) this.bans.delete(peer);
+    for (const [ip, until] of this.ipBans) if (until <= now) this.ipBans.delete(ip);
     for (const peer of this.peers.keys()) {
       if (this.staticPeers.has(peer) || this.isBanned(peer)) continue;
-      const score = this.modules.getScore(peer);
-      if (score < this.modules.graylistThreshold) {
-        this.modules.metrics.peerEvents.inc({ event: "graylisted" });
-        void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
-      }
+      this.checkPeerScore(peer, this.modules.getScore(peer));
+    }
+  }
+
+  /** Bans `peer` now when `score` is below the graylist threshold (a penalty just took it there). */
+  checkPeerScore(peer: string, score: number): void {
+    if (this.staticPeers.has(peer) || this.isBanned(peer) || !this.peers.has(peer)) return;
+    if (score < this.modules.graylistThreshold) {
+      this.modules.metrics.peerEvents.inc({ event: "graylisted" });
+      void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
     }
   }
 
@@ -275,6 +367,7 @@ export class PeerManager {
     if (first) this.modules.metrics.peerEvents.inc({ event: "status_ok" });
     if (!entry.announced) {
       entry.announced = true;
+      this.settleStatusWaiters(peer, true);
       this.modules.onPeerConnected?.(this.info(peer, entry));
     }
   }
@@ -292,7 +385,7 @@ export class PeerManager {
       announced: false,
     });
     this.modules.metrics.peerEvents.inc({ event: "connected" });
-    const s = this.staticPeers.get(peer);
+    const s = this.redialPeers.get(peer);
     if (s !== undefined) {
       s.failures = 0;
       clearTimeout(s.timer);
@@ -317,44 +410,58 @@ export class PeerManager {
         { peer, err: isRequestError(e) || isProtocolError(e) ? e.code : String(e) },
         "status exchange failed",
       );
-      await this.disconnect(peer, PeerDisconnectReason.STATUS_FAILED);
+      this.settleStatusWaiters(peer, false);
+      // A peer that holds a connection without ever answering is refused for a
+      // while; static peers are the operator's and are retried instead.
+      if (this.opts.statusFailureBanMs > 0 && !this.staticPeers.has(peer))
+        await this.ban(peer, this.opts.statusFailureBanMs, "status exchange failed");
+      else await this.disconnect(peer, PeerDisconnectReason.STATUS_FAILED);
     }
   }
 
   private onDisconnect(peer: string): void {
     const entry = this.peers.get(peer);
     this.peers.delete(peer);
+    this.settleStatusWaiters(peer, false);
     this.modules.metrics.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
-    if (this.staticPeers.has(peer) && this.running) this.scheduleStaticRedial(peer);
+    if (this.redialPeers.has(peer) && this.running) this.scheduleRedial(peer);
   }
 
-  private async dialStatic(peer: string): Promise<void> {
-    const s = this.staticPeers.get(peer);
-    if (s === undefined || !this.running || this.peers.has(peer) || this.isBanned(peer)) return;
+  private async dialRedial(peer: string): Promise<void> {
+    const s = this.redialPeers.get(peer);
+    if (s === undefined || !this.running || this.peers.has(peer)) return;
+    // A bootstrap peer is only needed while we are short of peers; look again later.
+    if (!s.isStatic && this.peers.size >= this.opts.targetPeers) return this.scheduleRedial(peer);
+    // Banned: tried again once the ban ends (scheduleRedial waits for it).
+    if (this.isBanned(peer)) return this.scheduleRedial(peer);
     try {
       await this.modules.host.dial(s.addr, AbortSignal.timeout(this.opts.dialTimeoutMs));
       s.failures = 0;
     } catch {
       s.failures++;
-      this.scheduleStaticRedial(peer);
+      this.scheduleRedial(peer);
     }
   }
 
-  private scheduleStaticRedial(peer: string): void {
-    const s = this.staticPeers.get(peer);
+  private scheduleRedial(peer: string): void {
+    const s = this.redialPeers.get(peer);
     if (s === undefined || !this.running) return;
     clearTimeout(s.timer);
-    // Exponential backoff: min, 2·min, 4·min … capped at max.
-    const delay = Math.min(
+    // Exponential backoff: min, 2·min, 4·min … capped at max; never before a ban ends.
+    const backoff = Math.min(
       this.opts.staticPeerRedialMaxMs,
       this.opts.staticPeerRedialMinMs * 2 ** s.failures,
     );
-    s.timer = setTimeout(() => {
-      s.timer = undefined;
-      this.modules.metrics.peerEvents.inc({ event: "redial" });
-      void this.dialStatic(peer);
-    }, delay);
+    const banLeft = (this.bans.get(peer) ?? 0) - Date.now();
+    s.timer = setTimeout(
+      () => {
+        s.timer = undefined;
+        this.modules.metrics.peerEvents.inc({ event: "redial" });
+        void this.dialRedial(peer);
+      },
+      Math.max(backoff, banLeft),
+    );
   }
 
   private async loadKnownPeers(): Promise<string[]> {

@@ -1,7 +1,7 @@
 // Gossipsub peer scoring for ocp: topic score parameters derived from the
 // per-slot message rates of each topic, the global score parameters, and the
 // application-specific score (req/resp abuse) that decays back to zero.
-import type { PeerScoreParams, TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { PeerScoreParams, TopicScoreParams } from "@libp2p/gossipsub/score";
 import { GOSSIP_KINDS, GossipKind } from "./topics.js";
 
 export interface ScoringOptions {
@@ -35,6 +35,27 @@ export interface ScoringOptions {
    * half-life reach the graylist threshold on their own. @default 160
    */
   rateLimitPenalty: number;
+  /**
+   * Application score taken per gossip RPC frame dropped unread (undecodable,
+   * over the RPC limits, a message on a topic we do not subscribe to, a signed
+   * message). Honest peers send none; 10 in a half-life graylist. @default 1600
+   */
+  badRpcPenalty: number;
+  /**
+   * Application score taken per REJECT that gossipsub's own invalid-delivery
+   * penalty (P4) cannot see: P4 counts a REJECT only while the message is in
+   * gossipsub's message cache (6 heartbeats), and a verdict that comes later,
+   * as under a flood, would go unpunished. 10 in a half-life graylist.
+   * @default 1600
+   */
+  rejectPenalty: number;
+  /**
+   * Application score taken each time signatures a peer forwarded fail
+   * together in a BLS batch. Honest peers forward only what they verified;
+   * 3 failures in a half-life graylist (the verifier stops checking the peer's
+   * sets after 3 anyway, so the rest of its flood costs no REJECTs). @default 6000
+   */
+  blsFailurePenalty: number;
   /** Half-life of the application penalty. @default 60_000 */
   penaltyHalfLifeMs: number;
 }
@@ -51,6 +72,9 @@ export const defaultScoringOptions: ScoringOptions = {
   checkIntervalMs: 1000,
   graylistBanMs: 600_000,
   rateLimitPenalty: 160,
+  badRpcPenalty: 1600,
+  rejectPenalty: 1600,
+  blsFailurePenalty: 6000,
   penaltyHalfLifeMs: 60_000,
 };
 

@@ -11,6 +11,8 @@ export interface BlsVerifierMetrics {
   onVerifyCall(kind: BlsVerifyKind, sets: number, ms: number, ok: boolean): void;
   /** A failed group was split in two. */
   onBisect(): void;
+  /** Sets left unverified: their forwarding peer's sets failed (its BLS budget is spent). */
+  onDropped?(sets: number): void;
 }
 
 /** In-memory metrics: plain counters, readable by tests, health and the bench. */
@@ -25,6 +27,7 @@ export class BlsVerifierStats implements BlsVerifierMetrics {
   failedCalls = 0;
   verifyTimeMs = 0;
   bisections = 0;
+  droppedSets = 0;
 
   onBatch(sets: number, jobs: number): void {
     this.batches++;
@@ -43,6 +46,10 @@ export class BlsVerifierStats implements BlsVerifierMetrics {
 
   onBisect(): void {
     this.bisections++;
+  }
+
+  onDropped(sets: number): void {
+    this.droppedSets += sets;
   }
 
   /** Mean sets per flushed batch (0 before the first). */

@@ -14,6 +14,7 @@ import {
   type VerifierEquivocation,
   type VerifierSet,
 } from "@ocp/protocol";
+import type { BlsVerdict } from "../bls/verifier.js";
 import { groupKey, type PooledAttestation } from "../pools/attestationPool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
 import { AttestationErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
@@ -48,7 +49,8 @@ async function verifyVote(
   group: { slotKey: string; rootHex: string; set: VerifierSet },
   index: number,
   sigSet: BlsSignatureSet,
-): Promise<boolean> {
+  peer: string | undefined,
+): Promise<BlsVerdict> {
   const key = groupKey(group);
   const weight = group.set.weights[index]!;
   // Copies of one vote in flight count more than once: that only flushes earlier.
@@ -61,7 +63,11 @@ async function verifyVote(
     quorumReached(group.set, counted + pending) &&
     !quorumReached(group.set, counted + pending - weight);
   try {
-    return await ctx.bls.verifySignatureSets([sigSet], { batchable: true, urgent });
+    return await ctx.bls.judgeSignatureSets([sigSet], {
+      batchable: true,
+      urgent,
+      ...(peer === undefined ? {} : { peer }),
+    });
   } finally {
     const left = (ctx.pendingVoteWeight.get(key) ?? weight) - weight;
     if (left > 0n) ctx.pendingVoteWeight.set(key, left);
@@ -69,13 +75,19 @@ async function verifyVote(
   }
 }
 
-/** decode → validate; throws GossipActionError. */
+/** decode → validate; throws GossipActionError. `peer`: who forwarded it (per-peer BLS budget). */
 export async function validateGossipAttestationBytes(
   ctx: ValidationContext,
   bytes: Uint8Array,
+  peer?: string,
 ): Promise<ValidatedAttestation> {
   const att = decodeOrReject(decodeAttestationSsz, bytes);
-  return validateGossipAttestation(ctx, att, attestationRootFromBytes(bytes, att.domain, att.observation));
+  return validateGossipAttestation(
+    ctx,
+    att,
+    attestationRootFromBytes(bytes, att.domain, att.observation),
+    peer === undefined ? {} : { peer },
+  );
 }
 
 /**
@@ -87,7 +99,7 @@ export async function validateGossipAttestation(
   ctx: ValidationContext,
   att: Attestation,
   root: Uint8Array = observationRoot(att.domain, att.observation),
-  opts: { signatureVerified?: boolean } = {},
+  opts: { signatureVerified?: boolean; peer?: string } = {},
 ): Promise<ValidatedAttestation> {
   const { observation } = att;
   const slot = observation.slot;
@@ -130,15 +142,20 @@ export async function validateGossipAttestation(
   if (sig.length !== BLS_SIGNATURE_LENGTH || (sig[0]! & 0x80) === 0 || isCompressedInfinity(sig)) {
     throw reject(AttestationErrorCode.INVALID_SIGNATURE, "encoding");
   }
-  const ok =
-    opts.signatureVerified === true ||
-    (await verifyVote(ctx, { slotKey: place.slotKey, rootHex, set }, index, {
-      pubkeys: [set.pubkeys[index]!],
-      message: root,
-      signature: sig,
-    }));
+  const verdict: BlsVerdict =
+    opts.signatureVerified === true
+      ? "valid"
+      : await verifyVote(
+          ctx,
+          { slotKey: place.slotKey, rootHex, set },
+          index,
+          { pubkeys: [set.pubkeys[index]!], message: root, signature: sig },
+          opts.peer,
+        );
+  // [IGNORE] not verified: the forwarding peer's signatures failed (the vote may be real)
+  if (verdict === "dropped") throw ignore(AttestationErrorCode.SENDER_BLS_BUDGET_SPENT);
   // [REJECT] signature must verify
-  if (!ok) throw reject(AttestationErrorCode.INVALID_SIGNATURE);
+  if (verdict === "invalid") throw reject(AttestationErrorCode.INVALID_SIGNATURE);
   // [IGNORE] already seen: a copy verified meanwhile was accepted first
   if (ctx.seen.attestations.has(slot, seenKey)) throw ignore(AttestationErrorCode.ALREADY_SEEN);
 

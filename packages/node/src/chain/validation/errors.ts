@@ -30,6 +30,8 @@ export enum AttestationErrorCode {
   WRONG_SET_FOR_SLOT = "ATTESTATION_ERROR_WRONG_SET_FOR_SLOT",
   INDEX_OUT_OF_RANGE = "ATTESTATION_ERROR_INDEX_OUT_OF_RANGE",
   INVALID_SIGNATURE = "ATTESTATION_ERROR_INVALID_SIGNATURE",
+  /** Not verified: the forwarding peer's signatures failed and its BLS budget is spent. */
+  SENDER_BLS_BUDGET_SPENT = "ATTESTATION_ERROR_SENDER_BLS_BUDGET_SPENT",
   ALREADY_SEEN = "ATTESTATION_ERROR_ALREADY_SEEN",
   /** The index already signed two roots this slot: evidence is held, more votes count nowhere. */
   KNOWN_EQUIVOCATOR = "ATTESTATION_ERROR_KNOWN_EQUIVOCATOR",

@@ -2,7 +2,7 @@
 // hold the properties the derivation claims; over real libp2p, REJECTs lower
 // the sender's score until it is graylisted and banned, IGNOREs do not, and
 // rate-limited requests feed the application score.
-import { createPeerScoreParams, validatePeerScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import { createPeerScoreParams, validatePeerScoreParams } from "@libp2p/gossipsub/score";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor as until } from "../../../../../test/utils/wait.js";

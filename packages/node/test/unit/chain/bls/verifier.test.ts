@@ -135,4 +135,66 @@ describe("BatchingBlsVerifier", () => {
     // Handles of the other backend never verify.
     expect(verifySameMessage(blstBls, msg, nPks, sigs.slice(0, 4))).toBe(false);
   });
+
+  it("a peer whose votes all fail costs a bounded number of checks; its later sets are dropped unverified", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier(
+      { maxBufferedSets: 1000, maxBufferWaitMs: 1, singleChecksPerFailedPeer: 4, maxFailuresPerPeer: 2 },
+      { metrics: stats },
+    );
+    // Every signature is another key's: all 32 forged, sent by one peer.
+    const forged = sets(
+      msg,
+      sigs.map((_, i) => sigs[(i + 1) % sigs.length]!),
+    );
+    const verdicts = await Promise.all(
+      forged.map((s) => v.judgeSignatureSets([s], { batchable: true, peer: "attacker" })),
+    );
+    // Bisection would need 32 + 16·5 = 112 checks; here: the batch, then 4 singles.
+    expect(stats.verifyCalls).toBe(5);
+    expect(verdicts.slice(0, 4)).toEqual(["invalid", "invalid", "invalid", "invalid"]);
+    expect(verdicts.slice(4).every((x) => x === "dropped")).toBe(true);
+    expect(stats.droppedSets).toBe(28);
+    // A second failing batch spends the budget; a third is not verified at all.
+    await Promise.all(forged.map((s) => v.judgeSignatureSets([s], { batchable: true, peer: "attacker" })));
+    const calls = stats.verifyCalls;
+    expect(await v.judgeSignatureSets([sets()[0]!], { batchable: true, peer: "attacker" })).toBe("dropped");
+    expect(stats.verifyCalls).toBe(calls);
+    // Another peer is untouched by it.
+    expect(await v.judgeSignatureSets([sets()[0]!], { batchable: true, peer: "honest" })).toBe("valid");
+  });
+
+  it("an honest peer's votes in a batch with a forger's come out valid", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 1000, maxBufferWaitMs: 1 }, { metrics: stats });
+    const good = sets().slice(0, 16);
+    const forged = sets(
+      msg,
+      sigs.map((_, i) => sigs[(i + 1) % sigs.length]!),
+    ).slice(16);
+    const [honest, attacker] = await Promise.all([
+      Promise.all(good.map((s) => v.judgeSignatureSets([s], { batchable: true, peer: "honest" }))),
+      Promise.all(forged.map((s) => v.judgeSignatureSets([s], { batchable: true, peer: "attacker" }))),
+    ]);
+    expect(honest.every((x) => x === "valid")).toBe(true);
+    expect(attacker.filter((x) => x === "invalid")).toHaveLength(4);
+    expect(attacker.filter((x) => x === "dropped")).toHaveLength(12);
+    // the whole batch, then each peer's share, then the forger's 4 singles
+    expect(stats.verifyCalls).toBeLessThanOrEqual(1 + 2 + 4);
+  });
+
+  it("lets I/O callbacks run between the checks of a failing batch", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 1000, maxBufferWaitMs: 1 }, { metrics: stats });
+    const forged = sigs.slice();
+    forged[3] = sigs[4]!;
+    const pending = sets(msg, forged).map((s) => v.judgeSignatureSets([s], { batchable: true }));
+    v.flush();
+    // Scheduled after the flush: without a yield between checks, every
+    // bisection step would run (as microtasks) before this callback.
+    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(stats.verifyCalls)));
+    await Promise.all(pending);
+    expect(stats.verifyCalls).toBeGreaterThan(2);
+    expect(seen).toBeLessThan(stats.verifyCalls);
+  });
 });
