@@ -95,6 +95,8 @@ class Child {
 /**
  * Starts anvil, the table contract and `nodes` node processes with
  * `keysPerNode` verifier keys each; resolves once every node has a full mesh.
+ * @param {{nodes: number, keysPerNode: number, pollIntervalMs?: number,
+ *   node?: Record<string, unknown>, nodeArgs?: string[]}} opts
  */
 export async function startProcessCluster({
   nodes,
