@@ -7,6 +7,7 @@ import {
   verifyCertificate,
 } from "@ocp/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FAKED_TIMERS } from "../../../../../../test/utils/wait.js";
 import { domainKey, slotKey } from "../../../../src/chain/index.js";
 import {
   attest,
@@ -37,7 +38,7 @@ function chain(set: VerifierSet, upgradeIntervalMs = 40, upgradeJitterMs = 0): T
   return c;
 }
 beforeEach(() => {
-  vi.useFakeTimers();
+  vi.useFakeTimers({ toFake: [...FAKED_TIMERS] });
 });
 afterEach(async () => {
   for (const c of chains.splice(0)) await c.pipeline.stop();

@@ -1,6 +1,6 @@
 import { type BlsSignatureSet, blstBls, nobleBls } from "@ocp/protocol";
 import { describe, expect, it, vi } from "vitest";
-import { settledAfter } from "../../../../../../test/utils/wait.js";
+import { FAKED_TIMERS, settledAfter } from "../../../../../../test/utils/wait.js";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
 import { BatchingBlsVerifier, BlsVerifierStats, verifySameMessage } from "../../../../src/chain/index.js";
 import { testKeys } from "../fixtures.js";
@@ -65,7 +65,7 @@ describe("BatchingBlsVerifier", () => {
   });
 
   it("a small batch waits up to maxBufferWaitMs, a big one only bigBatchWaitMs; urgent sets flush at once", async () => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: [...FAKED_TIMERS] });
     try {
       const stats = new BlsVerifierStats();
       const v = new BatchingBlsVerifier(
