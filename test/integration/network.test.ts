@@ -9,8 +9,10 @@ import {
   toHex,
 } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createNetworkMetrics,
   GossipAction,
   GossipActionError,
   GossipErrorCode,
@@ -27,6 +29,7 @@ import {
   ResponseError,
   reqRespProtocolId,
 } from "../../packages/node/src/index.js";
+import { metricValue } from "../utils/metrics.js";
 import { waitFor } from "../utils/wait.js";
 
 const NETWORK = "itest";
@@ -67,7 +70,7 @@ function label(data: Uint8Array): string {
 async function startNode(index: number, over: NetworkOptionsInput = {}): Promise<Network> {
   const s: Seen = { accepted: new Set(), validated: [] };
   seen[index] = s;
-  const net = new Network(testOpts(over));
+  const net = new Network(testOpts(over), { metrics: createNetworkMetrics(new Registry()) });
   // Attestation topic: accept everything (delivery tests).
   net.subscribe(
     GossipKind.attestation,
@@ -180,7 +183,9 @@ describe("gossip", () => {
     const useless = Uint8Array.from([0xee, ...randomBytes(100)]);
     const good = Uint8Array.from([0x01, ...randomBytes(100)]);
     const count = (result: "reject" | "ignore", code: string) =>
-      nodes.map((n) => n.metrics.gossipValidation.get({ kind: "commitment", result, code }));
+      Promise.all(
+        nodes.map((n) => metricValue(n.metrics?.gossipValidation, { kind: "commitment", result, code })),
+      );
     await publisher.publish(GossipKind.commitment, bad);
     await publisher.publish(GossipKind.commitment, useless);
     await publisher.publish(GossipKind.commitment, good);
@@ -191,8 +196,8 @@ describe("gossip", () => {
       "good",
     );
     await new Promise((r) => setTimeout(r, 500)); // room for any (wrong) forwarding of bad/useless
-    const rejects = count("reject", "TEST_ERROR_BAD");
-    const ignores = count("ignore", "TEST_ERROR_USELESS");
+    const rejects = await count("reject", "TEST_ERROR_BAD");
+    const ignores = await count("ignore", "TEST_ERROR_USELESS");
     nodes.forEach((n, i) => {
       const direct = neighbours.has(n.peerId) ? 1 : 0;
       expect(rejects[i]).toBe(direct);
@@ -215,19 +220,22 @@ describe("gossip", () => {
     expect(res.outcome).toBe("sent");
     const neighbours = nodes[0]!.getPeers().map((p) => p.peerId);
     const tooLarge = (n: Network) =>
-      n.metrics.gossipValidation.get({
+      metricValue(n.metrics?.gossipValidation, {
         kind: "commitment",
         result: "reject",
         code: GossipErrorCode.MESSAGE_TOO_LARGE,
       });
     await waitFor(
-      () => nodes.filter((n) => neighbours.includes(n.peerId)).every((n) => tooLarge(n) === 1),
+      async () => {
+        const near = nodes.filter((n) => neighbours.includes(n.peerId));
+        return (await Promise.all(near.map(tooLarge))).every((v) => v === 1);
+      },
       5000,
       "size rejects",
     );
     await new Promise((r) => setTimeout(r, 300));
     for (const [i, n] of nodes.entries()) {
-      expect(tooLarge(n)).toBe(neighbours.includes(n.peerId) ? 1 : 0);
+      expect(await tooLarge(n)).toBe(neighbours.includes(n.peerId) ? 1 : 0);
       expect(seen[i]?.validated.includes(label(big))).toBe(false);
     }
   });
@@ -276,7 +284,10 @@ describe("req/resp", () => {
       expect(f.code).toBe(RequestErrorCode.RATE_LIMITED);
     }
     expect(
-      target.metrics.reqRespInbound.get({ protocol: "certificates_by_range", result: "RATE_LIMITED" }),
+      await metricValue(target.metrics?.reqRespInbound, {
+        protocol: "certificates_by_range",
+        result: "RATE_LIMITED",
+      }),
     ).toBe(9);
     // Another peer has its own bucket.
     const other = await nodes[1]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, req());
@@ -300,7 +311,10 @@ describe("req/resp", () => {
     expect(frames).toHaveLength(1);
     expect(frames[0]?.[0]).toBe(ResponseCode.INVALID_REQUEST);
     expect(
-      target.metrics.reqRespInbound.get({ protocol: "certificates_by_range", result: "INVALID_REQUEST" }),
+      await metricValue(target.metrics?.reqRespInbound, {
+        protocol: "certificates_by_range",
+        result: "INVALID_REQUEST",
+      }),
     ).toBe(1);
   });
 
@@ -334,7 +348,10 @@ describe("req/resp", () => {
     expect(ms).toBeGreaterThanOrEqual(300);
     expect(ms).toBeLessThan(3000);
     expect(
-      target.metrics.reqRespInbound.get({ protocol: "table_by_digest", result: "request_timeout" }),
+      await metricValue(target.metrics?.reqRespInbound, {
+        protocol: "table_by_digest",
+        result: "request_timeout",
+      }),
     ).toBe(1);
     stream.abort(new Error("done"));
   });
@@ -354,13 +371,19 @@ describe("peers", () => {
   it("disconnects a node of another network after status", async () => {
     const other = new Network(
       testOpts({ network: "othernet", bootstrapPeers: [nodes[0]!.getMultiaddrs()[0]!] }),
+      { metrics: createNetworkMetrics(new Registry()) },
     );
     extra.push(other);
     const connected: string[] = [];
     nodes[0]!.events.on("peer:connected", (p) => connected.push(p.peerId));
     await other.start();
-    const mismatches = (n: Network) => n.metrics.peerEvents.get({ event: "status_network_mismatch" });
-    await waitFor(() => mismatches(other) >= 1 && mismatches(nodes[0]!) >= 1, 5000, "mismatch");
+    const mismatches = (n: Network) =>
+      metricValue(n.metrics?.peerEvents, { event: "status_network_mismatch" });
+    await waitFor(
+      async () => (await mismatches(other)) >= 1 && (await mismatches(nodes[0]!)) >= 1,
+      5000,
+      "mismatch",
+    );
     await waitFor(
       () => other.getPeers().length === 0 && !nodes[0]!.getPeers().some((p) => p.peerId === other.peerId),
       5000,
@@ -377,6 +400,7 @@ describe("peers", () => {
         staticPeerRedialMinMs: 100,
         staticPeerRedialMaxMs: 400,
       }),
+      { metrics: createNetworkMetrics(new Registry()) },
     );
     extra.push(s);
     await s.start();
@@ -384,16 +408,17 @@ describe("peers", () => {
     await waitFor(linked, 5000, "static connect");
     expect(s.getPeers()[0]?.isStatic).toBe(true);
     await hub.disconnect(s.peerId);
-    await waitFor(() => s.metrics.peerEvents.get({ event: "redial" }) >= 1, 5000, "redial");
+    const redialed = () => metricValue(s.metrics?.peerEvents, { event: "redial" });
+    await waitFor(async () => (await redialed()) >= 1, 5000, "redial");
     await waitFor(linked, 5000, "static reconnect");
 
     await hub.ban(s.peerId, 60_000, "test");
     await waitFor(() => !hub.getPeers().some((p) => p.peerId === s.peerId), 5000, "ban disconnect");
     // The static peer keeps redialing; the ban holds.
-    const redials = s.metrics.peerEvents.get({ event: "redial" });
-    await waitFor(() => s.metrics.peerEvents.get({ event: "redial" }) >= redials + 2, 5000, "redials");
+    const redials = await redialed();
+    await waitFor(async () => (await redialed()) >= redials + 2, 5000, "redials");
     expect(hub.getPeers().some((p) => p.peerId === s.peerId)).toBe(false);
-    expect(hub.metrics.peerEvents.get({ event: "banned" })).toBe(1);
+    expect(await metricValue(hub.metrics?.peerEvents, { event: "banned" })).toBe(1);
   });
 
   it("dials persisted peers and saves them at stop; keeps its identity", async () => {

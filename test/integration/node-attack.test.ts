@@ -33,6 +33,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainKey, slotKey } from "../../packages/node/src/chain/pools/keys.js";
 import { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.js";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
+import { metricSum, metricValue, series } from "../utils/metrics.js";
 import { BUILDER_KEY, type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
 const NETWORK = "itest";
@@ -215,7 +216,7 @@ describe("node under attack", () => {
         signature: bls.sign(strangerKey, root1), // a valid G2 point, but not this index's signature
       }),
     );
-    const codesBefore = rejectCounts(node0);
+    const codesBefore = await rejectCounts(node0);
 
     // One message of each hostile kind; `n` makes each distinct (gossipsub dedups by content).
     const other = { ...s1.observation, tableDigest: randomBytes(32) };
@@ -385,7 +386,7 @@ describe("node under attack", () => {
     await attacker.stop();
 
     // Every hostile kind was refused with its own code.
-    const after = rejectCounts(node0);
+    const after = await rejectCounts(node0);
     const delta = (code: string) => (after.get(code) ?? 0) - (codesBefore.get(code) ?? 0);
     const ssz = Object.values(SszErrorCode).reduce((s, code) => s + delta(code), 0);
     expect(ssz, "garbage and truncated payloads").toBeGreaterThan(0);
@@ -401,7 +402,9 @@ describe("node under attack", () => {
     expect(sent.written).toBeGreaterThan(0);
     expect(minScore).toBeLessThan(defaultGossipScoreThresholds.graylistThreshold);
     expect(node0.network.peers.isBanned(attackerId)).toBe(true);
-    expect(node0.network.metrics.peerEvents.get({ event: "graylisted" })).toBeGreaterThanOrEqual(1);
+    expect(
+      await metricValue(series(node0.registry, "ocp_peer_events_total"), { event: "graylisted" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sent.streamEnded).toBe(true);
     expect(sent.reconnectsRefused).toBeGreaterThan(0);
     expect(sent.reconnected).toBe(0);
@@ -440,9 +443,9 @@ function setIdOf(c: Cluster): Uint8Array {
   return set.setId;
 }
 
-function rejectCounts(node: OcpNode): Map<string, number> {
+async function rejectCounts(node: OcpNode): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const m = node.network.metrics.gossipValidation;
+  const m = series(node.registry, "ocp_gossip_validation_total");
   const codes = [
     ...Object.values(SszErrorCode),
     "GOSSIP_ERROR_MESSAGE_TOO_LARGE",
@@ -452,6 +455,9 @@ function rejectCounts(node: OcpNode): Map<string, number> {
   ];
   // An unknown set id is IGNOREd (it may be a rotation this node has not seen yet), never penalised.
   for (const code of codes)
-    out.set(code, m.sum({ result: code === "ATTESTATION_ERROR_UNKNOWN_SET" ? "ignore" : "reject", code }));
+    out.set(
+      code,
+      await metricSum(m, { result: code === "ATTESTATION_ERROR_UNKNOWN_SET" ? "ignore" : "reject", code }),
+    );
   return out;
 }

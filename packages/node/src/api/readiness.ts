@@ -1,8 +1,9 @@
 // Readiness of a node for an orchestrator or load balancer (/readyz): each
 // condition that fails is named, so an operator sees what to fix.
 
-import type { OcpNode } from "../node.js";
+import type { ReadinessOptions } from "../options.js";
 import { DoppelgangerState } from "../signer/doppelganger.js";
+import type { Readiness } from "./interfaces.js";
 
 export enum ReadinessCondition {
   NOT_RUNNING = "NOT_RUNNING",
@@ -19,21 +20,29 @@ export interface ReadinessFailure {
   detail: string;
 }
 
-export interface Readiness {
-  ready: boolean;
-  failing: ReadinessFailure[];
+/** What the readiness checks read from the node. */
+export interface ReadinessSources {
+  /** True between a completed start() and stop(). */
+  readonly isRunning: boolean;
+  /** Milliseconds since the L1 RPC last returned a head; undefined if it never did. */
+  l1HeadAgeMs(): Promise<number | undefined>;
+  /** Verifier keys given to the node. */
+  expectedKeys: number;
+  validators: { readonly size: number; readonly pubkeys: readonly Uint8Array[] };
+  network: { getPeers(): readonly unknown[] };
+  db: { meta: { putJson(key: string, value: unknown): Promise<void>; delete(key: string): Promise<void> } };
+  doppelganger: { state(pubkey: Uint8Array): DoppelgangerState | undefined };
 }
 
 // A meta key no other code reads: the probe writes and deletes it.
 const PROBE_KEY = "readinessProbe";
 
 /** Checks every condition (none short-circuits), so the body lists them all. */
-export async function checkReadiness(node: OcpNode): Promise<Readiness> {
+export async function checkReadiness(opts: ReadinessOptions, node: ReadinessSources): Promise<Readiness> {
   const failing: ReadinessFailure[] = [];
   const fail = (condition: ReadinessCondition, detail: string): void => {
     failing.push({ condition, detail });
   };
-  const opts = node.opts.readiness;
   if (!node.isRunning) {
     fail(ReadinessCondition.NOT_RUNNING, "the node is starting or stopping");
     return { ready: false, failing };

@@ -66,7 +66,7 @@ export function weightsFromGroups(groups: readonly AttestationGroup[]): RootWeig
  */
 export function weightsFromAttestations(
   atts: readonly Attestation[],
-  sets: VerifierSetRegistry,
+  sets: Pick<VerifierSetRegistry, "get">,
 ): RootWeightJson[] {
   const rootsOf = new Map<string, Set<string>>();
   const items: { root: string; setKey: string; index: number }[] = [];

@@ -1,6 +1,6 @@
 // The checker interface: `observe` produces the slot's observation from L1;
 // further checkers (proof, exec) only judge an observed table.
-import { type EezTableDigest, type Observation, toHex } from "@ocp/protocol";
+import { type EezTableDigest, fromHex, type Observation, streamId, toHex } from "@ocp/protocol";
 import type { L1Block, TableCall } from "../chain/l1/reader.js";
 
 export interface StreamContext {
@@ -11,6 +11,18 @@ export interface StreamContext {
   l1ChainId: number;
   /** 0x-address of the table contract. */
   tableContract: `0x${string}`;
+}
+
+/** The configured streams with their ids (the EEZ table contract on its L1 chain). */
+export function streamContexts(
+  streams: readonly { name: string; l1ChainId: number; tableContract: `0x${string}` }[],
+): StreamContext[] {
+  return streams.map(({ name, l1ChainId, tableContract }) => ({
+    name,
+    id: streamId(l1ChainId, fromHex(tableContract, 20)),
+    l1ChainId,
+    tableContract,
+  }));
 }
 
 /** `0xstream:slot` — the key of per-(stream, slot) state in the checkers and the node. */

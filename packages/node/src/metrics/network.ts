@@ -1,66 +1,51 @@
 // Counters of the network layer: gossip validation outcomes, publishes,
 // req/resp results in both directions, and peer lifecycle events.
-import type { Registry } from "prom-client";
-import { type CounterVec, createCounterVec } from "./counter.js";
+import { Counter, type Registry } from "prom-client";
 
 export interface NetworkMetrics {
   /** Every gossip validation outcome: result accept|ignore|reject, code "" on accept. */
-  gossipValidation: CounterVec<"kind" | "result" | "code">;
+  gossipValidation: Counter<"kind" | "result" | "code">;
   /** Local publishes: result ok|no_peers|error. */
-  gossipPublish: CounterVec<"kind" | "result">;
+  gossipPublish: Counter<"kind" | "result">;
   /** REJECTs given after gossipsub's message cache dropped the message (charged on the app score). */
-  gossipLateRejects: CounterVec<"kind">;
+  gossipLateRejects: Counter<"kind">;
   /** Gossip RPC frames dropped unread before gossipsub, by reason (network/gossipRpc.ts). */
-  gossipRpcDropped: CounterVec<"reason">;
+  gossipRpcDropped: Counter<"reason">;
   /** Errors thrown by on-accepted handlers (the message was already accepted). */
-  gossipHandlerError: CounterVec<"kind">;
+  gossipHandlerError: Counter<"kind">;
   /** Inbound requests by outcome: a response code name, or timeout|stream_error. */
-  reqRespInbound: CounterVec<"protocol" | "result">;
+  reqRespInbound: Counter<"protocol" | "result">;
   /** Outbound requests by outcome: "ok" or a RequestErrorCode. */
-  reqRespOutbound: CounterVec<"protocol" | "result">;
+  reqRespOutbound: Counter<"protocol" | "result">;
   /** Peer lifecycle: connected, disconnected, status_ok, status_network_mismatch, status_failed, graylisted, banned, redial. */
-  peerEvents: CounterVec<"event">;
+  peerEvents: Counter<"event">;
 }
 
-/** Network counters; registered in `registry` when given (the node's Prometheus registry). */
-export function createNetworkMetrics(registry?: Registry): NetworkMetrics {
+/** The network's counters in `registry` (created once, by metrics/metrics.ts for a node). */
+export function createNetworkMetrics(registry: Registry): NetworkMetrics {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
+    new Counter({ name, help, labelNames, registers: [registry] });
   return {
-    gossipValidation: createCounterVec(
-      registry,
-      "ocp_gossip_validation_total",
-      "Gossip validation outcomes",
-      ["kind", "result", "code"],
-    ),
-    gossipPublish: createCounterVec(registry, "ocp_gossip_publish_total", "Local gossip publishes", [
+    gossipValidation: counter("ocp_gossip_validation_total", "Gossip validation outcomes", [
       "kind",
       "result",
+      "code",
     ]),
-    gossipLateRejects: createCounterVec(
-      registry,
+    gossipPublish: counter("ocp_gossip_publish_total", "Local gossip publishes", ["kind", "result"]),
+    gossipLateRejects: counter(
       "ocp_gossip_late_rejects_total",
       "REJECTs given after the message left gossipsub's message cache",
       ["kind"],
     ),
-    gossipRpcDropped: createCounterVec(
-      registry,
-      "ocp_gossip_rpc_dropped_total",
-      "Gossip RPC frames dropped unread, by reason",
-      ["reason"],
-    ),
-    gossipHandlerError: createCounterVec(
-      registry,
-      "ocp_gossip_handler_error_total",
-      "On-accepted handler errors",
-      ["kind"],
-    ),
-    reqRespInbound: createCounterVec(registry, "ocp_reqresp_inbound_total", "Inbound req/resp outcomes", [
+    gossipRpcDropped: counter("ocp_gossip_rpc_dropped_total", "Gossip RPC frames dropped unread, by reason", [
+      "reason",
+    ]),
+    gossipHandlerError: counter("ocp_gossip_handler_error_total", "On-accepted handler errors", ["kind"]),
+    reqRespInbound: counter("ocp_reqresp_inbound_total", "Inbound req/resp outcomes", ["protocol", "result"]),
+    reqRespOutbound: counter("ocp_reqresp_outbound_total", "Outbound req/resp outcomes", [
       "protocol",
       "result",
     ]),
-    reqRespOutbound: createCounterVec(registry, "ocp_reqresp_outbound_total", "Outbound req/resp outcomes", [
-      "protocol",
-      "result",
-    ]),
-    peerEvents: createCounterVec(registry, "ocp_peer_events_total", "Peer lifecycle events", ["event"]),
+    peerEvents: counter("ocp_peer_events_total", "Peer lifecycle events", ["event"]),
   };
 }

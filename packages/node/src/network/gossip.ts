@@ -55,7 +55,7 @@ export type GossipOutcome = { result: "accept" } | { result: "ignore" | "reject"
 
 export interface GossipModules {
   host: Host;
-  metrics: NetworkMetrics;
+  metrics: NetworkMetrics | null;
   logger: Logger;
   /** Called for every accepted message after the kind's own handler (network event). */
   onAccepted?(msg: AcceptedGossipMessage): void;
@@ -120,6 +120,8 @@ export class Gossip {
   private readonly subscriptions = new Map<GossipKind, Subscription>();
   private readonly kindOfTopic = new Map<string, GossipKind>();
   private pending = 0;
+  /** Messages ignored because the validation queue was full (the queue's bound report). */
+  queueFullDrops = 0;
   /** Validations waiting to start (counted in `pending`). */
   private readonly inbox: (() => Promise<void>)[] = [];
   private inboxScheduled = false;
@@ -224,7 +226,7 @@ export class Gossip {
   async publish(kind: GossipKind, data: Uint8Array): Promise<GossipPublishResult> {
     const { metrics } = this.modules;
     if (data.length > GOSSIP_MAX_BYTES[kind]) {
-      metrics.gossipPublish.inc({ kind, result: "too_large" });
+      metrics?.gossipPublish.inc({ kind, result: "too_large" });
       throw new GossipActionError(
         GossipAction.REJECT,
         GossipErrorCode.MESSAGE_TOO_LARGE,
@@ -233,10 +235,10 @@ export class Gossip {
     }
     try {
       const res = await this.modules.host.pubsub.publish(this.topic(kind), data);
-      metrics.gossipPublish.inc({ kind, result: res.outcome });
+      metrics?.gossipPublish.inc({ kind, result: res.outcome });
       return res;
     } catch (e) {
-      metrics.gossipPublish.inc({ kind, result: "error" });
+      metrics?.gossipPublish.inc({ kind, result: "error" });
       throw e;
     }
   }
@@ -251,14 +253,14 @@ export class Gossip {
 
   private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome, receivedAt?: number): void {
     const code = outcome.result === "accept" ? "" : outcome.code;
-    this.modules.metrics.gossipValidation.inc({ kind, result: outcome.result, code });
+    this.modules.metrics?.gossipValidation.inc({ kind, result: outcome.result, code });
     if (
       outcome.result === "reject" &&
       receivedAt !== undefined &&
       performance.now() - receivedAt >
         GOSSIP_MCACHE_LENGTH * (this.opts.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS)
     ) {
-      this.modules.metrics.gossipLateRejects.inc({ kind });
+      this.modules.metrics?.gossipLateRejects.inc({ kind });
       this.modules.onLateReject?.(m.from, kind, code);
     }
     try {
@@ -279,8 +281,10 @@ export class Gossip {
     const sub = this.subscriptions.get(kind);
     if (sub === undefined || this.stopped)
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.NO_VALIDATOR });
-    if (this.pending >= this.opts.maxPendingValidations)
+    if (this.pending >= this.opts.maxPendingValidations) {
+      this.queueFullDrops++;
       return this.report(kind, m, { result: "ignore", code: GossipErrorCode.QUEUE_FULL });
+    }
     // [IGNORE] the forwarding peer already has its share of the queue
     const byPeer = this.pendingByPeer.get(m.from) ?? 0;
     if (byPeer >= this.opts.maxPendingValidationsPerPeer)
@@ -344,7 +348,7 @@ export class Gossip {
     try {
       await sub.onAccepted?.(accepted);
     } catch (e) {
-      this.modules.metrics.gossipHandlerError.inc({ kind });
+      this.modules.metrics?.gossipHandlerError.inc({ kind });
       this.modules.logger.warn({ kind, err: e }, "gossip handler failed");
     }
     this.modules.onAccepted?.(accepted);

@@ -7,8 +7,8 @@ import { ProtocolError } from "@ocp/protocol";
 import { type Logger, pino } from "pino";
 import type { Registry } from "prom-client";
 import type { BoundsReport } from "../metrics/bounds.js";
-import { createNetworkMetrics, type NetworkMetrics } from "../metrics/network.js";
-import { GossipErrorCode, NetworkErrorCode } from "./errors.js";
+import type { NetworkMetrics } from "../metrics/network.js";
+import { NetworkErrorCode } from "./errors.js";
 import {
   type AcceptedGossipMessage,
   Gossip,
@@ -35,11 +35,15 @@ import { AppPenalties, derivePeerScoreParams, deriveTopicScoreParams } from "./s
 import { type GossipKind, isValidNetworkName } from "./topics.js";
 
 export interface NetworkModules {
-  /** Protobuf-encoded libp2p private key; generated when absent (read `network.privateKey` to persist it). */
-  privateKey?: Uint8Array;
+  /**
+   * Protobuf-encoded libp2p private key, or its loader (run at start);
+   * generated when absent (read `network.privateKey` to persist it).
+   */
+  privateKey?: Uint8Array | (() => Promise<Uint8Array | undefined>);
   logger?: Logger;
-  /** Counters; created (in `metricsRegistry` if given) when absent. */
-  metrics?: NetworkMetrics;
+  /** The network's counters (metrics/metrics.ts); null or absent: not counted. */
+  metrics?: NetworkMetrics | null;
+  /** libp2p's own metrics (connections, streams, protocol bytes) land in this registry. */
   metricsRegistry?: Registry;
   /** Chain part of our Status (set ids, slots); zeros and no sets when absent. */
   getStatus?: () => LocalStatus;
@@ -64,7 +68,7 @@ export interface NetworkEvents {
 
 export class Network {
   readonly opts: NetworkOptions;
-  readonly metrics: NetworkMetrics;
+  readonly metrics: NetworkMetrics | null;
   readonly events = new EventEmitter<NetworkEvents>();
   /** Gossipsub's graylist threshold in force (defaults merged with `gossip.scoreThresholds`). */
   readonly graylistThreshold: number;
@@ -95,7 +99,7 @@ export class Network {
         `invalid network name "${this.opts.network}"`,
       );
     this.logger = modules.logger ?? pino({ level: "silent" });
-    this.metrics = modules.metrics ?? createNetworkMetrics(modules.metricsRegistry);
+    this.metrics = modules.metrics ?? null;
     this.events.setMaxListeners(100);
     this.graylistThreshold =
       this.opts.gossip.scoreThresholds.graylistThreshold ?? defaultGossipScoreThresholds.graylistThreshold;
@@ -111,8 +115,10 @@ export class Network {
     const derived = deriveTopicScoreParams(opts.scoring, thresholds.graylistThreshold, opts.gossip.D ?? 8);
     const penalties = this.penalties;
     let gossipRef: Gossip | undefined;
+    const privateKey =
+      typeof modules.privateKey === "function" ? await modules.privateKey() : modules.privateKey;
     const host = await createHost(opts, {
-      privateKey: modules.privateKey,
+      privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
       isIpDenied: (ip) => peers?.isIpBanned(ip) ?? false,
       gossipInbound: {
@@ -121,7 +127,7 @@ export class Network {
         backlog: (peer) => gossipRef?.backlog(peer) ?? 0,
         backlogBelow: (peer, n) => gossipRef?.backlogBelow(peer, n) ?? Promise.resolve(),
         onDropped: (peer, reason) => {
-          metrics.gossipRpcDropped.inc({ reason });
+          metrics?.gossipRpcDropped.inc({ reason });
           penalties.penalize(peer, opts.scoring.badRpcPenalty);
           // Banned as soon as its penalties alone pass the graylist, not at the next score check.
           peers?.checkPeerScore(peer, penalties.score(peer));
@@ -304,7 +310,7 @@ export class Network {
       gossipPendingValidations: {
         size: g?.pendingValidations ?? 0,
         limit: this.opts.gossip.maxPendingValidations,
-        dropped: this.metrics.gossipValidation.sum({ code: GossipErrorCode.QUEUE_FULL }),
+        dropped: g?.queueFullDrops ?? 0,
       },
       peerBans: { size: this.peers_?.banCount ?? 0, limit: MAX_BANS, dropped: this.peers_?.bansEvicted ?? 0 },
       appPenalties: {

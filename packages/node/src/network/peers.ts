@@ -53,7 +53,7 @@ export enum PeerDisconnectReason {
 export interface PeerManagerModules {
   host: Host;
   reqResp: ReqResp;
-  metrics: NetworkMetrics;
+  metrics: NetworkMetrics | null;
   logger: Logger;
   getStatus: () => LocalStatus;
   getScore: (peer: string) => number;
@@ -250,7 +250,7 @@ export class PeerManager {
       }
       this.ipBans.set(ip, Date.now() + durationMs);
     }
-    this.modules.metrics.peerEvents.inc({ event: "banned" });
+    this.modules.metrics?.peerEvents.inc({ event: "banned" });
     this.modules.logger.info({ peer, reason, durationMs }, "peer banned");
     await this.disconnect(peer, PeerDisconnectReason.BANNED);
   }
@@ -283,7 +283,7 @@ export class PeerManager {
   checkPeerScore(peer: string, score: number): void {
     if (this.staticPeers.has(peer) || this.isBanned(peer) || !this.peers.has(peer)) return;
     if (score < this.modules.graylistThreshold) {
-      this.modules.metrics.peerEvents.inc({ event: "graylisted" });
+      this.modules.metrics?.peerEvents.inc({ event: "graylisted" });
       void this.ban(peer, this.opts.scoring.graylistBanMs, `score ${score.toFixed(0)} below graylist`);
     }
   }
@@ -351,7 +351,7 @@ export class PeerManager {
   /** Stores a peer's status; a different network id disconnects it. */
   private recordStatus(peer: string, status: SszStatus): void {
     if (!bytesEqual(status.network, this.networkId)) {
-      this.modules.metrics.peerEvents.inc({ event: "status_network_mismatch" });
+      this.modules.metrics?.peerEvents.inc({ event: "status_network_mismatch" });
       this.modules.logger.info(
         { peer, theirs: toHex(status.network), ours: toHex(this.networkId) },
         "peer on another network",
@@ -364,7 +364,7 @@ export class PeerManager {
     if (entry === undefined) return; // disconnected meanwhile
     const first = entry.status === undefined;
     entry.status = status;
-    if (first) this.modules.metrics.peerEvents.inc({ event: "status_ok" });
+    if (first) this.modules.metrics?.peerEvents.inc({ event: "status_ok" });
     if (!entry.announced) {
       entry.announced = true;
       this.settleStatusWaiters(peer, true);
@@ -384,7 +384,7 @@ export class PeerManager {
       connectedAtMs: Date.now(),
       announced: false,
     });
-    this.modules.metrics.peerEvents.inc({ event: "connected" });
+    this.modules.metrics?.peerEvents.inc({ event: "connected" });
     const s = this.redialPeers.get(peer);
     if (s !== undefined) {
       s.failures = 0;
@@ -405,7 +405,7 @@ export class PeerManager {
         this.later(STATUS_RETRY_DELAY_MS * attempt, () => void this.statusOnConnect(peer, attempt + 1));
         return;
       }
-      this.modules.metrics.peerEvents.inc({ event: "status_failed" });
+      this.modules.metrics?.peerEvents.inc({ event: "status_failed" });
       this.modules.logger.debug(
         { peer, err: isRequestError(e) || isProtocolError(e) ? e.code : String(e) },
         "status exchange failed",
@@ -423,7 +423,7 @@ export class PeerManager {
     const entry = this.peers.get(peer);
     this.peers.delete(peer);
     this.settleStatusWaiters(peer, false);
-    this.modules.metrics.peerEvents.inc({ event: "disconnected" });
+    this.modules.metrics?.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
     if (this.redialPeers.has(peer) && this.running) this.scheduleRedial(peer);
   }
@@ -457,7 +457,7 @@ export class PeerManager {
     s.timer = setTimeout(
       () => {
         s.timer = undefined;
-        this.modules.metrics.peerEvents.inc({ event: "redial" });
+        this.modules.metrics?.peerEvents.inc({ event: "redial" });
         void this.dialRedial(peer);
       },
       Math.max(backoff, banLeft),

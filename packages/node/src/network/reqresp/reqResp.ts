@@ -22,7 +22,7 @@ import { type ReqRespHandler, ResponseCode, ResponseError } from "./types.js";
 
 export interface ReqRespModules {
   host: Host;
-  metrics: NetworkMetrics;
+  metrics: NetworkMetrics | null;
   /** Called for each inbound request that was rate limited (peer scoring hook). */
   onRateLimited?(peer: string, protocol: ReqRespProtocolName): void;
 }
@@ -123,7 +123,7 @@ export class ReqResp {
 
   private async onInbound(protocol: ReqRespProtocolName, stream: HostStream, peer: string): Promise<void> {
     const { metrics } = this.modules;
-    const count = (result: string): void => metrics.reqRespInbound.inc({ protocol, result });
+    const count = (result: string): void => metrics?.reqRespInbound.inc({ protocol, result });
     if (this.stopped) {
       stream.abort(new Error("network stopping"));
       return;
@@ -240,7 +240,7 @@ export class ReqResp {
   ): Promise<Uint8Array[]> {
     try {
       const chunks = await this.doRequest(peer, protocol, payload, reqOpts);
-      this.modules.metrics.reqRespOutbound.inc({ protocol, result: "ok" });
+      this.modules.metrics?.reqRespOutbound.inc({ protocol, result: "ok" });
       return chunks;
     } catch (e) {
       const err =
@@ -252,7 +252,7 @@ export class ReqResp {
               peer,
               (e as Error)?.message ?? String(e),
             );
-      this.modules.metrics.reqRespOutbound.inc({ protocol, result: err.code });
+      this.modules.metrics?.reqRespOutbound.inc({ protocol, result: err.code });
       throw err;
     }
   }

@@ -17,9 +17,11 @@ import {
 } from "@ocp/protocol";
 import fc from "fast-check";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkMetrics } from "../../../src/metrics/network.js";
 import { GossipActionError } from "../../../src/network/errors.js";
+import { registerReqRespHandlers } from "../../../src/network/handlers/reqResp.js";
 import type { Host } from "../../../src/network/host.js";
 import { resolveNetworkOptions } from "../../../src/network/options.js";
 import { PeerManager } from "../../../src/network/peers.js";
@@ -158,8 +160,10 @@ describe("req/resp handlers on hostile bytes", () => {
       { logger: pino({ level: "silent" }) },
     );
     await node.db.start();
-    handlers.set(ReqRespProtocolName.tableByDigest, (req) => node["serveTable"](req.data));
-    handlers.set(ReqRespProtocolName.certificatesByRange, (req) => node["serveCertificates"](req.data));
+    await registerReqRespHandlers({
+      network: { registerHandler: async (p, h) => void handlers.set(p, h) },
+      db: node.db,
+    });
 
     const host = {
       peerId: "self",
@@ -174,7 +178,7 @@ describe("req/resp handlers on hostile bytes", () => {
     const peers = new PeerManager(resolveNetworkOptions({ network: "unit" }), {
       host,
       reqResp,
-      metrics: createNetworkMetrics(),
+      metrics: createNetworkMetrics(new Registry()),
       logger: pino({ level: "silent" }),
       getStatus: () => ({ setIds: [], latestCertifiedSlot: 0n, headSlot: 0n }),
       getScore: () => 0,

@@ -1,6 +1,8 @@
 import { MAX_GOSSIP_MESSAGE_BYTES, ProtocolError } from "@ocp/protocol";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { metricSum, metricValue } from "../../../../../test/utils/metrics.js";
 import { createNetworkMetrics } from "../../../src/metrics/network.js";
 import { GossipAction, GossipActionError, GossipErrorCode } from "../../../src/network/errors.js";
 import { type AcceptedGossipMessage, Gossip } from "../../../src/network/gossip.js";
@@ -36,7 +38,7 @@ const topic = gossipTopic(NETWORK, GossipKind.attestation);
 
 function setup(maxPendingValidations = 100, validationTimeoutMs = 5000) {
   const h = fakeHost();
-  const metrics = createNetworkMetrics();
+  const metrics = createNetworkMetrics(new Registry());
   const accepted: AcceptedGossipMessage[] = [];
   const gossip = new Gossip(
     { ...defaultNetworkOptions.gossip, maxPendingValidations, validationTimeoutMs, network: NETWORK },
@@ -77,12 +79,20 @@ describe("Gossip validation plumbing", () => {
       m4: TopicValidatorResult.Ignore,
     });
     const v = s.metrics.gossipValidation;
-    expect(v.get({ kind: "attestation", result: "accept", code: "" })).toBe(1);
-    expect(v.get({ kind: "attestation", result: "ignore", code: "ATTESTATION_ERROR_SEEN" })).toBe(1);
-    expect(v.get({ kind: "attestation", result: "reject", code: "ATTESTATION_ERROR_BAD_SIG" })).toBe(1);
-    expect(v.get({ kind: "attestation", result: "reject", code: "SSZ_ERROR_TRUNCATED" })).toBe(1);
-    expect(v.get({ kind: "attestation", result: "ignore", code: GossipErrorCode.VALIDATOR_FAILED })).toBe(1);
-    expect(v.sum()).toBe(5);
+    expect(await metricValue(v, { kind: "attestation", result: "accept", code: "" })).toBe(1);
+    expect(
+      await metricValue(v, { kind: "attestation", result: "ignore", code: "ATTESTATION_ERROR_SEEN" }),
+    ).toBe(1);
+    expect(
+      await metricValue(v, { kind: "attestation", result: "reject", code: "ATTESTATION_ERROR_BAD_SIG" }),
+    ).toBe(1);
+    expect(await metricValue(v, { kind: "attestation", result: "reject", code: "SSZ_ERROR_TRUNCATED" })).toBe(
+      1,
+    );
+    expect(
+      await metricValue(v, { kind: "attestation", result: "ignore", code: GossipErrorCode.VALIDATOR_FAILED }),
+    ).toBe(1);
+    expect(await metricSum(v)).toBe(5);
     // The decoded value reaches the handler and the network event, once.
     expect(handled).toEqual([{ decoded: 0 }]);
     expect(s.accepted.map((m) => m.value)).toEqual([{ decoded: 0 }]);
@@ -107,7 +117,7 @@ describe("Gossip validation plumbing", () => {
     ]);
     expect(calls).toBe(1);
     expect(
-      s.metrics.gossipValidation.get({
+      await metricValue(s.metrics.gossipValidation, {
         kind: "attestation",
         result: "reject",
         code: GossipErrorCode.MESSAGE_TOO_LARGE,
@@ -152,7 +162,7 @@ describe("Gossip validation plumbing", () => {
     ]);
     expect(calls).toBe(2);
     expect(
-      s.metrics.gossipValidation.get({
+      await metricValue(s.metrics.gossipValidation, {
         kind: "attestation",
         result: "ignore",
         code: GossipErrorCode.VALIDATION_TIMEOUT,
@@ -172,7 +182,7 @@ describe("Gossip validation plumbing", () => {
     s.deliver({ topic, data: Uint8Array.of(0), msgId: "m", from: "p" });
     await tick();
     expect(s.reports[0]?.result).toBe(TopicValidatorResult.Accept);
-    expect(s.metrics.gossipHandlerError.get({ kind: "attestation" })).toBe(1);
+    expect(await metricValue(s.metrics.gossipHandlerError, { kind: "attestation" })).toBe(1);
   });
 
   it("refuses to publish over the size limit", async () => {

@@ -4,8 +4,11 @@
 // rate-limited requests feed the application score.
 import { createPeerScoreParams, validatePeerScoreParams } from "@libp2p/gossipsub/score";
 import fc from "fast-check";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { metricSum, metricValue } from "../../../../../test/utils/metrics.js";
 import { waitFor as until } from "../../../../../test/utils/wait.js";
+import { createNetworkMetrics } from "../../../src/metrics/network.js";
 import { GossipAction, GossipActionError } from "../../../src/network/errors.js";
 import { defaultGossipScoreThresholds } from "../../../src/network/host.js";
 import { Network } from "../../../src/network/network.js";
@@ -151,7 +154,7 @@ describe("scoring over real gossip", () => {
       scoring: { checkIntervalMs: 100, graylistBanMs: 60_000 },
     };
     const a = new Network(opts);
-    const b = new Network(opts);
+    const b = new Network(opts, { metrics: createNetworkMetrics(new Registry()) });
     started.push(a, b);
     a.subscribe(GossipKind.attestation, async () => ({ value: null }));
     b.subscribe(GossipKind.attestation, async () => {
@@ -170,20 +173,20 @@ describe("scoring over real gossip", () => {
   it("IGNOREs leave the score alone; REJECTs push it below the graylist, then the peer is banned", async () => {
     const { a, b, setMode } = await pair();
     const count = (result: string) =>
-      b.metrics.gossipValidation.sum({ kind: GossipKind.attestation, result });
+      metricSum(b.metrics?.gossipValidation, { kind: GossipKind.attestation, result });
     let n = 0;
     const publishDistinct = async (k: number) => {
       for (let i = 0; i < k; i++)
         await a.publish(GossipKind.attestation, Uint8Array.of(1, 2, n++ & 0xff, n >> 8));
     };
     await publishDistinct(20);
-    await until(() => count("ignore") === 20, 5000, "20 ignores");
+    await until(async () => (await count("ignore")) === 20, 5000, "20 ignores");
     expect(b.getPeerScore(a.peerId)).toBeGreaterThanOrEqual(0);
 
     setMode("reject");
     const k = defaultScoringOptions.rejectsToGraylist;
     await publishDistinct(k - 1);
-    await until(() => count("reject") === k - 1, 5000, "K-1 rejects");
+    await until(async () => (await count("reject")) === k - 1, 5000, "K-1 rejects");
     // Gossipsub caches a score for one heartbeat.
     await new Promise((r) => setTimeout(r, 300));
     expect(b.getPeerScore(a.peerId)).toBeLessThan(0);
@@ -193,7 +196,7 @@ describe("scoring over real gossip", () => {
     await publishDistinct(1);
     await until(() => b.peers.isBanned(a.peerId), 5000, "ban after the K-th reject");
     expect(b.getPeerScore(a.peerId)).toBeLessThan(graylistThreshold);
-    expect(b.metrics.peerEvents.get({ event: "graylisted" })).toBe(1);
+    expect(await metricValue(b.metrics?.peerEvents, { event: "graylisted" })).toBe(1);
     await until(() => b.getPeers().every((p) => p.peerId !== a.peerId), 5000, "disconnect");
     // A redial does not bring it back (connection gater, then the ban check on connect).
     await a.dial(b.getMultiaddrs()[0]!).catch(() => undefined);

@@ -1,0 +1,142 @@
+// Certificate sync: fills the certificate gaps of the last `lookbackSlots`
+// from connected peers with certificates_by_range, periodically and when a
+// peer connects; every answer goes through the same validation as gossip.
+import {
+  type Certificate,
+  type Domain,
+  decodeCertificatesByRangeResponseSsz,
+  encodeCertificateSsz,
+  encodeCertificatesByRangeRequestSsz,
+  MAX_CERTIFICATES_PER_RANGE,
+  toHex,
+} from "@ocp/protocol";
+import type { ChainPipeline } from "../chain/pipeline.js";
+import { domainKey, slotKey } from "../chain/pools/keys.js";
+import type { StreamContext } from "../checkers/types.js";
+import type { NodeDb } from "../db/nodeDb.js";
+import type { Network } from "../network/network.js";
+import { ReqRespProtocolName } from "../network/reqresp/protocols.js";
+import type { SyncOptions } from "../options.js";
+import type { Logger } from "../util/logger.js";
+
+export interface CertificateSyncModules {
+  opts: SyncOptions & { confirmations: number };
+  domain: Domain;
+  streams: readonly StreamContext[];
+  clock: { currentSlot(): bigint | null };
+  network: Pick<Network, "getPeers" | "request" | "events">;
+  chain: Pick<ChainPipeline, "certificate" | "pools">;
+  db: { certificates: Pick<NodeDb["certificates"], "getBestSync"> };
+  /** Slots decided "nothing": no certificate can exist (duties/slotDuties.ts). */
+  knownEmpty(stream: Uint8Array, slot: bigint): boolean;
+  logger: Logger;
+}
+
+export class CertificateSync {
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private running = false;
+
+  constructor(private readonly m: CertificateSyncModules) {}
+
+  /** Periodic sync, and one shortly after each peer connects. */
+  start(): void {
+    this.running = true;
+    this.m.network.events.on("peer:connected", () => this.schedule(500));
+    this.timer = setInterval(() => this.schedule(0), this.m.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sync under way. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.syncing?.catch(() => undefined);
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running || this.syncing) return;
+    const run = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, delayMs).unref());
+      if (this.running) await this.sync();
+    };
+    this.syncing = run()
+      .catch((e) => this.m.logger.warn({ err: String(e) }, "certificate sync failed"))
+      .finally(() => {
+        this.syncing = undefined;
+      });
+  }
+
+  /**
+   * Fills certificate gaps of the last lookbackSlots from connected peers.
+   * A gap is a confirmed slot with no certificate held that is not known to
+   * be empty: missed while down or partitioned, never decided, or still
+   * forming. Only the span of gaps is asked for, and nothing at all when there
+   * are none (the usual case for a node that keeps up). Returns the
+   * certificates added.
+   */
+  async sync(): Promise<number> {
+    const { m } = this;
+    const head = m.clock.currentSlot();
+    if (head === null) return 0;
+    const lookback = BigInt(m.opts.lookbackSlots);
+    const from = head > lookback ? head - lookback : 0n;
+    const confirmed = head - BigInt(m.opts.confirmations);
+    let added = 0;
+    const peers = m.network.getPeers().slice(0, 3);
+    for (const stream of m.streams) {
+      const gaps = this.gaps(stream, from, confirmed);
+      if (gaps === undefined) continue;
+      for (let start = gaps.first; start <= gaps.last; start += BigInt(MAX_CERTIFICATES_PER_RANGE)) {
+        const left = gaps.last - start + 1n;
+        const count = Number(left < 64n ? left : 64n);
+        const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
+        for (const peer of peers) {
+          let certs: Certificate[];
+          try {
+            const chunks = await m.network.request(
+              peer.peerId,
+              ReqRespProtocolName.certificatesByRange,
+              payload,
+            );
+            certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
+          } catch (e) {
+            m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
+            continue;
+          }
+          for (const cert of certs) {
+            if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
+            try {
+              // Through the same validation as gossip: a peer's range answer is untrusted.
+              const v = await m.chain.certificate.validate(encodeCertificateSsz(cert));
+              const before = m.chain.pools.certificates.best(v.slotKey);
+              m.chain.certificate.accept(v);
+              if (m.chain.pools.certificates.best(v.slotKey) !== before) added++;
+            } catch {
+              // IGNORE (already held) or REJECT (bad certificate): nothing to add.
+            }
+          }
+        }
+      }
+    }
+    return added;
+  }
+
+  /** First and last slot in [from, to] without a certificate held and not known empty. */
+  private gaps(stream: StreamContext, from: bigint, to: bigint): { first: bigint; last: bigint } | undefined {
+    const { m } = this;
+    const domain = domainKey(m.domain);
+    const streamHex = toHex(stream.id);
+    let first: bigint | undefined;
+    let last: bigint | undefined;
+    for (let slot = from; slot <= to; slot++) {
+      if (m.knownEmpty(stream.id, slot)) continue;
+      if (m.chain.pools.certificates.best(slotKey(domain, streamHex, slot))) continue;
+      // Held from before a restart: in the db, not yet in the pool.
+      if (m.db.certificates.getBestSync(stream.id, slot)) continue;
+      first ??= slot;
+      last = slot;
+    }
+    return first === undefined || last === undefined ? undefined : { first, last };
+  }
+}
