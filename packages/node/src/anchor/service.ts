@@ -1,3 +1,4 @@
+// Kept as one file: turn-taking, the durable queue and fee bumping share one per-slot state machine.
 // The optional anchorer role: submits certificates to OcpAnchor. Anchorers
 // take turns — slot s belongs to anchorer s mod k — and the others step in
 // after a fallback delay if the slot is still not anchored. Every certified

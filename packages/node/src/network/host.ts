@@ -1,3 +1,4 @@
+// Kept as one file: every libp2p import stays behind the Host interface here, so an upgrade is one module.
 // The libp2p host: every libp2p and gossipsub import of the node lives in this
 // module, behind the small Host interface, so a libp2p upgrade stays local.
 import "../polyfill.js";

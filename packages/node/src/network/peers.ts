@@ -1,3 +1,4 @@
+// Kept as one file: status exchange, bans and static-peer redials act on one peer table and its timers.
 // Peer management: status exchange on every connection (wrong network →
 // disconnect), the peer table, bans, static peers kept connected with backoff,
 // and the hook that persists known peers across restarts.

@@ -1,3 +1,4 @@
+// Kept as one file: descriptor compiler, canonicalizer and encoder must agree byte for byte on one layout.
 // A small Solidity ABI codec driven by type descriptors: strict, bounded decoding
 // of untrusted calldata, and canonical re-encoding (what `abi.encode` produces).
 //

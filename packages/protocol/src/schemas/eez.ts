@@ -1,3 +1,4 @@
+// Kept as one file: the schema's structs, their ABI descriptors and the digest rules change together.
 // Table schema `ocp.eez.v1` (docs/spec.md §4, Appendix A): digests of EEZ
 // `postAndVerifyBatch(ProofSystemBatchPerVerificationEntries)` calls, hashed
 // over canonical re-encodings of the decoded structs, as the L1 contract does.
