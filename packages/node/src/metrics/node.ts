@@ -1,6 +1,6 @@
-// The node's Prometheus series beyond the per-component counters: BLS batches
-// and verify time, certificate latency, peers and scores, database size,
-// anchoring, and the process defaults — all in the node's one registry.
+// Node-wide series, built once by metrics/metrics.ts: BLS batches and verify
+// time, certificate latency, peers and scores, database size, anchoring, chain
+// health for the alert rules, and the process defaults — in the node's one registry.
 import { statfs } from "node:fs/promises";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import { BlsVerifierStats, type BlsVerifyKind } from "../chain/bls/metrics.js";
