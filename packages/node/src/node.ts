@@ -230,10 +230,14 @@ export class OcpNode {
       import("./api/views.js"),
       import("./api/readiness.js"),
     ]);
-    const { db, network, clock, validators } = this;
+    const { db, network, clock, validators, anchor } = this;
     this.api = new ApiServer(this.opts.api!, {
-      // The node is the API's chain view: domain, streams, sets, pools, intake.
-      ...{ chain: this, db, network, clock, validators, anchor: this.anchor },
+      chain: this, // domain, streams, sets, pools and commitment intake
+      db,
+      network,
+      clock,
+      validators,
+      anchor,
       anchorStatus: anchorStatusFromReceipts(db.anchorReceipts),
       metrics: this.metrics.api,
       readiness: () => checkReadiness(this.opts.readiness, this),
