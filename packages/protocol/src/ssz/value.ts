@@ -107,3 +107,13 @@ export function assertDecodedRanges(type: AnyType, v: unknown, path: string): vo
     assertDecodedRanges((type.types as AnyType[])[u.selector]!, u.value, `${path}.value`);
   }
 }
+
+/** Whether `v` is a value of `type` (assertSszValue without the error). */
+export function isSszValue<T>(type: Type<T>, v: unknown): v is T {
+  try {
+    assertSszValue(type as AnyType, v, "");
+    return true;
+  } catch {
+    return false;
+  }
+}
