@@ -80,6 +80,8 @@ const multiaddrs = (description: string, needPeerId: boolean, def?: string[]) =>
     doc(description, def === undefined ? {} : { default: def }),
   );
 const opt = Type.Optional;
+/** A default computed at start rather than a constant. */
+const derived = (how: string): Doc => ({ defaultText: `derived ${how}` });
 
 const net = defaultNetworkOptions;
 const gossip = net.gossip;
@@ -138,30 +140,52 @@ export const GossipSchema = section(
       num(1, "a validation still running after this is IGNOREd", { default: gossip.validationTimeoutMs }),
     ),
     // Bounds of gossipsub's validatePeerScoreParams: weights are penalties (≤ 0).
+    // Defaults: network/scoring.ts derivePeerScoreParams.
     scoreParams: opt(
       section("overrides of gossipsub's global peer score params (topic params are derived)", {
-        topicScoreCap: opt(num(0, "cap on the sum of topic scores")),
-        appSpecificWeight: opt(num(0, "weight of the application score (req/resp and RPC penalties)")),
+        topicScoreCap: opt(num(0, "cap on the sum of topic scores", derived("from the topic score params"))),
+        appSpecificWeight: opt(
+          num(0, "weight of the application score (req/resp and RPC penalties)", { default: 1 }),
+        ),
         IPColocationFactorWeight: opt(
-          Type.Number({ maximum: 0, ...doc("penalty weight of peers sharing an IP (≤ 0)") }),
+          Type.Number({
+            maximum: 0,
+            ...doc(
+              "penalty weight of peers sharing an IP (≤ 0)",
+              derived("-topicScoreCap, 0 with `localNetwork`"),
+            ),
+          }),
         ),
-        IPColocationFactorThreshold: opt(num(1, "peers on one IP before the colocation penalty")),
+        IPColocationFactorThreshold: opt(
+          num(
+            1,
+            "peers on one IP before the colocation penalty",
+            derived("`network.scoring.ipColocationThreshold`"),
+          ),
+        ),
         behaviourPenaltyWeight: opt(
-          Type.Number({ maximum: 0, ...doc("weight of the behaviour penalty (≤ 0)") }),
+          Type.Number({
+            maximum: 0,
+            ...doc("weight of the behaviour penalty (≤ 0)", derived("gossipThreshold / 36")),
+          }),
         ),
-        behaviourPenaltyThreshold: opt(num(0, "behaviour penalty counted above this")),
+        behaviourPenaltyThreshold: opt(num(0, "behaviour penalty counted above this", { default: 6 })),
         behaviourPenaltyDecay: opt(
-          Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, ...doc("decay of the behaviour penalty") }),
+          Type.Number({
+            exclusiveMinimum: 0,
+            exclusiveMaximum: 1,
+            ...doc("decay of the behaviour penalty", derived("to 1 % in 10 slots")),
+          }),
         ),
-        decayInterval: opt(num(1000, "score decay period, ms")),
+        decayInterval: opt(num(1000, "score decay period, ms", { default: 1000 })),
         decayToZero: opt(
           Type.Number({
             exclusiveMinimum: 0,
             exclusiveMaximum: 1,
-            ...doc("a decayed counter below this is 0"),
+            ...doc("a decayed counter below this is 0", { default: 0.01 }),
           }),
         ),
-        retainScore: opt(num(0, "how long a disconnected peer's score is kept, ms")),
+        retainScore: opt(num(0, "how long a disconnected peer's score is kept, ms", { default: 3_600_000 })),
       }),
     ),
     // Negative by design: gossipsub orders them 0 ≥ gossip ≥ publish ≥ graylist.

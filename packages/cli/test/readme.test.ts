@@ -19,6 +19,7 @@ import {
   defaultScoringOptions,
   defaultSeenCacheOptions,
   defaultValidationOptions,
+  derivePeerScoreParams,
 } from "@ocp/node";
 import { defaultAnchorOptions } from "@ocp/node/anchor";
 import { defaultApiOptions } from "@ocp/node/api";
@@ -190,6 +191,26 @@ describe("README configuration reference", () => {
       }
     }
     expect(checked).toBeGreaterThan(100);
+  });
+
+  it("gives gossipsub's derived score params where they are constants", () => {
+    const params = derivePeerScoreParams(
+      defaultScoringOptions,
+      false,
+      defaultGossipScoreThresholds.gossipThreshold,
+    ) as unknown as Record<string, unknown>;
+    let checked = 0;
+    for (const k of section("network.gossip.scoreParams")) {
+      const cell = rows.get(`network.gossip.scoreParams.${k}`)!;
+      const m = /^`(.+)`$/.exec(cell);
+      if (m === null) {
+        expect(cell, k).toMatch(/^derived /);
+        continue;
+      }
+      expect(JSON.parse(m[1]!), k).toEqual(params[k]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 
   it("keeps the two quickstart commands", () => {
