@@ -49,12 +49,21 @@ export const sszObservation = new ContainerType(
 );
 
 export const sszCommitment = new ContainerType(
-  { observation: sszObservation, /** Builder address. */ builder: Bytes20 },
+  {
+    observation: sszObservation,
+    /** Builder address. */
+    builder: Bytes20,
+  },
   { typeName: "Commitment" },
 );
 
 export const sszSignedCommitment = new ContainerType(
-  { domain: sszDomain, commitment: sszCommitment, /** r‖s‖v, low-s. */ signature: Bytes65 },
+  {
+    domain: sszDomain,
+    commitment: sszCommitment,
+    /** secp256k1 r‖s‖v, low-s. */
+    signature: Bytes65,
+  },
   { typeName: "SignedCommitment" },
 );
 
