@@ -1,3 +1,4 @@
+// Over 500 lines: one declaration per node.json field (about 200), kept in one place on purpose.
 // The `node.json` schema, declared once: it gives the file's TypeScript type
 // (Static), its validation (config.ts), the defaults shown to operators and the
 // README's configuration table (configDocs.ts). Defaults come from the node's
