@@ -137,7 +137,20 @@ describe("ocp node start", () => {
     const config = await writeConfig("c", "ftp://nope");
     const run = startBin(["node", "start", "--config", config, "--json"]);
     expect(await run.exit).toBe(2);
-    expect(run.stderr()).toContain("config l1.rpcUrls[0]: expected an http(s) URL");
+    expect(run.stderr()).toContain("/l1/rpcUrls/0: expected an http(s) URL");
+  });
+
+  it("exits 2 naming a nested typo, and for a bad checker config", async () => {
+    let config = await writeConfig("e", anvil.current.rpcUrl, {
+      network: { network: "cli-test", gossip: { scoreThresholds: { gossipThreshol: -10 } } },
+    });
+    let run = startBin(["node", "start", "--config", config, "--json"]);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain(`${config}: /network/gossip/scoreThresholds/gossipThreshol: unknown key`);
+    config = await writeConfig("f", anvil.current.rpcUrl, { checkers: { exec: { args: ["--fast"] } } });
+    run = startBin(["node", "start", "--config", config, "--json"]);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain(`${config}: /checkers/exec/command: required`);
   });
 
   it("exits 2 for a wrong keystore password", async () => {
@@ -145,6 +158,6 @@ describe("ocp node start", () => {
     writeFileSync(join(dir, "d", "password.txt"), "wrong\n");
     const run = startBin(["node", "start", "--config", config, "--json"]);
     expect(await run.exit).toBe(2);
-    expect(run.stderr()).toMatch(/config keystores\.dir: .*v0\.json: KEYSTORE_ERROR_WRONG_PASSWORD/);
+    expect(run.stderr()).toMatch(/\/keystores\/dir: .*v0\.json: KEYSTORE_ERROR_WRONG_PASSWORD/);
   });
 });

@@ -1,17 +1,11 @@
-// `node.json`: the node's config file, validated field by field into
-// NodeOptionsInput plus the decrypted keys; relative paths resolve against the
-// file's directory, flags override the file. Secrets never enter a message.
+// `node.json`: the node's config file. Loading is three steps: validate the
+// document against NodeConfigSchema (configSchema.ts), map it to
+// NodeOptionsInput (relative paths resolve against the file's directory, flags
+// override the file), then read the secrets and files it names. Secrets never
+// enter a message.
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import {
-  type ApiOptions,
-  decryptKeystore,
-  type L1Options,
-  type NodeAnchorOptions,
-  type NodeOptionsInput,
-  type SlotMapping,
-  type StreamOptions,
-} from "@ocp/node";
+import { decryptKeystore, defaultGossipScoreThresholds, type NodeOptionsInput } from "@ocp/node";
 import {
   addressFromPrivateKey,
   type BlsBackend,
@@ -23,6 +17,15 @@ import {
   toHex,
   type VerifierSetData,
 } from "@ocp/protocol";
+import type { TSchema } from "@sinclair/typebox";
+import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
+import {
+  annotations,
+  L1Schema,
+  NetworkSchema,
+  type NodeConfigFile,
+  NodeConfigSchema,
+} from "./configSchema.js";
 import { decryptV3Keystore } from "./keystoreV3.js";
 import { promptPassword, secretFromText } from "./util/io.js";
 
@@ -35,16 +38,19 @@ export enum ConfigErrorCode {
   KEYSTORE = "CONFIG_ERROR_KEYSTORE",
 }
 
-/** `config <field>: <reason>` — the field path says where, the reason what. */
+/**
+ * `<field>: <reason>`. The field is a JSON pointer into node.json
+ * (`/network/gossip/D`), a flag (`--rpc`), or empty for the file itself.
+ */
 export class ConfigError extends ProtocolError<ConfigErrorCode> {
   constructor(
     code: ConfigErrorCode,
     readonly field: string,
     reason: string,
   ) {
-    super(code, `${field}: ${reason}`);
+    super(code, field === "" ? reason : `${field}: ${reason}`);
     this.name = "ConfigError";
-    this.message = `config ${field}: ${reason}`;
+    this.message = field === "" ? reason : `${field}: ${reason}`;
   }
 }
 
@@ -74,241 +80,218 @@ export interface LoadNodeConfigModules {
   prompt?: (message: string) => Promise<string>;
 }
 
-const TOP_LEVEL_KEYS = [
-  "dataDir",
-  "network",
-  "domain",
-  "streams",
-  "l1",
-  "verifierSets",
-  "keystores",
-  "anchor",
-  "api",
-  "proposal",
-  "doppelganger",
-  "sync",
-  "readiness",
-  "retention",
-  "chain",
-  "checkers",
-  "setsFromAnchor",
-] as const;
-
-type Obj = Record<string, unknown>;
-
 function invalid(field: string, reason: string): never {
   throw new ConfigError(ConfigErrorCode.INVALID, field, reason);
 }
 
-function isObject(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+// --- step 1: validation ------------------------------------------------------
 
-function object(v: unknown, field: string, keys: readonly string[]): Obj {
-  if (!isObject(v)) invalid(field, "expected an object");
-  for (const k of Object.keys(v)) {
-    if (!keys.includes(k)) invalid(join(field, k), `unknown field (known: ${keys.join(", ")})`);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const bound = (n: number): string => (n === MAX_SAFE ? "2^53-1" : String(n));
+
+/** What a value of `schema` looks like, for "expected …". */
+function describe(schema: TSchema, value: unknown): string {
+  const s = schema as TSchema & Record<string, unknown>;
+  const a = annotations(schema);
+  if (s.type === "array" && typeof s.minItems === "number" && Array.isArray(value)) {
+    return `at least ${s.minItems} item${s.minItems === 1 ? "" : "s"}`;
   }
-  return v;
-}
-
-const join = (field: string, key: string): string => (field === "" ? key : `${field}.${key}`);
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== "string" || v === "") invalid(field, "expected a non-empty string");
-  return v;
-}
-
-function int(v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
-    invalid(field, `expected an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "2^53-1" : max}]`);
+  if (a.expected !== undefined) return a.expected;
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (Array.isArray(s.anyOf)) return (s.anyOf as TSchema[]).map((x) => describe(x, undefined)).join(" or ");
+  switch (s.type) {
+    case "integer":
+      return `an integer in [${bound((s.minimum as number | undefined) ?? -MAX_SAFE)}, ${bound((s.maximum as number | undefined) ?? MAX_SAFE)}]`;
+    case "number": {
+      const parts: string[] = [];
+      if (typeof s.minimum === "number") parts.push(`≥ ${s.minimum}`);
+      if (typeof s.exclusiveMinimum === "number") parts.push(`> ${s.exclusiveMinimum}`);
+      if (typeof s.maximum === "number") parts.push(`≤ ${s.maximum}`);
+      if (typeof s.exclusiveMaximum === "number") parts.push(`< ${s.exclusiveMaximum}`);
+      return parts.length ? `a number ${parts.join(" and ")}` : "a number";
+    }
+    case "boolean":
+      return "true or false";
+    case "string":
+      return "a string";
+    case "array":
+      return "an array";
+    default:
+      return "an object";
   }
-  return v;
 }
 
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== "boolean") invalid(field, "expected true or false");
-  return v;
+/**
+ * A union of objects told apart by one literal key (`l1.slots.mode`): the
+ * variant the value names, or undefined when it names none.
+ */
+function discriminated(union: TSchema, value: unknown): { key: string; variant?: number } | undefined {
+  const variants = (union as { anyOf?: TSchema[] }).anyOf ?? [];
+  const literalKeys = variants.map(
+    (v) =>
+      new Set(
+        Object.entries((v as { properties?: Record<string, TSchema> }).properties ?? {})
+          .filter(([, p]) => (p as { const?: unknown }).const !== undefined)
+          .map(([k]) => k),
+      ),
+  );
+  const key = [...(literalKeys[0] ?? [])].find((k) => literalKeys.every((ks) => ks.has(k)));
+  if (key === undefined) return undefined;
+  const tag =
+    typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  const i = variants.findIndex(
+    (v) =>
+      (v as unknown as { properties: Record<string, { const?: unknown }> }).properties[key]!.const === tag,
+  );
+  return i < 0 ? { key } : { key, variant: i };
 }
 
-function address(v: unknown, field: string): `0x${string}` {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(v))
-    invalid(field, "expected a 0x-prefixed 20-byte address");
-  return v.toLowerCase() as `0x${string}`;
-}
-
-function url(v: unknown, field: string, protocols: string[], what: string): string {
-  if (typeof v === "string") {
-    try {
-      if (protocols.includes(new URL(v).protocol)) return v;
-    } catch {
-      // falls through to the error below
+/** The message of a TypeBox error, naming the field by its JSON pointer. */
+function errorOf(e: ValueError, pathPrefix: string): ConfigError {
+  const at = `${pathPrefix}${e.path}`;
+  const fail = (field: string, reason: string) => new ConfigError(ConfigErrorCode.INVALID, field, reason);
+  switch (e.type) {
+    case ValueErrorType.ObjectAdditionalProperties: {
+      const props = (e.schema as { properties?: Record<string, unknown> }).properties;
+      if (props === undefined) return fail(at, `unknown key (keys: ${describe(e.schema, undefined)})`);
+      return fail(at, `unknown key (known: ${Object.keys(props).join(", ")})`);
+    }
+    case ValueErrorType.ObjectRequiredProperty:
+      return fail(at, "required");
+    case ValueErrorType.Union: {
+      const d = discriminated(e.schema, e.value);
+      if (d?.variant !== undefined) {
+        const first = e.errors[d.variant]?.First();
+        if (first) return errorOf(first, pathPrefix);
+      }
+      if (d) return fail(`${at}/${d.key}`, `expected ${describe(e.schema, undefined)}`);
+      return fail(at, `expected ${describe(e.schema, e.value)}`);
+    }
+    default: {
+      const c = (e.schema as { const?: unknown }).const;
+      if (c !== undefined) return fail(at, `must be ${JSON.stringify(c)}`);
+      return fail(at, `expected ${describe(e.schema, e.value)}`);
     }
   }
-  return invalid(field, `expected ${what}`);
 }
 
-function httpUrl(v: unknown, field: string): string {
-  return url(v, field, ["http:", "https:"], "an http(s) URL");
+/** Throws the first error of `value` against `schema`; `field` prefixes its paths. */
+function check(schema: TSchema, value: unknown, field = ""): void {
+  if (Value.Check(schema, value)) return;
+  const first = Value.Errors(schema, value).First();
+  throw first ? errorOf(first, field) : invalid(field, "invalid");
 }
 
-function array(v: unknown, field: string, minLength = 0): unknown[] {
-  if (!Array.isArray(v)) invalid(field, "expected an array");
-  if (v.length < minLength)
-    invalid(field, `expected at least ${minLength} item${minLength === 1 ? "" : "s"}`);
-  return v;
-}
-
-function multiaddrs(v: unknown, field: string, needPeerId: boolean): string[] {
-  return array(v, field).map((a, i) => {
-    const f = `${field}[${i}]`;
-    if (typeof a !== "string" || !a.startsWith("/"))
-      invalid(f, "expected a multiaddr such as /ip4/127.0.0.1/tcp/9000");
-    if (needPeerId && !a.includes("/p2p/")) invalid(f, "expected a multiaddr ending in /p2p/<peer id>");
-    return a;
-  });
-}
-
-/** Options objects of other domains: plain JSON objects whose leaves are numbers, booleans or strings. */
-function plainOptions(v: unknown, field: string, keys?: readonly string[]): Obj {
-  const o = keys ? object(v, field, keys) : isObject(v) ? v : invalid(field, "expected an object");
-  for (const [k, x] of Object.entries(o)) {
-    const f = join(field, k);
-    if (typeof x === "number") {
-      if (!Number.isFinite(x) || x < 0) invalid(f, "expected a non-negative number");
-    } else if (isObject(x)) {
-      plainOptions(x, f);
-    } else if (typeof x !== "boolean" && typeof x !== "string" && !Array.isArray(x)) {
-      invalid(f, "expected a number, boolean, string, array or object");
-    }
-  }
-  return o;
-}
-
-const NETWORK_KEYS = [
-  "network",
-  "listenAddrs",
-  "announceAddrs",
-  "bootstrapPeers",
-  "staticPeers",
-  "localNetwork",
-  "maxConnections",
-  "dialTimeoutMs",
-  "staticPeerRedialMinMs",
-  "staticPeerRedialMaxMs",
-  "statusAttempts",
-  "banDurationMs",
-  "gossip",
-  "reqResp",
-  "scoring",
-] as const;
-
-function networkOptions(v: unknown): NonNullable<NodeOptionsInput["network"]> {
-  const o = object(v, "network", NETWORK_KEYS);
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(o)) {
-    const f = `network.${k}`;
-    switch (k) {
-      case "network":
-        out[k] = str(x, f);
-        break;
-      case "listenAddrs":
-      case "announceAddrs":
-        out[k] = multiaddrs(x, f, false);
-        break;
-      case "bootstrapPeers":
-      case "staticPeers":
-        out[k] = multiaddrs(x, f, true);
-        break;
-      case "localNetwork":
-        out[k] = bool(x, f);
-        break;
-      case "gossip":
-      case "reqResp":
-      case "scoring":
-        out[k] = plainOptions(x, f);
-        break;
-      default:
-        out[k] = int(x, f, 1);
-    }
-  }
-  return out as NonNullable<NodeOptionsInput["network"]>;
-}
-
-function domainOptions(v: unknown): NodeOptionsInput["domain"] {
-  const o = object(v, "domain", ["name", "version", "chainId", "verifyingContract"]);
-  if (o.name !== undefined && o.name !== "ocp") invalid("domain.name", 'must be "ocp"');
-  if (o.version !== undefined && o.version !== "1") invalid("domain.version", 'must be "1"');
-  return {
-    chainId: int(o.chainId, "domain.chainId", 1),
-    verifyingContract: address(o.verifyingContract, "domain.verifyingContract"),
-  };
-}
-
-function streamsOptions(v: unknown): StreamOptions[] {
+/**
+ * Validates a parsed node.json: the schema, then the rules that relate two
+ * fields. Throws ConfigError naming the first bad field.
+ */
+export function validateNodeConfig(raw: unknown): NodeConfigFile {
+  check(NodeConfigSchema, raw);
+  const cfg = raw as NodeConfigFile;
   const names = new Set<string>();
-  return array(v, "streams", 1).map((s, i) => {
-    const f = `streams[${i}]`;
-    const o = object(s, f, ["name", "l1ChainId", "tableContract"]);
-    const name = str(o.name, `${f}.name`);
-    if (names.has(name)) invalid(`${f}.name`, `duplicate stream name ${JSON.stringify(name)}`);
-    names.add(name);
-    return {
-      name,
-      l1ChainId: int(o.l1ChainId, `${f}.l1ChainId`, 1),
-      tableContract: address(o.tableContract, `${f}.tableContract`),
-    };
-  });
-}
-
-function slotMapping(v: unknown): SlotMapping {
-  if (!isObject(v)) invalid("l1.slots", "expected an object");
-  if (v.mode === "block-number") {
-    object(v, "l1.slots", ["mode"]);
-    return { mode: "block-number" };
+  for (const [i, s] of cfg.streams.entries()) {
+    if (names.has(s.name)) invalid(`/streams/${i}/name`, `duplicate stream name ${JSON.stringify(s.name)}`);
+    names.add(s.name);
   }
-  if (v.mode === "beacon-time") {
-    const o = object(v, "l1.slots", ["mode", "genesisTime", "secondsPerSlot"]);
-    return {
-      mode: "beacon-time",
-      genesisTime: int(o.genesisTime, "l1.slots.genesisTime", 0),
-      secondsPerSlot: int(o.secondsPerSlot, "l1.slots.secondsPerSlot", 1),
+  checkAgreement(cfg.l1.agreement, cfg.l1.rpcUrls.length, "/l1/agreement");
+  const a = cfg.anchor;
+  if (a !== undefined) {
+    const count = a.count ?? 1;
+    if ((a.index ?? 0) > count - 1) invalid("/anchor/index", `expected an integer in [0, ${count - 1}]`);
+    if ((a.retryMaxMs ?? 60_000) < (a.retryMinMs ?? 1000)) {
+      invalid("/anchor/retryMaxMs", "must not be below /anchor/retryMinMs");
+    }
+  }
+  // gossipsub refuses thresholds out of this order at start (exit 1); say so here.
+  const t = { ...defaultGossipScoreThresholds, ...cfg.network?.gossip?.scoreThresholds };
+  const th = "/network/gossip/scoreThresholds";
+  if (t.publishThreshold > t.gossipThreshold)
+    invalid(`${th}/publishThreshold`, "must not be above gossipThreshold");
+  if (t.graylistThreshold > t.publishThreshold) {
+    invalid(`${th}/graylistThreshold`, "must not be above publishThreshold");
+  }
+  return cfg;
+}
+
+function checkAgreement(agreement: number | undefined, urls: number, field: string): void {
+  if (agreement !== undefined && agreement > urls) invalid(field, `expected an integer in [1, ${urls}]`);
+}
+
+// --- step 2: options ---------------------------------------------------------
+
+const lower = (a: string): `0x${string}` => a.toLowerCase() as `0x${string}`;
+
+/**
+ * The node options a validated file gives, flags applied; files and secrets
+ * are still names (step 3 reads them). `at` resolves a path of the file.
+ */
+export function nodeOptionsFromConfig(
+  cfg: NodeConfigFile,
+  at: (p: string) => string,
+  flags: NodeConfigOverrides = {},
+): Omit<NodeOptionsInput, "verifierSets"> {
+  const network: NonNullable<NodeOptionsInput["network"]> = { ...cfg.network };
+  if (flags.listen?.length) {
+    check(NetworkSchema.properties.listenAddrs, flags.listen, "--listen");
+    network.listenAddrs = flags.listen;
+  }
+  if (flags.bootstrap?.length) {
+    check(NetworkSchema.properties.bootstrapPeers, flags.bootstrap, "--bootstrap");
+    network.bootstrapPeers = flags.bootstrap;
+  }
+  const l1 = { ...cfg.l1 };
+  if (flags.rpc?.length) {
+    check(L1Schema.properties.rpcUrls, flags.rpc, "--rpc");
+    l1.rpcUrls = flags.rpc;
+    checkAgreement(l1.agreement, l1.rpcUrls.length, "/l1/agreement");
+  }
+  const options: Omit<NodeOptionsInput, "verifierSets"> = {
+    dataDir: flags.dataDir !== undefined ? resolve(flags.dataDir) : at(cfg.dataDir),
+    network,
+    domain: { chainId: cfg.domain.chainId, verifyingContract: lower(cfg.domain.verifyingContract) },
+    streams: cfg.streams.map((s) => ({ ...s, tableContract: lower(s.tableContract) })),
+    l1,
+  };
+  if (cfg.setsFromAnchor) options.setsFromAnchor = cfg.setsFromAnchor;
+  if (cfg.proposal) options.proposal = cfg.proposal;
+  if (cfg.doppelganger) options.doppelganger = cfg.doppelganger;
+  if (cfg.sync) options.sync = cfg.sync;
+  if (cfg.readiness) options.readiness = cfg.readiness;
+  if (cfg.retention) options.retention = cfg.retention;
+  if (cfg.chain) options.chain = cfg.chain;
+  if (cfg.checkers) options.checkers = cfg.checkers;
+  if (cfg.anchor) {
+    const { keystore: _k, passwordFile: _p, maxFeePerGasWei, ...rest } = cfg.anchor;
+    options.anchor = {
+      ...rest,
+      index: rest.index ?? 0,
+      count: rest.count ?? 1,
+      ...(maxFeePerGasWei !== undefined ? { maxFeePerGasWei: BigInt(maxFeePerGasWei) } : {}),
     };
   }
-  return invalid("l1.slots.mode", 'expected "block-number" or "beacon-time"');
+  if (cfg.api) {
+    const { bearerTokenFile: _t, ...api } = cfg.api;
+    options.api = api;
+  }
+  if (flags.apiPort !== undefined || flags.apiHost !== undefined) {
+    options.api ??= {};
+    if (flags.apiPort !== undefined) {
+      check(ApiPort, flags.apiPort, "--api-port");
+      options.api.port = flags.apiPort;
+    }
+    if (flags.apiHost !== undefined) {
+      check(ApiHost, flags.apiHost, "--api-host");
+      options.api.host = flags.apiHost;
+    }
+  }
+  return options;
 }
 
-function l1Options(v: unknown): NodeOptionsInput["l1"] {
-  const o = object(v, "l1", [
-    "rpcUrls",
-    "agreement",
-    "confirmations",
-    "rpcTimeoutMs",
-    "slots",
-    "pollIntervalMs",
-    "wsUrl",
-  ]);
-  const rpcUrls = array(o.rpcUrls, "l1.rpcUrls", 1).map((u, i) => httpUrl(u, `l1.rpcUrls[${i}]`));
-  const out: Partial<L1Options> & { rpcUrls: string[] } = { rpcUrls };
-  if (o.agreement !== undefined) out.agreement = int(o.agreement, "l1.agreement", 1, rpcUrls.length);
-  if (o.confirmations !== undefined) out.confirmations = int(o.confirmations, "l1.confirmations", 0);
-  if (o.rpcTimeoutMs !== undefined) out.rpcTimeoutMs = int(o.rpcTimeoutMs, "l1.rpcTimeoutMs", 1);
-  if (o.pollIntervalMs !== undefined) out.pollIntervalMs = int(o.pollIntervalMs, "l1.pollIntervalMs", 1);
-  if (o.slots !== undefined) out.slots = slotMapping(o.slots);
-  if (o.wsUrl !== undefined) out.wsUrl = url(o.wsUrl, "l1.wsUrl", ["ws:", "wss:"], "a ws(s) URL");
-  return out;
-}
+const ApiPort = NodeConfigSchema.properties.api.properties.port;
+const ApiHost = NodeConfigSchema.properties.api.properties.host;
 
-const API_KEYS = [
-  "host",
-  "port",
-  "bearerTokenFile",
-  "bodyLimit",
-  "cors",
-  "sseHeartbeatMs",
-  "sseMaxBufferedBytes",
-  "sseMaxClients",
-] as const;
+// --- step 3: files and secrets ----------------------------------------------
 
 async function readConfigFile(file: string, field: string): Promise<string> {
   try {
@@ -322,291 +305,149 @@ async function readConfigFile(file: string, field: string): Promise<string> {
   }
 }
 
-/**
- * Reads `path` (node.json), validates every field, reads the files it names
- * and decrypts its keystores. Throws only ConfigError, whose message reads
- * `config <field>: <reason>`.
- */
-export async function loadNodeConfig(
-  path: string,
-  flagOverrides: NodeConfigOverrides = {},
+async function passwordFor(
+  file: string | undefined,
+  field: string,
+  at: (p: string) => string,
+  prompt: (message: string) => Promise<string>,
+  message: string,
+): Promise<string> {
+  if (file !== undefined) return secretFromText(await readConfigFile(at(file), field));
+  try {
+    return await prompt(message);
+  } catch (e) {
+    throw new ConfigError(ConfigErrorCode.INVALID, field, `required: ${(e as Error).message}`);
+  }
+}
+
+interface ConfigSecrets {
+  verifierSets: VerifierSetData[];
+  secretKeys: BlsSecretKey[];
+  pubkeys: `0x${string}`[];
+  anchorPrivateKey?: `0x${string}`;
+  anchorAddress?: `0x${string}`;
+  bearerToken?: string;
+}
+
+/** Reads the verifier sets, keystores and token files a validated config names. */
+export async function loadConfigSecrets(
+  cfg: NodeConfigFile,
+  at: (p: string) => string,
   modules: LoadNodeConfigModules = {},
-): Promise<LoadedNodeConfig> {
+): Promise<ConfigSecrets> {
   const bls = modules.bls ?? getBls();
   const prompt = modules.prompt ?? promptPassword;
-  const base = dirname(resolve(path));
-  const at = (p: string): string => resolve(base, p);
+  const out: ConfigSecrets = { verifierSets: [], secretKeys: [], pubkeys: [] };
 
-  let raw: unknown;
-  try {
-    raw = parseJsonText(await readConfigFile(path, "file"));
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError(ConfigErrorCode.INVALID, "file", `${path}: ${(e as Error).message}`);
-  }
-  const cfg = object(raw, "", TOP_LEVEL_KEYS);
-
-  const dataDir =
-    flagOverrides.dataDir !== undefined ? resolve(flagOverrides.dataDir) : at(str(cfg.dataDir, "dataDir"));
-
-  const network = cfg.network === undefined ? {} : networkOptions(cfg.network);
-  if (flagOverrides.listen?.length) network.listenAddrs = multiaddrs(flagOverrides.listen, "--listen", false);
-  if (flagOverrides.bootstrap?.length) {
-    network.bootstrapPeers = multiaddrs(flagOverrides.bootstrap, "--bootstrap", true);
-  }
-
-  if (cfg.domain === undefined) invalid("domain", "required");
-  const domain = domainOptions(cfg.domain);
-  if (cfg.streams === undefined) invalid("streams", "required");
-  const streams = streamsOptions(cfg.streams);
-  if (cfg.l1 === undefined) invalid("l1", "required");
-  const l1 = l1Options(cfg.l1);
-  if (flagOverrides.rpc?.length) {
-    l1.rpcUrls = flagOverrides.rpc.map((u, i) => httpUrl(u, `--rpc[${i}]`));
-    if (l1.agreement !== undefined && l1.agreement > l1.rpcUrls.length) {
-      invalid("l1.agreement", `exceeds the ${l1.rpcUrls.length} --rpc URL(s)`);
+  for (const [i, f] of (cfg.verifierSets ?? []).entries()) {
+    const field = `/verifierSets/${i}`;
+    const file = at(f);
+    const text = await readConfigFile(file, field);
+    try {
+      out.verifierSets.push(parseVerifierSetJson(parseJsonText(text)));
+    } catch (e) {
+      throw new ConfigError(ConfigErrorCode.INVALID, field, `${file}: ${(e as Error).message}`);
     }
   }
 
-  const verifierSets: VerifierSetData[] = [];
-  if (cfg.verifierSets !== undefined) {
-    for (const [i, f] of array(cfg.verifierSets, "verifierSets").entries()) {
-      const field = `verifierSets[${i}]`;
-      const file = at(str(f, field));
-      const text = await readConfigFile(file, field);
-      try {
-        verifierSets.push(parseVerifierSetJson(parseJsonText(text)));
-      } catch (e) {
-        throw new ConfigError(ConfigErrorCode.INVALID, field, `${file}: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  const secretKeys: BlsSecretKey[] = [];
-  const pubkeys: `0x${string}`[] = [];
   if (cfg.keystores !== undefined) {
-    const k = object(cfg.keystores, "keystores", ["dir", "passwordFile"]);
-    const dir = at(str(k.dir, "keystores.dir"));
+    const dir = at(cfg.keystores.dir);
     let names: string[];
     try {
       names = (await readdir(dir)).filter((n) => n.endsWith(".json")).sort();
     } catch (e) {
       throw new ConfigError(
         ConfigErrorCode.UNREADABLE,
-        "keystores.dir",
+        "/keystores/dir",
         `cannot read ${dir}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
       );
     }
     const password = await passwordFor(
-      k.passwordFile,
-      "keystores.passwordFile",
+      cfg.keystores.passwordFile,
+      "/keystores/passwordFile",
       at,
       prompt,
       "Keystore password: ",
     );
     for (const name of names) {
       const file = resolve(dir, name);
-      const text = await readConfigFile(file, "keystores.dir");
+      const text = await readConfigFile(file, "/keystores/dir");
       try {
         const key = await decryptKeystore(text, password, bls);
-        secretKeys.push(key.secretKey);
-        pubkeys.push(toHex(key.pubkey));
+        out.secretKeys.push(key.secretKey);
+        out.pubkeys.push(toHex(key.pubkey));
       } catch (e) {
-        throw new ConfigError(ConfigErrorCode.KEYSTORE, "keystores.dir", `${file}: ${(e as Error).message}`);
+        throw new ConfigError(ConfigErrorCode.KEYSTORE, "/keystores/dir", `${file}: ${(e as Error).message}`);
       }
     }
   }
 
-  let anchor: NodeAnchorOptions | undefined;
-  let anchorPrivateKey: `0x${string}` | undefined;
-  let anchorAddress: `0x${string}` | undefined;
   if (cfg.anchor !== undefined) {
-    const a = object(cfg.anchor, "anchor", [
-      "rpcUrl",
-      "index",
-      "count",
-      "fallbackDelayMs",
-      "maxFeePerGasWei",
-      "gasBumpPercent",
-      "receiptTimeoutMs",
-      "maxAttempts",
-      "blockTimeMs",
-      "horizonSlots",
-      "retryMinMs",
-      "retryMaxMs",
-      "reconcileIntervalMs",
-      "reconcileSlots",
-      "keystore",
-      "passwordFile",
-    ]);
-    const count = a.count === undefined ? 1 : int(a.count, "anchor.count", 1);
-    anchor = {
-      rpcUrl: httpUrl(a.rpcUrl, "anchor.rpcUrl"),
-      index: int(a.index ?? 0, "anchor.index", 0, count - 1),
-      count,
-    };
-    if (a.fallbackDelayMs !== undefined)
-      anchor.fallbackDelayMs = int(a.fallbackDelayMs, "anchor.fallbackDelayMs", 0);
-    if (a.gasBumpPercent !== undefined)
-      anchor.gasBumpPercent = int(a.gasBumpPercent, "anchor.gasBumpPercent", 10);
-    if (a.receiptTimeoutMs !== undefined)
-      anchor.receiptTimeoutMs = int(a.receiptTimeoutMs, "anchor.receiptTimeoutMs", 1);
-    if (a.maxAttempts !== undefined) anchor.maxAttempts = int(a.maxAttempts, "anchor.maxAttempts", 1);
-    if (a.blockTimeMs !== undefined) anchor.blockTimeMs = int(a.blockTimeMs, "anchor.blockTimeMs", 1);
-    if (a.horizonSlots !== undefined) anchor.horizonSlots = int(a.horizonSlots, "anchor.horizonSlots", 1);
-    if (a.retryMinMs !== undefined) anchor.retryMinMs = int(a.retryMinMs, "anchor.retryMinMs", 1);
-    if (a.retryMaxMs !== undefined) anchor.retryMaxMs = int(a.retryMaxMs, "anchor.retryMaxMs", 1);
-    if ((anchor.retryMaxMs ?? 60_000) < (anchor.retryMinMs ?? 1000))
-      invalid("anchor.retryMaxMs", "must not be below anchor.retryMinMs");
-    if (a.reconcileIntervalMs !== undefined)
-      anchor.reconcileIntervalMs = int(a.reconcileIntervalMs, "anchor.reconcileIntervalMs", 100);
-    if (a.reconcileSlots !== undefined)
-      anchor.reconcileSlots = int(a.reconcileSlots, "anchor.reconcileSlots", 0);
-    if (a.maxFeePerGasWei !== undefined) {
-      if (typeof a.maxFeePerGasWei !== "string" || !/^\d+$/.test(a.maxFeePerGasWei)) {
-        invalid("anchor.maxFeePerGasWei", "expected a decimal string of wei");
-      }
-      anchor.maxFeePerGasWei = BigInt(a.maxFeePerGasWei);
-    }
-    const file = at(str(a.keystore, "anchor.keystore"));
-    const text = await readConfigFile(file, "anchor.keystore");
+    const file = at(cfg.anchor.keystore);
+    const text = await readConfigFile(file, "/anchor/keystore");
     const password = await passwordFor(
-      a.passwordFile,
-      "anchor.passwordFile",
+      cfg.anchor.passwordFile,
+      "/anchor/passwordFile",
       at,
       prompt,
       "Anchorer keystore password: ",
     );
     try {
       const key = await decryptV3Keystore(text, password);
-      anchorPrivateKey = toHex(key);
-      anchorAddress = toHex(addressFromPrivateKey(key));
+      out.anchorPrivateKey = toHex(key);
+      out.anchorAddress = toHex(addressFromPrivateKey(key));
       key.fill(0);
     } catch (e) {
-      throw new ConfigError(ConfigErrorCode.KEYSTORE, "anchor.keystore", `${file}: ${(e as Error).message}`);
+      throw new ConfigError(ConfigErrorCode.KEYSTORE, "/anchor/keystore", `${file}: ${(e as Error).message}`);
     }
   }
 
-  let api: Partial<ApiOptions> | undefined;
-  if (cfg.api !== undefined) {
-    const o = object(cfg.api, "api", API_KEYS);
-    api = {};
-    if (o.host !== undefined) api.host = str(o.host, "api.host");
-    if (o.port !== undefined) api.port = int(o.port, "api.port", 0, 65535);
-    if (o.bodyLimit !== undefined) api.bodyLimit = int(o.bodyLimit, "api.bodyLimit", 1);
-    if (o.sseHeartbeatMs !== undefined) api.sseHeartbeatMs = int(o.sseHeartbeatMs, "api.sseHeartbeatMs", 1);
-    if (o.sseMaxBufferedBytes !== undefined)
-      api.sseMaxBufferedBytes = int(o.sseMaxBufferedBytes, "api.sseMaxBufferedBytes", 1);
-    if (o.sseMaxClients !== undefined) api.sseMaxClients = int(o.sseMaxClients, "api.sseMaxClients", 1);
-    if (o.cors !== undefined) api.cors = array(o.cors, "api.cors").map((c, i) => str(c, `api.cors[${i}]`));
-    if (o.bearerTokenFile !== undefined) {
-      const file = at(str(o.bearerTokenFile, "api.bearerTokenFile"));
-      const token = secretFromText(await readConfigFile(file, "api.bearerTokenFile"));
-      if (token === "") invalid("api.bearerTokenFile", `${file} is empty`);
-      api.bearerToken = token;
-    }
+  if (cfg.api?.bearerTokenFile !== undefined) {
+    const file = at(cfg.api.bearerTokenFile);
+    const token = secretFromText(await readConfigFile(file, "/api/bearerTokenFile"));
+    if (token === "") invalid("/api/bearerTokenFile", `${file} is empty`);
+    out.bearerToken = token;
   }
-  if (flagOverrides.apiPort !== undefined || flagOverrides.apiHost !== undefined) {
-    api ??= {};
-    if (flagOverrides.apiPort !== undefined) api.port = int(flagOverrides.apiPort, "--api-port", 0, 65535);
-    if (flagOverrides.apiHost !== undefined) api.host = str(flagOverrides.apiHost, "--api-host");
-  }
-
-  const options: NodeOptionsInput = { dataDir, network, domain, streams, l1, verifierSets };
-  if (cfg.proposal !== undefined) {
-    options.proposal = plainOptions(cfg.proposal, "proposal", ["selfProposeDelayMs", "maxPendingSlots"]);
-  }
-  if (cfg.doppelganger !== undefined) {
-    const d = object(cfg.doppelganger, "doppelganger", ["enabled", "windowSlots"]);
-    options.doppelganger = {
-      ...(d.enabled !== undefined ? { enabled: bool(d.enabled, "doppelganger.enabled") } : {}),
-      ...(d.windowSlots !== undefined
-        ? { windowSlots: int(d.windowSlots, "doppelganger.windowSlots", 0) }
-        : {}),
-    };
-  }
-  if (cfg.setsFromAnchor !== undefined) {
-    const a = object(cfg.setsFromAnchor, "setsFromAnchor", [
-      "rpcUrl",
-      "refreshSlots",
-      "minRefreshIntervalMs",
-    ]);
-    options.setsFromAnchor = {
-      rpcUrl: httpUrl(a.rpcUrl, "setsFromAnchor.rpcUrl"),
-      ...(a.refreshSlots !== undefined
-        ? { refreshSlots: int(a.refreshSlots, "setsFromAnchor.refreshSlots", 1) }
-        : {}),
-      ...(a.minRefreshIntervalMs !== undefined
-        ? { minRefreshIntervalMs: int(a.minRefreshIntervalMs, "setsFromAnchor.minRefreshIntervalMs", 0) }
-        : {}),
-    };
-  }
-  if (cfg.sync !== undefined) options.sync = plainOptions(cfg.sync, "sync", ["intervalMs", "lookbackSlots"]);
-  if (cfg.readiness !== undefined) {
-    const r = object(cfg.readiness, "readiness", ["minPeers", "l1HeadMaxAgeMs", "minKeys"]);
-    options.readiness = {
-      ...(r.minPeers !== undefined ? { minPeers: int(r.minPeers, "readiness.minPeers", 0) } : {}),
-      ...(r.l1HeadMaxAgeMs !== undefined
-        ? { l1HeadMaxAgeMs: int(r.l1HeadMaxAgeMs, "readiness.l1HeadMaxAgeMs", 1) }
-        : {}),
-      ...(r.minKeys !== undefined ? { minKeys: int(r.minKeys, "readiness.minKeys", 0) } : {}),
-    };
-  }
-  if (cfg.retention !== undefined) {
-    options.retention = plainOptions(cfg.retention, "retention", [
-      "tableRetentionSlots",
-      "attestationRetentionSlots",
-    ]);
-  }
-  if (cfg.chain !== undefined) {
-    options.chain = plainOptions(cfg.chain, "chain", [
-      "validation",
-      "blsVerifier",
-      "aggregator",
-      "seen",
-      "commitmentPool",
-      "attestationPool",
-      "certificatePool",
-    ]);
-    const allow = (options.chain.validation as { builderAllowlist?: unknown } | undefined)?.builderAllowlist;
-    if (
-      allow !== undefined &&
-      (!Array.isArray(allow) || !allow.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a)))
-    ) {
-      invalid("chain.validation.builderAllowlist", "expected an array of 0x-prefixed 20-byte addresses");
-    }
-  }
-  if (cfg.checkers !== undefined) {
-    options.checkers = plainOptions(cfg.checkers, "checkers", [
-      "proof",
-      "exec",
-    ]) as NodeOptionsInput["checkers"];
-  }
-  if (anchor) options.anchor = anchor;
-  if (api) options.api = api;
-
-  return {
-    options,
-    modules: { secretKeys, ...(anchorPrivateKey ? { anchorPrivateKey } : {}) },
-    pubkeys,
-    ...(anchorAddress ? { anchorAddress } : {}),
-  };
+  return out;
 }
 
-async function passwordFor(
-  file: unknown,
-  field: string,
-  at: (p: string) => string,
-  prompt: (message: string) => Promise<string>,
-  message: string,
-): Promise<string> {
-  if (file !== undefined) {
-    const path = at(str(file, field));
-    return secretFromText(await readConfigFile(path, field));
-  }
+/**
+ * Reads `path` (node.json), validates it, applies the flags, then reads the
+ * files it names and decrypts its keystores. Throws only ConfigError, whose
+ * message reads `<field>: <reason>`.
+ */
+export async function loadNodeConfig(
+  path: string,
+  flagOverrides: NodeConfigOverrides = {},
+  modules: LoadNodeConfigModules = {},
+): Promise<LoadedNodeConfig> {
+  const base = dirname(resolve(path));
+  const at = (p: string): string => resolve(base, p);
+
+  let raw: unknown;
   try {
-    return await prompt(message);
+    raw = parseJsonText(await readConfigFile(path, ""));
   } catch (e) {
-    throw new ConfigError(ConfigErrorCode.INVALID, field, `required: ${(e as Error).message}`);
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(ConfigErrorCode.INVALID, "", `not JSON: ${(e as Error).message}`);
   }
+  // --data-dir stands in for a file without dataDir.
+  if (flagOverrides.dataDir !== undefined && typeof raw === "object" && raw !== null && !("dataDir" in raw)) {
+    raw = { ...raw, dataDir: flagOverrides.dataDir };
+  }
+  const cfg = validateNodeConfig(raw);
+  const partial = nodeOptionsFromConfig(cfg, at, flagOverrides);
+  const secrets = await loadConfigSecrets(cfg, at, modules);
+
+  const options: NodeOptionsInput = { ...partial, verifierSets: secrets.verifierSets };
+  if (secrets.bearerToken !== undefined) options.api = { ...options.api, bearerToken: secrets.bearerToken };
+  return {
+    options,
+    modules: {
+      secretKeys: secrets.secretKeys,
+      ...(secrets.anchorPrivateKey ? { anchorPrivateKey: secrets.anchorPrivateKey } : {}),
+    },
+    pubkeys: secrets.pubkeys,
+    ...(secrets.anchorAddress ? { anchorAddress: secrets.anchorAddress } : {}),
+  };
 }

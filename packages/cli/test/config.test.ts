@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createKeystore } from "@ocp/node";
+import { createKeystore, defaultNetworkOptions, resolveNetworkOptions } from "@ocp/node";
 import { blstBls, toHex, verifierSetToJson } from "@ocp/protocol";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,7 +133,7 @@ describe("loadNodeConfig", () => {
     const r = await loadNodeConfig(write({ ...base, readiness: { minPeers: 3, l1HeadMaxAgeMs: 5000 } }));
     expect(r.options.readiness).toEqual({ minPeers: 3, l1HeadMaxAgeMs: 5000 });
     const e = await failure(loadNodeConfig(write({ ...base, readiness: { minPeers: -1 } })));
-    expect(e.message).toContain("config readiness.minPeers: expected an integer");
+    expect(e.message).toContain("/readiness/minPeers: expected an integer");
   });
 
   it("takes a WebSocket URL for pushed heads", async () => {
@@ -174,35 +174,38 @@ describe("loadNodeConfig", () => {
   });
 
   it.each([
-    [{ ...base, l1: { ...base.l1, rpcUrls: ["ws://x"] } }, "config l1.rpcUrls[0]: expected an http(s) URL"],
-    [{ ...base, l1: { ...base.l1, wsUrl: "http://x" } }, "config l1.wsUrl: expected a ws(s) URL"],
-    [{ ...base, extra: 1 }, "config extra: unknown field"],
+    [{ ...base, l1: { ...base.l1, rpcUrls: ["ws://x"] } }, "/l1/rpcUrls/0: expected an http(s) URL"],
+    [{ ...base, l1: { ...base.l1, wsUrl: "http://x" } }, "/l1/wsUrl: expected a ws(s) URL"],
+    [{ ...base, extra: 1 }, "/extra: unknown key"],
     [
       { ...base, domain: { ...base.domain, verifyingContract: "0x12" } },
-      "config domain.verifyingContract: expected",
+      "/domain/verifyingContract: expected a 0x-prefixed 20-byte address",
     ],
-    [{ ...base, streams: [] }, "config streams: expected at least 1 item"],
-    [{ ...base, l1: { ...base.l1, agreement: 2 } }, "config l1.agreement: expected an integer in [1, 1]"],
+    [{ ...base, streams: [] }, "/streams: expected at least 1 item"],
+    [{ ...base, l1: { ...base.l1, agreement: 2 } }, "/l1/agreement: expected an integer in [1, 1]"],
     [
       { ...base, network: { bootstrapPeers: ["/ip4/1.2.3.4/tcp/1"] } },
-      "config network.bootstrapPeers[0]: expected a multiaddr ending in /p2p/",
+      "/network/bootstrapPeers/0: expected a multiaddr ending in /p2p/",
     ],
-    [{ ...base, api: { port: 70000 } }, "config api.port: expected an integer in [0, 65535]"],
-    [{ ...base, anchor: { ...base.anchor, index: 2 } }, "config anchor.index: expected an integer in [0, 1]"],
-    [{ ...base, l1: { ...base.l1, slots: { mode: "wall-clock" } } }, "config l1.slots.mode"],
-    [{ ...base, dataDir: undefined }, "config dataDir: expected a non-empty string"],
+    [{ ...base, api: { port: 70000 } }, "/api/port: expected an integer in [0, 65535]"],
+    [{ ...base, anchor: { ...base.anchor, index: 2 } }, "/anchor/index: expected an integer in [0, 1]"],
+    [{ ...base, l1: { ...base.l1, slots: { mode: "wall-clock" } } }, "/l1/slots/mode"],
+    [{ ...base, dataDir: undefined }, "/dataDir: required"],
     [
       { ...base, anchor: { ...base.anchor, retryMinMs: 5000, retryMaxMs: 1000 } },
-      "config anchor.retryMaxMs: must not be below anchor.retryMinMs",
+      "/anchor/retryMaxMs: must not be below /anchor/retryMinMs",
     ],
-    [{ ...base, anchor: { ...base.anchor, horizonSlots: 0 } }, "config anchor.horizonSlots"],
+    [
+      { ...base, anchor: { ...base.anchor, horizonSlots: 0 } },
+      "/anchor/horizonSlots: expected an integer in [1, 2^53-1]",
+    ],
     [
       { ...base, chain: { validation: { builderAllowlist: ["0x12"] } } },
-      "config chain.validation.builderAllowlist: expected an array of 0x-prefixed 20-byte addresses",
+      "/chain/validation/builderAllowlist/0: expected a 0x-prefixed 20-byte address",
     ],
     [
       { ...base, setsFromAnchor: { rpcUrl: "http://x", minRefreshIntervalMs: -1 } },
-      "config setsFromAnchor.minRefreshIntervalMs",
+      "/setsFromAnchor/minRefreshIntervalMs: expected an integer in [0, 2^53-1]",
     ],
   ])("names the field of a bad value (%#)", async (cfg, message) => {
     const e = await failure(loadNodeConfig(write(cfg)));
@@ -210,18 +213,107 @@ describe("loadNodeConfig", () => {
     expect(e.message).toContain(message);
   });
 
+  it("exits on a typo in a nested key, naming its path", async () => {
+    const e = await failure(
+      loadNodeConfig(
+        write({
+          ...base,
+          network: { ...base.network, gossip: { scoreThresholds: { gossipThreshol: -10 } } },
+        }),
+      ),
+    );
+    expect(e.code).toBe(ConfigErrorCode.INVALID);
+    expect(e.message).toMatch(
+      /^\/network\/gossip\/scoreThresholds\/gossipThreshol: unknown key \(known: gossipThreshold,/,
+    );
+    const e2 = await failure(loadNodeConfig(write({ ...base, chain: { seen: { maxEntrys: 5 } } })));
+    expect(e2.message).toMatch(/^\/chain\/seen\/maxEntrys: unknown key/);
+  });
+
+  it("takes negative gossip score thresholds into the network options", async () => {
+    const scoreThresholds = { gossipThreshold: -500, publishThreshold: -1000, graylistThreshold: -2000 };
+    const r = await loadNodeConfig(
+      write({ ...base, network: { ...base.network, gossip: { scoreThresholds } } }),
+    );
+    expect(r.options.network?.gossip?.scoreThresholds).toEqual(scoreThresholds);
+    const resolved = resolveNetworkOptions(r.options.network);
+    expect(resolved.gossip.scoreThresholds).toEqual(scoreThresholds);
+    // The rest of the gossip defaults stay in force.
+    expect(resolved.gossip.maxPendingValidations).toBe(defaultNetworkOptions.gossip.maxPendingValidations);
+    // gossipsub's own rules: thresholds ≤ 0, in order.
+    let e = await failure(
+      loadNodeConfig(write({ ...base, network: { gossip: { scoreThresholds: { gossipThreshold: 5 } } } })),
+    );
+    expect(e.message).toBe("/network/gossip/scoreThresholds/gossipThreshold: expected a number ≤ 0");
+    e = await failure(
+      loadNodeConfig(
+        write({ ...base, network: { gossip: { scoreThresholds: { publishThreshold: -100 } } } }),
+      ),
+    );
+    expect(e.message).toBe(
+      "/network/gossip/scoreThresholds/publishThreshold: must not be above gossipThreshold",
+    );
+  });
+
+  it("validates the checkers", async () => {
+    const vk = `0x${"11".repeat(32)}`;
+    const proofSystems = { [`0x${"aa".repeat(20)}`]: { vks: { "1": vk } } };
+    const r = await loadNodeConfig(
+      write({
+        ...base,
+        checkers: { proof: { proofSystems }, exec: { command: "/bin/true", timeoutMs: 500 } },
+      }),
+    );
+    expect(r.options.checkers).toEqual({
+      proof: { proofSystems },
+      exec: { command: "/bin/true", timeoutMs: 500 },
+    });
+    const bad: [unknown, string][] = [
+      [{ exec: { timeoutMs: 5 } }, "/checkers/exec/command: required"],
+      [
+        { exec: { command: "x", timeoutMs: -1 } },
+        "/checkers/exec/timeoutMs: expected an integer in [1, 2^53-1]",
+      ],
+      [{ exec: { command: "x", args: "--fast" } }, "/checkers/exec/args: expected an array"],
+      [{ proof: { proofSystems, rpcUrl: "ftp://x" } }, "/checkers/proof/rpcUrl: expected an http(s) URL"],
+      [
+        { proof: { proofSystems: { [`0x${"aa".repeat(20)}`]: { vks: { "1": "0x12" } } } } },
+        `/checkers/proof/proofSystems/0x${"aa".repeat(20)}/vks/1: expected 0x + 32 bytes`,
+      ],
+      [{ proof: { proofSystems: { nope: { vks: {} } } } }, "/checkers/proof/proofSystems/nope: unknown key"],
+      [{ wasm: {} }, "/checkers/wasm: unknown key (known: proof, exec)"],
+    ];
+    for (const [checkers, message] of bad) {
+      const e = await failure(loadNodeConfig(write({ ...base, checkers })));
+      expect(e.code).toBe(ConfigErrorCode.INVALID);
+      expect(e.message).toContain(message);
+    }
+  });
+
+  it("names the flag of a bad flag value", async () => {
+    let e = await failure(loadNodeConfig(write(base), { rpc: ["ws://x"] }));
+    expect(e.message).toBe("--rpc/0: expected an http(s) URL");
+    e = await failure(loadNodeConfig(write(base), { bootstrap: ["/ip4/1.2.3.4/tcp/1"] }));
+    expect(e.message).toBe("--bootstrap/0: expected a multiaddr ending in /p2p/<peer id>");
+    e = await failure(loadNodeConfig(write(base), { apiPort: 70000 }));
+    expect(e.message).toBe("--api-port: expected an integer in [0, 65535]");
+    const { dataDir: _d, ...noDataDir } = base;
+    const r = await loadNodeConfig(write(noDataDir), { dataDir: "/tmp/flag-data" });
+    expect(r.options.dataDir).toBe("/tmp/flag-data");
+  });
+
   it("names missing files and does not parse broken JSON", async () => {
     let e = await failure(loadNodeConfig(join(dir, "nope.json")));
     expect(e.code).toBe(ConfigErrorCode.UNREADABLE);
     expect(e.message).toMatch(/nope\.json: ENOENT/);
     e = await failure(loadNodeConfig(write({ ...base, verifierSets: ["missing-set.json"] })));
-    expect(e.message).toMatch(/^config verifierSets\[0\]: cannot read .*missing-set\.json: ENOENT/);
+    expect(e.message).toMatch(/^\/verifierSets\/0: cannot read .*missing-set\.json: ENOENT/);
     e = await failure(
       loadNodeConfig(write({ ...base, keystores: { dir: "keys", passwordFile: "nope.txt" } })),
     );
-    expect(e.message).toMatch(/^config keystores\.passwordFile: cannot read/);
+    expect(e.message).toMatch(/^\/keystores\/passwordFile: cannot read/);
     e = await failure(loadNodeConfig(write("{ not json")));
-    expect(e.message).toMatch(/^config file: /);
+    expect(e.message).toMatch(/^not JSON: /);
   });
 
   it("reports a wrong password without the password", async () => {
@@ -230,12 +322,12 @@ describe("loadNodeConfig", () => {
       loadNodeConfig(write({ ...base, keystores: { dir: "keys", passwordFile: "bad-password.txt" } })),
     );
     expect(e.code).toBe(ConfigErrorCode.KEYSTORE);
-    expect(e.message).toMatch(/^config keystores\.dir: .*k0\.json: KEYSTORE_ERROR_WRONG_PASSWORD/);
+    expect(e.message).toMatch(/^\/keystores\/dir: .*k0\.json: KEYSTORE_ERROR_WRONG_PASSWORD/);
     expect(e.message).not.toContain("hunter2");
     e = await failure(
       loadNodeConfig(write({ ...base, anchor: { ...base.anchor, passwordFile: "bad-password.txt" } })),
     );
-    expect(e.message).toMatch(/^config anchor\.keystore: .*V3_KEYSTORE_ERROR_WRONG_PASSWORD/);
+    expect(e.message).toMatch(/^\/anchor\/keystore: .*V3_KEYSTORE_ERROR_WRONG_PASSWORD/);
   });
 
   it("prompts when no password file is given, and fails clearly when it cannot", async () => {
@@ -256,6 +348,6 @@ describe("loadNodeConfig", () => {
     const e = await failure(
       loadNodeConfig(write(cfg), {}, { prompt: () => Promise.reject(new Error("stdin is not a terminal")) }),
     );
-    expect(e.message).toBe("config keystores.passwordFile: required: stdin is not a terminal");
+    expect(e.message).toBe("/keystores/passwordFile: required: stdin is not a terminal");
   });
 });

@@ -1,7 +1,20 @@
 // JSON forms of docs/spec.md §3 (files, CLI, HTTP API, `exec` stdin): strict parsers
-// from already-parsed JSON values, and serializers to plain JSON objects.
+// from already-parsed JSON values, and serializers to plain JSON objects. The wire
+// types' forms are derived from their SSZ definitions (ssz/types.ts), field by field.
+import type { Type } from "@chainsafe/ssz";
+import { ByteListType, ByteVectorType, ContainerType, UintBigintType, UintNumberType } from "@chainsafe/ssz";
 import { ProtocolError } from "./errors.js";
 import { fromHex, toHex } from "./hex.js";
+import {
+  sszAttestation,
+  sszBuilderEquivocation,
+  sszCertificate,
+  sszCommitment,
+  sszDomain,
+  sszObservation,
+  sszSignedCommitment,
+  sszVerifierEquivocation,
+} from "./ssz/types.js";
 import type {
   Attestation,
   BuilderEquivocation,
@@ -15,14 +28,7 @@ import type {
   VerifierEquivocation,
   VerifierSetData,
 } from "./types.js";
-import {
-  DOMAIN_NAME,
-  DOMAIN_VERSION,
-  MAX_BITFIELD_BYTES,
-  MAX_VERIFIERS_PER_SET,
-  UINT32_MAX,
-  UINT64_MAX,
-} from "./types.js";
+import { DOMAIN_NAME, DOMAIN_VERSION, MAX_VERIFIERS_PER_SET, UINT32_MAX, UINT64_MAX } from "./types.js";
 
 export enum JsonErrorCode {
   /** The text is not JSON at all. */
@@ -45,6 +51,21 @@ export enum JsonErrorCode {
 
 export type JsonHex = `0x${string}`;
 
+/**
+ * The JSON form of a wire type, derived from its value type: bytes as 0x-hex,
+ * uint64 (bigint) as a decimal string, uint32 as a number; a Domain also
+ * carries the fixed EIP-712 name and version.
+ */
+export type JsonOf<T> = T extends Uint8Array
+  ? JsonHex
+  : T extends bigint
+    ? string
+    : T extends number
+      ? number
+      : T extends Domain
+        ? DomainJson
+        : { [K in keyof T]: JsonOf<T[K]> };
+
 export interface DomainJson {
   name: "ocp";
   version: "1";
@@ -52,26 +73,13 @@ export interface DomainJson {
   verifyingContract: JsonHex;
 }
 
-export interface ObservationJson {
-  stream: JsonHex;
-  slot: string;
-  l1BlockNumber: string;
-  l1BlockHash: JsonHex;
-  schema: JsonHex;
-  tableDigest: JsonHex;
-  entryCount: number;
-}
-
-export interface CommitmentJson {
-  observation: ObservationJson;
-  builder: JsonHex;
-}
-
-export interface SignedCommitmentJson {
-  domain: DomainJson;
-  commitment: CommitmentJson;
-  signature: JsonHex;
-}
+export type ObservationJson = JsonOf<Observation>;
+export type CommitmentJson = JsonOf<Commitment>;
+export type SignedCommitmentJson = JsonOf<SignedCommitment>;
+export type AttestationJson = JsonOf<Attestation>;
+export type CertificateJson = JsonOf<Certificate>;
+export type BuilderEquivocationJson = JsonOf<BuilderEquivocation>;
+export type VerifierEquivocationJson = JsonOf<VerifierEquivocation>;
 
 export interface VerifierEntryJson {
   pubkey: JsonHex;
@@ -84,32 +92,6 @@ export interface VerifierSetJson {
   activationSlot: string;
   quorum: Quorum;
   verifiers: VerifierEntryJson[];
-}
-
-export interface AttestationJson {
-  domain: DomainJson;
-  observation: ObservationJson;
-  setId: JsonHex;
-  verifierIndex: number;
-  signature: JsonHex;
-}
-
-export interface CertificateJson {
-  domain: DomainJson;
-  observation: ObservationJson;
-  setId: JsonHex;
-  signers: JsonHex;
-  aggregateSignature: JsonHex;
-}
-
-export interface BuilderEquivocationJson {
-  a: SignedCommitmentJson;
-  b: SignedCommitmentJson;
-}
-
-export interface VerifierEquivocationJson {
-  a: AttestationJson;
-  b: AttestationJson;
 }
 
 // ---------------------------------------------------------------------------
@@ -234,43 +216,52 @@ function domainAt(value: unknown, path: string): Domain {
   };
 }
 
-const OBSERVATION_KEYS = [
-  "stream",
-  "slot",
-  "l1BlockNumber",
-  "l1BlockHash",
-  "schema",
-  "tableDigest",
-  "entryCount",
-] as const;
-function observationAt(value: unknown, path: string): Observation {
-  const o = object(value, path, OBSERVATION_KEYS);
-  return {
-    stream: hexField(o, "stream", path, 32),
-    slot: uint64Field(o, "slot", path),
-    l1BlockNumber: uint64Field(o, "l1BlockNumber", path),
-    l1BlockHash: hexField(o, "l1BlockHash", path, 32),
-    schema: hexField(o, "schema", path, 32),
-    tableDigest: hexField(o, "tableDigest", path, 32),
-    entryCount: uint32Field(o, "entryCount", path),
-  };
+type AnyType = Type<unknown>;
+type Fields = { fieldsEntries: readonly { fieldName: string; fieldType: AnyType }[] };
+const fieldsOf = (t: AnyType) => (t as unknown as Fields).fieldsEntries;
+
+/** A field of `o` read as `type` (a leaf of a wire type's SSZ definition). */
+function leafAt(type: AnyType, o: Obj, key: string, path: string): unknown {
+  if (type instanceof ByteVectorType) return hexField(o, key, path, type.lengthBytes);
+  if (type instanceof ByteListType) return varHexField(o, key, path, type.limitBytes);
+  if (type instanceof UintBigintType) return uint64Field(o, key, path);
+  if (type instanceof UintNumberType && type.byteLength === 4) return uint32Field(o, key, path);
+  // The wire types are a few fixed trees: anything else is a programming error the tests catch.
+  throw new Error(`json: no JSON form for SSZ type ${type.typeName}`);
 }
 
-function commitmentAt(value: unknown, path: string): Commitment {
-  const o = object(value, path, ["observation", "builder"]);
-  return {
-    observation: observationAt(o.observation, join(path, "observation")),
-    builder: hexField(o, "builder", path, 20),
-  };
+/** Parses the JSON form of the container `type` at `path`, field by field in SSZ order. */
+function wireAt(type: AnyType, value: unknown, path: string): unknown {
+  if (type === sszDomain) return domainAt(value, path);
+  const fields = fieldsOf(type);
+  const o = object(
+    value,
+    path,
+    fields.map((f) => f.fieldName),
+  );
+  const out: Obj = {};
+  for (const { fieldName, fieldType } of fields) {
+    out[fieldName] =
+      fieldType instanceof ContainerType
+        ? wireAt(fieldType, o[fieldName], join(path, fieldName))
+        : leafAt(fieldType, o, fieldName, path);
+  }
+  return out;
 }
 
-function signedCommitmentAt(value: unknown, path: string): SignedCommitment {
-  const o = object(value, path, ["domain", "commitment", "signature"]);
-  return {
-    domain: domainAt(o.domain, join(path, "domain")),
-    commitment: commitmentAt(o.commitment, join(path, "commitment")),
-    signature: hexField(o, "signature", path, 65),
-  };
+/** The JSON form of a value of the container `type`, keys in SSZ field order. */
+function wireToJson(type: AnyType, value: unknown): unknown {
+  if (type === sszDomain) return domainToJson(value as Domain);
+  const v = value as Obj;
+  const out: Obj = {};
+  for (const { fieldName, fieldType } of fieldsOf(type)) {
+    const x = v[fieldName];
+    if (fieldType instanceof ContainerType) out[fieldName] = wireToJson(fieldType, x);
+    else if (x instanceof Uint8Array) out[fieldName] = toHex(x);
+    else if (typeof x === "bigint") out[fieldName] = x.toString();
+    else out[fieldName] = x;
+  }
+  return out;
 }
 
 function verifierEntryAt(value: unknown, path: string): VerifierEntry {
@@ -322,28 +313,6 @@ function verifierSetAt(value: unknown, path: string): VerifierSetData {
   };
 }
 
-function attestationAt(value: unknown, path: string): Attestation {
-  const o = object(value, path, ["domain", "observation", "setId", "verifierIndex", "signature"]);
-  return {
-    domain: domainAt(o.domain, join(path, "domain")),
-    observation: observationAt(o.observation, join(path, "observation")),
-    setId: hexField(o, "setId", path, 32),
-    verifierIndex: uint32Field(o, "verifierIndex", path),
-    signature: hexField(o, "signature", path, 96),
-  };
-}
-
-function certificateAt(value: unknown, path: string): Certificate {
-  const o = object(value, path, ["domain", "observation", "setId", "signers", "aggregateSignature"]);
-  return {
-    domain: domainAt(o.domain, join(path, "domain")),
-    observation: observationAt(o.observation, join(path, "observation")),
-    setId: hexField(o, "setId", path, 32),
-    signers: varHexField(o, "signers", path, MAX_BITFIELD_BYTES),
-    aggregateSignature: hexField(o, "aggregateSignature", path, 96),
-  };
-}
-
 /** Parses JSON text; a syntax error becomes `JSON_ERROR_INVALID_JSON`. */
 export function parseJsonText(text: string): unknown {
   if (typeof text !== "string") throw new ProtocolError(JsonErrorCode.INVALID_JSON, "$: expected JSON text");
@@ -358,40 +327,35 @@ export function parseDomainJson(value: unknown): Domain {
   return guard(() => domainAt(value, ""));
 }
 export function parseObservationJson(value: unknown): Observation {
-  return guard(() => observationAt(value, ""));
+  return guard(() => wireAt(sszObservation, value, "") as Observation);
 }
 export function parseCommitmentJson(value: unknown): Commitment {
-  return guard(() => commitmentAt(value, ""));
+  return guard(() => wireAt(sszCommitment, value, "") as Commitment);
 }
 export function parseSignedCommitmentJson(value: unknown): SignedCommitment {
-  return guard(() => signedCommitmentAt(value, ""));
+  return guard(() => wireAt(sszSignedCommitment, value, "") as SignedCommitment);
 }
 /** Shape and ranges only; keys, PoPs and the quorum bound are checked in sets.ts. */
 export function parseVerifierSetJson(value: unknown): VerifierSetData {
   return guard(() => verifierSetAt(value, ""));
 }
 export function parseAttestationJson(value: unknown): Attestation {
-  return guard(() => attestationAt(value, ""));
+  return guard(() => wireAt(sszAttestation, value, "") as Attestation);
 }
 /** Shape only; the bitfield's length against the set is checked on verification. */
 export function parseCertificateJson(value: unknown): Certificate {
-  return guard(() => certificateAt(value, ""));
+  return guard(() => wireAt(sszCertificate, value, "") as Certificate);
 }
 export function parseBuilderEquivocationJson(value: unknown): BuilderEquivocation {
-  return guard(() => {
-    const o = object(value, "", ["a", "b"]);
-    return { a: signedCommitmentAt(o.a, "a"), b: signedCommitmentAt(o.b, "b") };
-  });
+  return guard(() => wireAt(sszBuilderEquivocation, value, "") as BuilderEquivocation);
 }
 export function parseVerifierEquivocationJson(value: unknown): VerifierEquivocation {
-  return guard(() => {
-    const o = object(value, "", ["a", "b"]);
-    return { a: attestationAt(o.a, "a"), b: attestationAt(o.b, "b") };
-  });
+  return guard(() => wireAt(sszVerifierEquivocation, value, "") as VerifierEquivocation);
 }
 
 // ---------------------------------------------------------------------------
-// Serializers: plain objects, keys in the order of docs/spec.md §3, lowercase hex.
+// Serializers: plain objects, keys in the order of docs/spec.md §3 (the SSZ
+// field order), lowercase hex.
 
 export function domainToJson(d: Domain): DomainJson {
   return {
@@ -403,27 +367,15 @@ export function domainToJson(d: Domain): DomainJson {
 }
 
 export function observationToJson(o: Observation): ObservationJson {
-  return {
-    stream: toHex(o.stream),
-    slot: o.slot.toString(),
-    l1BlockNumber: o.l1BlockNumber.toString(),
-    l1BlockHash: toHex(o.l1BlockHash),
-    schema: toHex(o.schema),
-    tableDigest: toHex(o.tableDigest),
-    entryCount: o.entryCount,
-  };
+  return wireToJson(sszObservation, o) as ObservationJson;
 }
 
 export function commitmentToJson(c: Commitment): CommitmentJson {
-  return { observation: observationToJson(c.observation), builder: toHex(c.builder) };
+  return wireToJson(sszCommitment, c) as CommitmentJson;
 }
 
 export function signedCommitmentToJson(s: SignedCommitment): SignedCommitmentJson {
-  return {
-    domain: domainToJson(s.domain),
-    commitment: commitmentToJson(s.commitment),
-    signature: toHex(s.signature),
-  };
+  return wireToJson(sszSignedCommitment, s) as SignedCommitmentJson;
 }
 
 export function verifierSetToJson(s: VerifierSetData): VerifierSetJson {
@@ -440,29 +392,17 @@ export function verifierSetToJson(s: VerifierSetData): VerifierSetJson {
 }
 
 export function attestationToJson(a: Attestation): AttestationJson {
-  return {
-    domain: domainToJson(a.domain),
-    observation: observationToJson(a.observation),
-    setId: toHex(a.setId),
-    verifierIndex: a.verifierIndex,
-    signature: toHex(a.signature),
-  };
+  return wireToJson(sszAttestation, a) as AttestationJson;
 }
 
 export function certificateToJson(c: Certificate): CertificateJson {
-  return {
-    domain: domainToJson(c.domain),
-    observation: observationToJson(c.observation),
-    setId: toHex(c.setId),
-    signers: toHex(c.signers),
-    aggregateSignature: toHex(c.aggregateSignature),
-  };
+  return wireToJson(sszCertificate, c) as CertificateJson;
 }
 
 export function builderEquivocationToJson(e: BuilderEquivocation): BuilderEquivocationJson {
-  return { a: signedCommitmentToJson(e.a), b: signedCommitmentToJson(e.b) };
+  return wireToJson(sszBuilderEquivocation, e) as BuilderEquivocationJson;
 }
 
 export function verifierEquivocationToJson(e: VerifierEquivocation): VerifierEquivocationJson {
-  return { a: attestationToJson(e.a), b: attestationToJson(e.b) };
+  return wireToJson(sszVerifierEquivocation, e) as VerifierEquivocationJson;
 }

@@ -1,29 +1,31 @@
 // encode*/decode* for every wire type. Decoding is: size limits → structural
-// check (shape.ts) → @chainsafe/ssz → protocol type → re-serialize and compare,
-// so only canonical bytes decode (gossip dedups by a hash of the bytes).
-// Point validity (BLS subgroup, secp256k1 low-s…) is NOT checked here; only lengths are.
-import type { Type } from "@chainsafe/ssz";
+// check (shape.ts: typed errors, work bounded by the input length) →
+// @chainsafe/ssz → value ranges the protocol adds (value.ts). Only canonical
+// bytes decode (gossip dedups by a hash of the bytes): the shape check and the
+// library together leave one encoding per value for our types — first offset
+// at the fixed part's end, offsets increasing and in bounds, no trailing bytes,
+// and no padding bits or bitlists anywhere — so decoded values are not
+// re-serialized to compare (test/unit/ssz/hostile.test.ts proves it on
+// mutated encodings). Point validity (BLS subgroup, secp256k1 low-s…) is NOT
+// checked here; only lengths are.
+import type { Type, ValueOf } from "@chainsafe/ssz";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { ProtocolError } from "../errors.js";
-import { bytesEqual } from "../hex.js";
-import type {
-  Attestation,
-  BuilderEquivocation,
-  Certificate,
-  Commitment,
-  Domain,
-  Observation,
-  SignedCommitment,
-  VerifierEquivocation,
-} from "../types.js";
-import { MAX_CERTIFICATES_PER_RANGE, MAX_GOSSIP_MESSAGE_BYTES, MAX_TABLE_FRAME_BYTES } from "../types.js";
-import * as C from "./convert.js";
+import { MAX_CERTIFICATES_PER_RANGE, MAX_GOSSIP_MESSAGE_BYTES, MAX_TABLE_FRAME_BYTES } from "../limits.js";
 import { SszErrorCode, sszError } from "./errors.js";
 import { checkSszShape } from "./shape.js";
 import {
+  type Attestation,
+  type BuilderEquivocation,
+  type Certificate,
+  type Commitment,
+  type Domain,
+  type Observation,
+  type SignedCommitment,
   type SszCertificatesByRangeRequest,
   type SszEvidence,
+  SszEvidenceKind,
   type SszStatus,
   type SszTableByDigestRequest,
   sszAttestation,
@@ -40,7 +42,9 @@ import {
   sszTableByDigestRequest,
   sszTableChunk,
   sszVerifierEquivocation,
+  type VerifierEquivocation,
 } from "./types.js";
+import { assertDecodedRanges, assertSszValue } from "./value.js";
 
 function wrapUnknown(e: unknown, code: SszErrorCode, what: string): ProtocolError<SszErrorCode> {
   if (e instanceof ProtocolError) return e as ProtocolError<SszErrorCode>;
@@ -59,43 +63,36 @@ function plainBytes(input: unknown, what: string): Uint8Array {
 }
 
 /**
- * Decodes `bytes` as `type` and converts the value; throws only ProtocolError<SszErrorCode>.
+ * Decodes `bytes` as `type`; throws only ProtocolError<SszErrorCode>.
  * `cap` is an extra byte limit checked first (the gossip topic limit).
  */
-function decodeWith<V, T>(
-  type: Type<V>,
+function decodeWith<T extends Type<unknown>>(
+  type: T,
   input: unknown,
   what: string,
-  convert: (v: V) => T,
   cap?: number,
-): T {
+): ValueOf<T> {
   const bytes = plainBytes(input, what);
   // [REJECT] over the topic limit, before any other work
   if (cap !== undefined && bytes.length > cap)
     throw sszError(SszErrorCode.OVERSIZED, `${what}: ${bytes.length} bytes, limit ${cap}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   checkSszShape(type, view, 0, bytes.length, what);
-  let value: V;
-  let again: Uint8Array;
+  let value: ValueOf<T>;
   try {
-    value = type.deserialize(bytes);
-    again = type.serialize(value);
+    value = type.deserialize(bytes) as ValueOf<T>;
   } catch (e) {
     // Unreachable once the shape check passed, but the library must never leak its own errors.
     throw wrapUnknown(e, SszErrorCode.INVALID, what);
   }
-  if (!bytesEqual(again, bytes))
-    throw sszError(SszErrorCode.NON_CANONICAL, `${what}: bytes are not the canonical encoding`);
-  try {
-    return convert(value);
-  } catch (e) {
-    throw wrapUnknown(e, SszErrorCode.INVALID, what);
-  }
+  assertDecodedRanges(type, value, what);
+  return value;
 }
 
-function encodeWith<V, T>(type: Type<V>, value: T, what: string, convert: (x: T) => V): Uint8Array {
+function encodeWith<T extends Type<unknown>>(type: T, value: ValueOf<T>, what: string): Uint8Array {
+  assertSszValue(type, value, what);
   try {
-    return type.serialize(convert(value));
+    return type.serialize(value);
   } catch (e) {
     throw wrapUnknown(e, SszErrorCode.INVALID_VALUE, what);
   }
@@ -104,96 +101,77 @@ function encodeWith<V, T>(type: Type<V>, value: T, what: string, convert: (x: T)
 // --- protocol types -------------------------------------------------------
 
 export function encodeDomainSsz(value: Domain): Uint8Array {
-  return encodeWith(sszDomain, value, "domain", (x) => C.toSszDomain(x));
+  return encodeWith(sszDomain, value, "domain");
 }
 export function decodeDomainSsz(bytes: Uint8Array): Domain {
-  return decodeWith(sszDomain, bytes, "domain", (v) => C.fromSszDomain(v));
+  return decodeWith(sszDomain, bytes, "domain");
 }
 
 export function encodeObservationSsz(value: Observation): Uint8Array {
-  return encodeWith(sszObservation, value, "observation", (x) => C.toSszObservation(x));
+  return encodeWith(sszObservation, value, "observation");
 }
 export function decodeObservationSsz(bytes: Uint8Array): Observation {
-  return decodeWith(sszObservation, bytes, "observation", C.fromSszObservation);
+  return decodeWith(sszObservation, bytes, "observation");
 }
 
 export function encodeCommitmentSsz(value: Commitment): Uint8Array {
-  return encodeWith(sszCommitment, value, "commitment", (x) => C.toSszCommitment(x));
+  return encodeWith(sszCommitment, value, "commitment");
 }
 export function decodeCommitmentSsz(bytes: Uint8Array): Commitment {
-  return decodeWith(sszCommitment, bytes, "commitment", C.fromSszCommitment);
+  return decodeWith(sszCommitment, bytes, "commitment");
 }
 
 /** Payload of the `commitment` gossip topic. */
 export function encodeSignedCommitmentSsz(value: SignedCommitment): Uint8Array {
-  return encodeWith(sszSignedCommitment, value, "signedCommitment", (x) => C.toSszSignedCommitment(x));
+  return encodeWith(sszSignedCommitment, value, "signedCommitment");
 }
 export function decodeSignedCommitmentSsz(bytes: Uint8Array): SignedCommitment {
-  return decodeWith(
-    sszSignedCommitment,
-    bytes,
-    "signedCommitment",
-    (v) => C.fromSszSignedCommitment(v),
-    MAX_GOSSIP_MESSAGE_BYTES,
-  );
+  return decodeWith(sszSignedCommitment, bytes, "signedCommitment", MAX_GOSSIP_MESSAGE_BYTES);
 }
 
 /** Payload of the `attestation` gossip topic. */
 export function encodeAttestationSsz(value: Attestation): Uint8Array {
-  return encodeWith(sszAttestation, value, "attestation", (x) => C.toSszAttestation(x));
+  return encodeWith(sszAttestation, value, "attestation");
 }
 export function decodeAttestationSsz(bytes: Uint8Array): Attestation {
-  return decodeWith(
-    sszAttestation,
-    bytes,
-    "attestation",
-    (v) => C.fromSszAttestation(v),
-    MAX_GOSSIP_MESSAGE_BYTES,
-  );
+  return decodeWith(sszAttestation, bytes, "attestation", MAX_GOSSIP_MESSAGE_BYTES);
 }
 
 /** Payload of the `certificate` gossip topic. The bitfield is checked against its set elsewhere. */
 export function encodeCertificateSsz(value: Certificate): Uint8Array {
-  return encodeWith(sszCertificate, value, "certificate", (x) => C.toSszCertificate(x));
+  return encodeWith(sszCertificate, value, "certificate");
 }
 export function decodeCertificateSsz(bytes: Uint8Array): Certificate {
-  return decodeWith(
-    sszCertificate,
-    bytes,
-    "certificate",
-    (v) => C.fromSszCertificate(v),
-    MAX_GOSSIP_MESSAGE_BYTES,
-  );
+  return decodeWith(sszCertificate, bytes, "certificate", MAX_GOSSIP_MESSAGE_BYTES);
 }
 
 export function encodeBuilderEquivocationSsz(value: BuilderEquivocation): Uint8Array {
-  return encodeWith(sszBuilderEquivocation, value, "builderEquivocation", (x) =>
-    C.toSszBuilderEquivocation(x),
-  );
+  return encodeWith(sszBuilderEquivocation, value, "builderEquivocation");
 }
 export function decodeBuilderEquivocationSsz(bytes: Uint8Array): BuilderEquivocation {
-  return decodeWith(sszBuilderEquivocation, bytes, "builderEquivocation", (v) =>
-    C.fromSszBuilderEquivocation(v),
-  );
+  return decodeWith(sszBuilderEquivocation, bytes, "builderEquivocation");
 }
 
 export function encodeVerifierEquivocationSsz(value: VerifierEquivocation): Uint8Array {
-  return encodeWith(sszVerifierEquivocation, value, "verifierEquivocation", (x) =>
-    C.toSszVerifierEquivocation(x),
-  );
+  return encodeWith(sszVerifierEquivocation, value, "verifierEquivocation");
 }
 export function decodeVerifierEquivocationSsz(bytes: Uint8Array): VerifierEquivocation {
-  return decodeWith(sszVerifierEquivocation, bytes, "verifierEquivocation", (v) =>
-    C.fromSszVerifierEquivocation(v),
-  );
+  return decodeWith(sszVerifierEquivocation, bytes, "verifierEquivocation");
 }
 
 /** Payload of the `evidence` gossip topic: selector byte (0 builder, 1 verifier) ‖ SSZ of the container. */
 export function encodeEvidenceSsz(value: SszEvidence): Uint8Array {
-  return encodeWith(sszEvidence, value, "evidence", (x) => C.toSszEvidence(x));
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (kind !== SszEvidenceKind.BuilderEquivocation && kind !== SszEvidenceKind.VerifierEquivocation)
+    throw sszError(SszErrorCode.INVALID_VALUE, `evidence.kind: unknown evidence kind ${String(kind)}`);
+  return encodeWith(sszEvidence, { selector: kind, value: value.evidence }, "evidence");
 }
 export function decodeEvidenceSsz(bytes: Uint8Array): SszEvidence {
-  return decodeWith(sszEvidence, bytes, "evidence", (v) => C.fromSszEvidence(v), MAX_GOSSIP_MESSAGE_BYTES);
+  const { selector, value } = decodeWith(sszEvidence, bytes, "evidence", MAX_GOSSIP_MESSAGE_BYTES);
+  // The shape check admits only the two selectors.
+  return selector === SszEvidenceKind.BuilderEquivocation
+    ? { kind: SszEvidenceKind.BuilderEquivocation, evidence: value as BuilderEquivocation }
+    : { kind: SszEvidenceKind.VerifierEquivocation, evidence: value as VerifierEquivocation };
 }
 
 // --- gossip ---------------------------------------------------------------
@@ -264,22 +242,17 @@ export function sszNetworkId(name: string): Uint8Array {
 }
 
 export function encodeStatusSsz(value: SszStatus): Uint8Array {
-  return encodeWith(sszStatus, value, "status", (x) => C.toSszStatus(x));
+  return encodeWith(sszStatus, value, "status");
 }
 export function decodeStatusSsz(bytes: Uint8Array): SszStatus {
-  return decodeWith(sszStatus, bytes, "status", C.fromSszStatus);
+  return decodeWith(sszStatus, bytes, "status");
 }
 
 export function encodeTableByDigestRequestSsz(value: SszTableByDigestRequest): Uint8Array {
-  return encodeWith(sszTableByDigestRequest, value, "tableByDigestRequest", (x) =>
-    C.toSszTableByDigestRequest(x),
-  );
+  return encodeWith(sszTableByDigestRequest, value, "tableByDigestRequest");
 }
 export function decodeTableByDigestRequestSsz(bytes: Uint8Array): SszTableByDigestRequest {
-  return decodeWith(sszTableByDigestRequest, bytes, "tableByDigestRequest", (v) => ({
-    stream: v.stream,
-    tableDigest: v.tableDigest,
-  }));
+  return decodeWith(sszTableByDigestRequest, bytes, "tableByDigestRequest");
 }
 
 /** One `table_by_digest` response frame (≤ 1 MiB); see table.ts for whole tables. */
@@ -304,31 +277,30 @@ export function decodeTableChunkSsz(input: Uint8Array): Uint8Array {
   return bytes.slice();
 }
 
-export function encodeCertificatesByRangeRequestSsz(value: SszCertificatesByRangeRequest): Uint8Array {
-  return encodeWith(sszCertificatesByRangeRequest, value, "certificatesByRangeRequest", (x) =>
-    C.toSszCertificatesByRangeRequest(x),
-  );
+/** `count` is at most 64 (docs/spec.md §5: at most 64 certificates per response). */
+function checkRangeCount(count: unknown, code: SszErrorCode, what: string): void {
+  if (typeof count === "number" && count > MAX_CERTIFICATES_PER_RANGE)
+    throw sszError(code, `${what}.count: ${count} > ${MAX_CERTIFICATES_PER_RANGE}`);
 }
-export function decodeCertificatesByRangeRequestSsz(bytes: Uint8Array): SszCertificatesByRangeRequest {
-  return decodeWith(sszCertificatesByRangeRequest, bytes, "certificatesByRangeRequest", (v) =>
-    C.fromSszCertificatesByRangeRequest(v),
+
+export function encodeCertificatesByRangeRequestSsz(value: SszCertificatesByRangeRequest): Uint8Array {
+  checkRangeCount(
+    (value as { count?: unknown } | null)?.count,
+    SszErrorCode.INVALID_VALUE,
+    "certificatesByRangeRequest",
   );
+  return encodeWith(sszCertificatesByRangeRequest, value, "certificatesByRangeRequest");
+}
+/** count > 64 is OUT_OF_RANGE. */
+export function decodeCertificatesByRangeRequestSsz(bytes: Uint8Array): SszCertificatesByRangeRequest {
+  const v = decodeWith(sszCertificatesByRangeRequest, bytes, "certificatesByRangeRequest");
+  checkRangeCount(v.count, SszErrorCode.OUT_OF_RANGE, "certificatesByRangeRequest");
+  return v;
 }
 
 export function encodeCertificatesByRangeResponseSsz(value: Certificate[]): Uint8Array {
-  return encodeWith(sszCertificatesByRangeResponse, value, "certificatesByRangeResponse", (xs) => {
-    if (!Array.isArray(xs))
-      throw sszError(SszErrorCode.INVALID_VALUE, "certificatesByRangeResponse: expected an array");
-    if (xs.length > MAX_CERTIFICATES_PER_RANGE)
-      throw sszError(
-        SszErrorCode.INVALID_VALUE,
-        `certificatesByRangeResponse: ${xs.length} certificates, limit ${MAX_CERTIFICATES_PER_RANGE}`,
-      );
-    return xs.map((c, i) => C.toSszCertificate(c, `certificatesByRangeResponse[${i}]`));
-  });
+  return encodeWith(sszCertificatesByRangeResponse, value, "certificatesByRangeResponse");
 }
 export function decodeCertificatesByRangeResponseSsz(bytes: Uint8Array): Certificate[] {
-  return decodeWith(sszCertificatesByRangeResponse, bytes, "certificatesByRangeResponse", (vs) =>
-    vs.map((v, i) => C.fromSszCertificate(v, `certificatesByRangeResponse[${i}]`)),
-  );
+  return decodeWith(sszCertificatesByRangeResponse, bytes, "certificatesByRangeResponse");
 }

@@ -15,8 +15,6 @@ export enum SszErrorCode {
   BAD_SELECTOR = "SSZ_ERROR_BAD_SELECTOR",
   /** Well-formed SSZ whose value the protocol does not allow (chainId > 2^53-1, count > 64). */
   OUT_OF_RANGE = "SSZ_ERROR_OUT_OF_RANGE",
-  /** Re-serializing the decoded value does not give back the input bytes. */
-  NON_CANONICAL = "SSZ_ERROR_NON_CANONICAL",
   /** Anything else wrong with the input bytes (not a Uint8Array, empty table frame…). */
   INVALID = "SSZ_ERROR_INVALID",
   /** encode*: the value to encode is malformed (wrong byte length, integer out of range…). */
