@@ -33,8 +33,6 @@ export enum TableErrorCode {
   WRONG_SELECTOR = "TABLE_ERROR_WRONG_SELECTOR",
   /** A value handed to the encoder does not fit its ABI type. */
   INVALID_VALUE = "TABLE_ERROR_INVALID_VALUE",
-  /** blobIndices[i] is not an index into the transaction's blob hashes. */
-  BLOB_INDEX_OUT_OF_RANGE = "TABLE_ERROR_BLOB_INDEX_OUT_OF_RANGE",
   /** rollupIdsWithProofSystems is not strictly increasing by rollupId. */
   ROLLUPS_NOT_SORTED = "TABLE_ERROR_ROLLUPS_NOT_SORTED",
   /** No verification key is known for a (rollup, proof system) pair. */

@@ -9,6 +9,8 @@ import { eezBatchDigest } from "../../../src/schemas/eez.js";
 
 interface Vector {
   calldata: string;
+  /** The call's transaction blob hashes (none when absent). */
+  blobHashes?: string[];
   shared: string;
   entryHashes: string[];
   lookupHashes: string[];
@@ -21,9 +23,12 @@ const vectors = JSON.parse(
 describe("ocp.eez.v1 hostile vectors (accepted on chain)", () => {
   it("has a corpus", () => {
     expect(vectors.length).toBeGreaterThanOrEqual(32);
+    expect(vectors.some((v) => v.blobHashes !== undefined)).toBe(true);
   });
   it.each(vectors.map((v, i) => [i, v] as const))("vector %i: digest equals the contract's", (_i, v) => {
-    const d = eezBatchDigest(fromHex(v.calldata), { blobHashes: [] });
+    const d = eezBatchDigest(fromHex(v.calldata), {
+      blobHashes: (v.blobHashes ?? []).map((h) => fromHex(h)),
+    });
     expect(toHex(d.shared)).toBe(v.shared);
     expect(d.entryHashes.map(toHex)).toEqual(v.entryHashes);
     expect(d.lookupHashes.map(toHex)).toEqual(v.lookupHashes);

@@ -17,6 +17,12 @@ export interface HostileOptions {
   alias?: number;
   /** Raw word mutations applied after encoding. */
   mutations?: number;
+  /**
+   * Element offsets of dynamic structs rewritten so the struct's head sits
+   * just below 2^256: its first fields read as zero (past the end) and the
+   * rest wrap around to the start of the calldata.
+   */
+  straddles?: number;
 }
 
 class Buf {
@@ -90,6 +96,8 @@ function isEmpty(n: AbiNode, v: AbiValue): boolean {
 class Hostile {
   readonly buf = new Buf();
   private readonly memo = new Map<string, number>();
+  /** Offset slots of dynamic struct elements: where the word is, and its base. */
+  readonly structSlots: { ptr: number; base: number; head: number }[] = [];
   constructor(
     private readonly rng: Rng,
     private readonly o: Required<HostileOptions>,
@@ -150,6 +158,7 @@ class Hostile {
         const data = this.buf.zeros(32 * arr.length);
         pos.forEach((p, i) => {
           this.buf.word(data + 32 * i, BigInt(p - data));
+          if (item.k === 6) this.structSlots.push({ ptr: data + 32 * i, base: data, head: item.zeroBytes });
         });
         return at;
       }
@@ -157,6 +166,7 @@ class Hostile {
       const data = this.buf.zeros(32 * arr.length);
       arr.forEach((x, i) => {
         this.link(data, data + 32 * i, item, x, pending);
+        if (item.k === 6) this.structSlots.push({ ptr: data + 32 * i, base: data, head: item.zeroBytes });
       });
       for (const f of pending) f();
       return at;
@@ -205,7 +215,7 @@ export function hostileCalldata(
   rng: Rng,
   opts: HostileOptions = {},
 ): { calldata: Uint8Array; mutated: boolean } {
-  const o = { tailsFirst: 0.4, alias: 0.5, mutations: 0, ...opts };
+  const o = { tailsFirst: 0.4, alias: 0.5, mutations: 0, straddles: 0, ...opts };
   const h = new Hostile(rng, o);
   h.buf.append(POST_AND_VERIFY_BATCH_SELECTOR);
   h.buf.zeros(32);
@@ -214,6 +224,12 @@ export function hostileCalldata(
   h.buf.word(4, BigInt(at - 4));
   if (rng() < 0.5) h.buf.append(randBytes(rng, Math.floor(rng() * 64)));
   const cd = h.buf.b.slice(0, h.buf.n);
+  for (let m = 0; m < o.straddles && h.structSlots.length > 0; m++) {
+    const slot = h.structSlots[Math.floor(rng() * h.structSlots.length)]!;
+    // Head at 2^256 - 32k: fields k.. read calldata words 0.. (selector first).
+    const k = 1 + Math.floor(rng() * (slot.head / 32));
+    cd.set(wordOf(-BigInt(slot.base) - 32n * BigInt(k)), slot.ptr);
+  }
   for (let m = 0; m < o.mutations; m++) {
     const p = 4 + Math.floor(rng() * Math.max(1, cd.length - 36));
     const r = rng();
@@ -230,5 +246,5 @@ export function hostileCalldata(
     const w = wordOf(v);
     cd.set(w.subarray(0, Math.min(32, cd.length - p)), p);
   }
-  return { calldata: cd, mutated: o.mutations > 0 };
+  return { calldata: cd, mutated: o.mutations > 0 || o.straddles > 0 };
 }
