@@ -76,12 +76,13 @@ export class CalldataReader {
   budget: number;
   private readonly dv: DataView;
 
-  constructor(cd: Uint8Array, budget: number) {
+  /** `scratch`, when given, is reused as the output buffer (its contents are overwritten). */
+  constructor(cd: Uint8Array, budget: number, scratch?: Uint8Array) {
     this.cd = cd;
     this.size = cd.length;
     this.budget = budget;
     this.dv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-    this.out = new Uint8Array(Math.min(Math.max(1024, cd.length + 64), budget + 64));
+    this.out = scratch ?? new Uint8Array(Math.min(Math.max(1024, cd.length + 64), budget + 64));
   }
 
   /** CALLDATALOAD as a bigint. */

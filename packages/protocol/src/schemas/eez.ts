@@ -24,6 +24,7 @@ import {
   TableErrorCode,
 } from "./abi.js";
 import { addPos, CalldataReader, memoryBytesForGas, type Pos, reverts } from "./calldata.js";
+import { keccak256Bulk } from "./keccak.js";
 
 export const EEZ_SCHEMA_NAME = "ocp.eez.v1";
 /** Schema id: keccak256(utf8("ocp.eez.v1")). */
@@ -343,7 +344,7 @@ function hashStructArray(
     r.len = 0;
     r.putSmall(r.reserve(32), 32); // abi.encode(struct) of a dynamic struct starts with its offset
     r.encodeTail(node, el);
-    dst.set(keccak_256(r.out.subarray(0, r.len)), at + 32 * i);
+    dst.set(keccak256Bulk(r.out.subarray(0, r.len)), at + 32 * i);
   }
   return length;
 }
@@ -356,7 +357,21 @@ function hashStructArray(
  * calldata on which that computation reverts or runs out of gas.
  */
 export function eezBatchDigest(calldata: Uint8Array, opts: EezDigestOptions = {}): EezBatchDigest {
-  const r = new CalldataReader(calldata, memoryBytesForGas(opts.gas ?? EEZ_DEFAULT_CALL_GAS));
+  const r = new CalldataReader(calldata, memoryBytesForGas(opts.gas ?? EEZ_DEFAULT_CALL_GAS), digestScratch);
+  try {
+    return batchDigest(calldata, r, opts);
+  } finally {
+    // Keep the grown buffer for the next digest (nothing returned points into it).
+    if (r.out.length <= SCRATCH_KEEP) digestScratch = r.out;
+  }
+}
+
+// The digest's output buffer, reused across calls: a hostile batch re-encodes
+// megabytes, and reallocating them per call costs more than encoding.
+let digestScratch: Uint8Array = new Uint8Array(64 * 1024);
+const SCRATCH_KEEP = 8 * 1024 * 1024;
+
+function batchDigest(calldata: Uint8Array, r: CalldataReader, opts: EezDigestOptions): EezBatchDigest {
   const tp = batchStart(calldata, r);
 
   // blobhash(batch.blobIndices[i]): zero past the transaction's blobs.
@@ -399,7 +414,7 @@ export function eezBatchDigest(calldata: Uint8Array, opts: EezDigestOptions = {}
   r.len = 0;
   const cdAt = r.reserve(cd.length);
   r.copyBytes(cd.data, cdAt, cd.length);
-  const callDataHash = keccak_256(r.out.subarray(cdAt, cdAt + cd.length));
+  const callDataHash = keccak256Bulk(r.out.subarray(cdAt, cdAt + cd.length));
   const crossProofSystemInteractions = calldata.slice(tp + 6 * 32, tp + 7 * 32);
 
   const pre = new Uint8Array(entryHashes.length + lookupHashes.length + 64 + 32 * blobs.length + 64);
@@ -416,7 +431,7 @@ export function eezBatchDigest(calldata: Uint8Array, opts: EezDigestOptions = {}
   const split = (buf: Uint8Array, n: number): Uint8Array[] =>
     Array.from({ length: n }, (_, i) => buf.slice(64 + 32 * i, 96 + 32 * i));
   return {
-    shared: keccak_256(pre),
+    shared: keccak256Bulk(pre),
     entryHashes: split(entryHashes, nEntries),
     lookupHashes: split(lookupHashes, nLookups),
     blobHashes,

@@ -2,4 +2,5 @@
 export * from "./abi.js";
 export * from "./calldata.js";
 export * from "./eez.js";
+export { keccak256Bulk, keccakReady } from "./keccak.js";
 export * from "./merkle.js";
