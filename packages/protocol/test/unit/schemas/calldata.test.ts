@@ -16,7 +16,7 @@ import {
   POST_AND_VERIFY_BATCH_SELECTOR,
   type ProofSystemBatchPerVerificationEntries,
 } from "../../../src/schemas/eez.js";
-import { makeRng, randBytes, randomBatch, randomEntry } from "./eezGen.js";
+import { makeRng, randBytes, randomEntry } from "./eezGen.js";
 
 const M256 = (1n << 256n) - 1n;
 
