@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BATCH_ABI, EXECUTION_ENTRY_ABI, encodePostAndVerifyBatch, LOOKUP_CALL_ABI } from "@ocp/protocol";
+import {
+  BATCH_ABI,
+  EXECUTION_ENTRY_ABI,
+  eezBatchDigest,
+  encodePostAndVerifyBatch,
+  LOOKUP_CALL_ABI,
+} from "@ocp/protocol";
 import { concatHex, encodeAbiParameters, encodeFunctionData, keccak256, toHex } from "viem";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -120,17 +126,22 @@ describe("ocp table digest", () => {
     expect(out).toEqual([]);
   });
 
-  it("exits 2 on truncated calldata and blob indices without blob hashes", async () => {
+  it("exits 2 on calldata whose reading reverts; a blob index past the blobs reads as zero", async () => {
     const cd = calldataHex(b1);
     expect(await run(["table", "digest", "--schema", "ocp.eez.v1", "--calldata", cd.slice(0, 200)])).toBe(
       EXIT_BAD_INPUT,
     );
-    expect(err.join("\n")).toMatch(/TABLE_ERROR_(TRUNCATED|BAD_OFFSET)/);
-    const withBlobs = { ...b1, blobIndices: [0n] };
+    expect(err.join("\n")).toMatch(/TABLE_ERROR_REVERTS/);
+    // BLOBHASH past the transaction's blobs is zero: EEZ accepts the call, so do we.
+    const withBlobs = { ...b1, blobIndices: [0n, 3n] };
     err = [];
     expect(
       await run(["table", "digest", "--schema", "ocp.eez.v1", "--calldata", calldataHex(withBlobs)]),
-    ).toBe(EXIT_BAD_INPUT);
-    expect(err.join("\n")).toMatch(/TABLE_ERROR_BLOB_INDEX_OUT_OF_RANGE/);
+    ).toBe(EXIT_OK);
+    const printed = JSON.parse(out.join("")) as { batches: { shared: string }[] };
+    const zero = new Uint8Array(32);
+    const expected = eezBatchDigest(encodePostAndVerifyBatch(withBlobs), { blobHashes: [] });
+    expect(expected.blobHashes).toEqual([zero, zero]);
+    expect(printed.batches[0]!.shared).toBe(toHex(expected.shared));
   });
 });

@@ -125,8 +125,6 @@ export class ObserveChecker {
     if (unconfirmed > 0) {
       return { kind: "abstain", reason: AbstainReason.NOT_CONFIRMED, detail: errors.join("; ") };
     }
-    const undecodable = errors.find((e) => e.startsWith("TABLE:"));
-    if (undecodable) return { kind: "abstain", reason: AbstainReason.TABLE_UNDECODABLE, detail: undecodable };
     return { kind: "abstain", reason: AbstainReason.RPC_ERROR, detail: errors.join("; ") };
   }
 
@@ -279,10 +277,17 @@ export class ObserveChecker {
         },
       };
     } catch (e) {
-      // A call that succeeded on chain passed Solidity's decoder; if ours
-      // refuses it we abstain rather than sign something we can't reproduce.
+      // Every call that succeeded has a digest (docs/spec.md §4.1): one that
+      // does not means the RPC reported a success that cannot have happened.
       const detail = isProtocolError(e) ? e.message : String(e);
-      return { hash, answer: { ok: false, kind: "error", detail: `TABLE: ${detail}` } };
+      return {
+        hash,
+        answer: {
+          ok: false,
+          kind: "error",
+          detail: `block ${number}: RPC reports an impossible call: ${detail}`,
+        },
+      };
     }
   }
 

@@ -11,7 +11,9 @@ import {
   concatBytes,
   type EezBatchDigest,
   type EezBlockContext,
+  type EezProofFields,
   eezBlockContext,
+  eezProofFields,
   eezPublicInputsHash,
   fromHex,
   isProtocolError,
@@ -26,6 +28,27 @@ import {
   type ObservedTable,
   type TableChecker,
 } from "./types.js";
+
+type ProvedBatch = EezBatchDigest & EezProofFields;
+
+/**
+ * Each batch's digest with its proof fields, read from the call's calldata
+ * with the same calldata-accessor reader as the digest (docs/spec.md §4.1).
+ */
+function proofBatches(table: ObservedTable): ProvedBatch[] {
+  return table.digest.batches.map((b, i) => {
+    const call = table.calls[i]!;
+    try {
+      return { ...b, ...eezProofFields(call.calldata, call.gas) };
+    } catch (e) {
+      // [ABSTAIN] EEZ reads these fields to verify: a batch whose fields cannot be read proves nothing
+      throw new Abstain(
+        AbstainReason.CHECKER_FAILED,
+        `batch ${i}: proof fields unreadable (${isProtocolError(e) ? e.message : String(e)})`,
+      );
+    }
+  });
+}
 
 /** The interface EEZ calls for each proof system (contracts/test/EcdsaProofSystem.sol declares the same). */
 export const I_PROOF_SYSTEM_ABI = [
@@ -191,7 +214,7 @@ export class ProofChecker implements TableChecker {
       blockHash: (n: bigint): Uint8Array => hashes.get(n) ?? ZERO32,
     };
     const jobs: ProofJob[] = [];
-    table.digest.batches.forEach((b, i) => {
+    proofBatches(table).forEach((b, i) => {
       // [ABSTAIN] a batch must carry one proof per proof system (EEZ indexes proofs[k])
       if (b.proofs.length !== b.proofSystems.length) {
         throw new Abstain(
@@ -221,7 +244,7 @@ export class ProofChecker implements TableChecker {
     return jobs;
   }
 
-  private job(b: EezBatchDigest, i: number, k: number, ctx: EezBlockContext): ProofJob {
+  private job(b: ProvedBatch, i: number, k: number, ctx: EezBlockContext): ProofJob {
     const proofSystem = toHex(b.proofSystems[k]!);
     const vks = this.pinned.get(proofSystem);
     // [ABSTAIN] only pinned proof systems are trusted: an unknown verifier proves nothing
@@ -266,7 +289,7 @@ export class ProofChecker implements TableChecker {
     const out = new Map<bigint, Uint8Array>();
     if (n > 0n) out.set(n - 1n, table.block.parentHash);
     const wanted = new Set<bigint>();
-    for (const b of table.digest.batches) {
+    for (const b of proofBatches(table)) {
       const bn = b.blockNumber;
       if (bn === 0n || bn === UINT64_MAX || bn >= n || bn + BLOCKHASH_WINDOW < n || out.has(bn)) continue;
       wanted.add(bn);

@@ -36,13 +36,16 @@ export interface ObservedTable {
   digest: EezTableDigest;
 }
 
-/** Why a node does not sign a slot it could have signed. */
+/**
+ * Why a node does not sign a slot it could have signed. Each means "this node
+ * cannot know" (or, for CHECKER_FAILED, an optional checker said no): every
+ * call that succeeded on L1 has a digest, so a table is never a reason.
+ */
 export enum AbstainReason {
   NOT_CONFIRMED = "NOT_CONFIRMED",
   RPC_UNREACHABLE = "RPC_UNREACHABLE",
   RPC_DISAGREE = "RPC_DISAGREE",
   RPC_ERROR = "RPC_ERROR",
-  TABLE_UNDECODABLE = "TABLE_UNDECODABLE",
   CHECKER_FAILED = "CHECKER_FAILED",
   CHECKER_ERROR = "CHECKER_ERROR",
 }

@@ -1,18 +1,19 @@
 // Kept as one file: descriptor compiler, canonicalizer and encoder must agree byte for byte on one layout.
-// A small Solidity ABI codec driven by type descriptors: strict, bounded decoding
-// of untrusted calldata, and canonical re-encoding (what `abi.encode` produces).
+// A small Solidity ABI codec driven by type descriptors: canonical encoding
+// (what `abi.encode` produces), and a strict, bounded decoder of untrusted bytes.
 //
-// Acceptance follows Solidity's ABI coder v2 *memory* decoder (what runs for a
-// `memory` struct parameter): an offset or length must fit in 64 bits and every
-// head, length word and tail must lie inside the input; tails may sit anywhere
-// (reordered, overlapping, with gaps or odd alignment) and trailing bytes are
-// ignored. Values of `uint<N>` (N < 256), `address` and `bool` with dirty high
-// bits are rejected (TABLE_ERROR_MALFORMED): Solidity's decoder reverts on them,
-// so such a call never succeeds on chain. Padding bytes after `bytes` data are
-// not checked (Solidity ignores them) and are zeroed in the re-encoding.
-// Known gaps against a `calldata` parameter (EEZ upstream): its lazy accessors
-// also accept offsets that wrap below their base (signed comparison) and never
-// check fields they do not read; such calldata is rejected here.
+// The decoder here follows Solidity's ABI coder v2 *memory* decoder (what runs
+// for a `memory` parameter or `abi.decode`): an offset or length must fit in
+// 64 bits and every head, length word and tail must lie inside the input;
+// tails may sit anywhere (reordered, overlapping, with gaps or odd alignment)
+// and trailing bytes are ignored. Values of `uint<N>` (N < 256), `address` and
+// `bool` with dirty high bits are rejected (TABLE_ERROR_MALFORMED). Padding
+// bytes after `bytes` data are not checked and are zeroed in the re-encoding.
+//
+// EEZ takes its batch as a `calldata` parameter, which Solidity reads through
+// lazy accessors with other rules (wrapping offsets, signed comparisons,
+// nothing checked until read): those are implemented in `calldata.ts`, and
+// every EEZ digest goes through them (docs/spec.md §4.1).
 //
 // Hashes must be taken over the canonical re-encoding, never over input slices:
 // the same values admit many encodings.
@@ -27,12 +28,12 @@ export enum TableErrorCode {
   MALFORMED = "TABLE_ERROR_MALFORMED",
   /** The decoded value would exceed the work/size budget (aliased tails, absurd lengths). */
   TOO_LARGE = "TABLE_ERROR_TOO_LARGE",
+  /** Solidity's calldata accessors would revert reading this: the call cannot have succeeded. */
+  REVERTS = "TABLE_ERROR_REVERTS",
   /** Calldata does not start with the expected function selector. */
   WRONG_SELECTOR = "TABLE_ERROR_WRONG_SELECTOR",
   /** A value handed to the encoder does not fit its ABI type. */
   INVALID_VALUE = "TABLE_ERROR_INVALID_VALUE",
-  /** blobIndices[i] is not an index into the transaction's blob hashes. */
-  BLOB_INDEX_OUT_OF_RANGE = "TABLE_ERROR_BLOB_INDEX_OUT_OF_RANGE",
   /** rollupIdsWithProofSystems is not strictly increasing by rollupId. */
   ROLLUPS_NOT_SORTED = "TABLE_ERROR_ROLLUPS_NOT_SORTED",
   /** No verification key is known for a (rollup, proof system) pair. */

@@ -6,6 +6,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { ProtocolError } from "../errors.js";
 import {
+  type AbiNode,
   type AbiType,
   type AbiValue,
   abiAddress,
@@ -13,7 +14,6 @@ import {
   abiBool,
   abiBytes,
   abiBytes32,
-  abiDecode,
   abiEncode,
   abiInt256,
   abiReadCanonical,
@@ -21,11 +21,11 @@ import {
   abiTypeString,
   abiUint64,
   abiUint256,
-  Canonicalizer,
   compileAbi,
-  defaultBudget,
   TableErrorCode,
 } from "./abi.js";
+import { addPos, CalldataReader, memoryBytesForGas, type Pos, reverts } from "./calldata.js";
+import { keccak256Bulk } from "./keccak.js";
 
 export const EEZ_SCHEMA_NAME = "ocp.eez.v1";
 /** Schema id: keccak256(utf8("ocp.eez.v1")). */
@@ -215,10 +215,45 @@ function checkSelector(calldata: Uint8Array): void {
   }
 }
 
-/** Strictly decodes `postAndVerifyBatch` calldata into values. Throws only ProtocolError. */
-export function decodeEezBatch(calldata: Uint8Array): ProofSystemBatchPerVerificationEntries {
+/**
+ * Gas assumed for a call whose gas is not known: above any block's gas limit,
+ * so a successful call always fits the budget it gives.
+ */
+export const EEZ_DEFAULT_CALL_GAS = 1n << 27n;
+
+const BATCH_NODE = compileAbi(BATCH_ABI);
+const ENTRY_NODE = compileAbi(EXECUTION_ENTRY_ABI);
+const LOOKUP_NODE = compileAbi(LOOKUP_CALL_ABI);
+const BATCH_HEAD = 11 * 32;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * Where the batch struct starts, as the function's ABI decoder finds it: the
+ * parameter's offset must be at most 2^64-1 and the struct's head must fit.
+ */
+function batchStart(calldata: Uint8Array, r: CalldataReader): number {
   checkSelector(calldata);
-  return abiDecode(BATCH_ABI, calldata, 4) as unknown as ProofSystemBatchPerVerificationEntries;
+  if (calldata.length - 4 < 32) throw reverts("no parameter");
+  const off = r.word(4);
+  if (off > 0xffffffffffffffffn) throw reverts("parameter offset above 2^64-1");
+  const tp = 4 + Number(off);
+  if (calldata.length - tp < BATCH_HEAD) throw reverts("batch head past the end");
+  return tp;
+}
+
+/**
+ * Decodes `postAndVerifyBatch` calldata into values, reading every field the
+ * way EEZ's calldata accessors would (so it throws if reading any field would
+ * revert, including fields EEZ may never read). Throws only ProtocolError.
+ */
+export function decodeEezBatch(
+  calldata: Uint8Array,
+  gas: bigint = EEZ_DEFAULT_CALL_GAS,
+): ProofSystemBatchPerVerificationEntries {
+  const r = new CalldataReader(calldata, memoryBytesForGas(gas));
+  const tp = batchStart(calldata, r);
+  const at = r.encodeTail(BATCH_NODE, tp);
+  return abiReadCanonical(BATCH_ABI, r.out, at) as unknown as ProofSystemBatchPerVerificationEntries;
 }
 
 /** keccak256(abi.encode(entry)). */
@@ -232,16 +267,20 @@ export function eezLookupHash(lookup: LookupCall): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------
-// Digest (fast path: re-encode straight from calldata into one scratch buffer)
+// Digest: the values EEZ computes, read from calldata as EEZ reads it
 
 export interface EezDigestOptions {
   /**
    * Versioned blob hashes of the transaction that made the call, in order;
-   * `blobIndices[i]` selects from them. @default [] (a batch with blob indices then fails)
+   * `blobIndices[i]` selects from them, and an index past them reads as zero
+   * (BLOBHASH). @default []
    */
   blobHashes?: readonly Uint8Array[];
-  /** Output-byte budget for re-encoding. @default defaultBudget(calldata.length) */
-  budget?: number;
+  /**
+   * Gas the call used: bounds the bytes re-encoded by what EVM memory that gas
+   * could pay for. @default EEZ_DEFAULT_CALL_GAS
+   */
+  gas?: bigint;
 }
 
 export interface EezBatchDigest {
@@ -254,20 +293,15 @@ export interface EezBatchDigest {
   crossProofSystemInteractions: Uint8Array;
   /** Number of ExecutionEntry items (lookups not counted). */
   entryCount: number;
-  blockNumber: bigint;
+}
+
+/** The fields the `proof` checker needs, read as EEZ reads them (never hashed). */
+export interface EezProofFields {
   proofSystems: Uint8Array[];
   rollupIdsWithProofSystems: RollupIdWithProofSystems[];
   proofs: Uint8Array[];
+  blockNumber: bigint;
 }
-
-const ENTRY_NODE = compileAbi(EXECUTION_ENTRY_ABI);
-const LOOKUP_NODE = compileAbi(LOOKUP_CALL_ABI);
-const ADDRESS_ARRAY = abiArray(abiAddress);
-const ROLLUPS_ARRAY = abiArray(ROLLUP_ID_WITH_PROOF_SYSTEMS_ABI);
-const UINT256_ARRAY = abiArray(abiUint256);
-const BYTES_ARRAY = abiArray(abiBytes);
-const BATCH_HEAD = 11 * 32;
-const UINT64_MAX = (1n << 64n) - 1n;
 
 function writeWord(buf: Uint8Array, at: number, v: number): void {
   buf.fill(0, at, at + 28);
@@ -277,133 +311,165 @@ function writeWord(buf: Uint8Array, at: number, v: number): void {
   buf[at + 31] = v & 0xff;
 }
 
+const ZERO_HASH = new Uint8Array(32);
+
 /**
- * Hashes each element of a dynamic-tuple array at `arrayPos` as
- * keccak256(abi.encode(element)) into `dst` (32 bytes apart from `dstAt`).
+ * keccak256(abi.encode(array[i])) for each element of the array of dynamic
+ * structs whose offset word is at `ptr` (relative to `tp`), into `dst` 32 bytes
+ * apart from `dstAt` after its length. An element whose tail sits where
+ * another's does has the same encoding: it is hashed once.
  */
-function hashElements(
-  c: Canonicalizer,
-  node: ReturnType<typeof compileAbi>,
-  arrayPos: number,
-  count: number,
-  dst: Uint8Array,
-  dstAt: number,
-): void {
-  const data = arrayPos + 32;
-  for (let i = 0; i < count; i++) {
-    const off = c.readSmall(data + 32 * i);
-    c.len = 0;
-    c.putSmall(c.reserve(32), 32); // abi.encode(struct) of a dynamic struct starts with its offset
-    c.value(node, data + off);
-    dst.set(keccak_256(c.out.subarray(0, c.len)), dstAt + 32 * i);
+function hashStructArray(
+  r: CalldataReader,
+  node: AbiNode,
+  tp: number,
+  ptr: number,
+  lengthOf: (n: number) => { dst: Uint8Array; at: number },
+): number {
+  const { data, length } = r.lengthAt(r.tail(tp, ptr, 32), 32);
+  // Each element costs the EVM at least its 32-byte hash slot.
+  if (length * 32 > r.budget) {
+    throw new ProtocolError(TableErrorCode.TOO_LARGE, "more elements than the call's gas could hash");
   }
-}
-
-function arrayLength(c: Canonicalizer, pos: number): number {
-  const n = c.readSmall(pos);
-  // [REJECT] the offsets of n elements must fit the input
-  if (n > (c.end - pos - 32) / 32)
-    throw new ProtocolError(TableErrorCode.TRUNCATED, `array at ${pos} past end`);
-  return n;
+  const { dst, at } = lengthOf(length);
+  const seen = new Map<Pos, number>();
+  const need = node.zeroBytes;
+  for (let i = 0; i < length; i++) {
+    const el = r.tail(data, addPos(data, 32 * i), need);
+    const prev = seen.get(el);
+    if (prev !== undefined) {
+      dst.copyWithin(at + 32 * i, at + 32 * prev, at + 32 * prev + 32);
+      continue;
+    }
+    seen.set(el, i);
+    r.len = 0;
+    r.putSmall(r.reserve(32), 32); // abi.encode(struct) of a dynamic struct starts with its offset
+    r.encodeTail(node, el);
+    dst.set(keccak256Bulk(r.out.subarray(0, r.len)), at + 32 * i);
+  }
+  return length;
 }
 
 /**
- * Digest of one `postAndVerifyBatch` call from its calldata. Rejects anything
- * Solidity's decoder would reject; throws only ProtocolError.
+ * Digest of one successful `postAndVerifyBatch` call from its calldata: the
+ * entry hashes, lookup hashes and `shared` value EEZ computes for it. Reads
+ * only what EEZ reads to compute them, exactly as its calldata accessors read
+ * it; throws ProtocolError (REVERTS, TOO_LARGE, WRONG_SELECTOR) only for
+ * calldata on which that computation reverts or runs out of gas.
  */
 export function eezBatchDigest(calldata: Uint8Array, opts: EezDigestOptions = {}): EezBatchDigest {
-  checkSelector(calldata);
-  const c = new Canonicalizer(calldata, opts.budget ?? defaultBudget(calldata.length));
-  const tp = 4 + c.readSmall(4);
-  // [REJECT] the batch head (11 words) must fit the input
-  if (tp + BATCH_HEAD > calldata.length)
-    throw new ProtocolError(TableErrorCode.TRUNCATED, "batch head past end");
+  const r = new CalldataReader(calldata, memoryBytesForGas(opts.gas ?? EEZ_DEFAULT_CALL_GAS), digestScratch);
+  try {
+    return batchDigest(calldata, r, opts);
+  } finally {
+    // Keep the grown buffer for the next digest (nothing returned points into it).
+    if (r.out.length <= SCRATCH_KEEP) digestScratch = r.out;
+  }
+}
 
-  const entriesPos = tp + c.readSmall(tp);
-  const lookupsPos = tp + c.readSmall(tp + 32);
-  const nEntries = arrayLength(c, entriesPos);
-  const nLookups = arrayLength(c, lookupsPos);
+// The digest's output buffer, reused across calls: a hostile batch re-encodes
+// megabytes, and reallocating them per call costs more than encoding.
+let digestScratch: Uint8Array = new Uint8Array(64 * 1024);
+const SCRATCH_KEEP = 8 * 1024 * 1024;
 
-  // Scalars and small arrays: re-encoded into the scratch buffer, then read back.
-  c.len = 0;
-  const blobAt = c.tail(compileAbi(UINT256_ARRAY), tp, tp + 7 * 32);
-  const blobIndices = abiReadCanonical(UINT256_ARRAY, c.out, blobAt) as bigint[];
+function batchDigest(calldata: Uint8Array, r: CalldataReader, opts: EezDigestOptions): EezBatchDigest {
+  const tp = batchStart(calldata, r);
+
+  // blobhash(batch.blobIndices[i]): zero past the transaction's blobs.
   const txBlobs = opts.blobHashes ?? [];
-  const blobHashes = blobIndices.map((ix) => {
-    // [REJECT] each blob index must select one of the transaction's blobs
-    if (ix >= BigInt(txBlobs.length)) {
-      throw new ProtocolError(
-        TableErrorCode.BLOB_INDEX_OUT_OF_RANGE,
-        `blob index ${ix} but the transaction has ${txBlobs.length} blobs`,
-      );
-    }
-    return txBlobs[Number(ix)]!;
-  });
-  const nBlobs = blobHashes.length;
+  const blobs = r.lengthAt(r.tail(tp, tp + 7 * 32, 32), 32);
+  if (blobs.length * 32 > r.budget) {
+    throw new ProtocolError(TableErrorCode.TOO_LARGE, "more blob indices than the call's gas could read");
+  }
+  const blobHashes: Uint8Array[] = new Array(blobs.length);
+  for (let i = 0; i < blobs.length; i++) {
+    const ix = r.word(addPos(blobs.data, 32 * i));
+    const h = ix < BigInt(txBlobs.length) ? txBlobs[Number(ix)]! : ZERO_HASH;
+    if (h.length !== 32) throw new ProtocolError(TableErrorCode.INVALID_VALUE, "blob hash must be 32 bytes");
+    blobHashes[i] = h.slice();
+  }
+  r.budget -= 32 * blobs.length;
 
   // Layout of the `shared` preimage: three abi.encode(bytes32[]) then two words.
-  const eAt = 0;
-  const lAt = eAt + 64 + 32 * nEntries;
-  const bAt = lAt + 64 + 32 * nLookups;
-  const tailAt = bAt + 64 + 32 * nBlobs;
-  const pre = new Uint8Array(tailAt + 64);
-  writeWord(pre, eAt, 32);
-  writeWord(pre, eAt + 32, nEntries);
-  writeWord(pre, lAt, 32);
-  writeWord(pre, lAt + 32, nLookups);
-  writeWord(pre, bAt, 32);
-  writeWord(pre, bAt + 32, nBlobs);
-  for (let i = 0; i < nBlobs; i++) {
-    const h = blobHashes[i]!;
-    if (h.length !== 32) throw new ProtocolError(TableErrorCode.INVALID_VALUE, "blob hash must be 32 bytes");
-    pre.set(h, bAt + 64 + 32 * i);
+  let entryHashes = new Uint8Array(0);
+  const nEntries = hashStructArray(r, ENTRY_NODE, tp, tp, (n) => {
+    entryHashes = new Uint8Array(64 + 32 * n);
+    writeWord(entryHashes, 0, 32);
+    writeWord(entryHashes, 32, n);
+    return { dst: entryHashes, at: 64 };
+  });
+  let lookupHashes = new Uint8Array(0);
+  const nLookups = hashStructArray(r, LOOKUP_NODE, tp, tp + 32, (n) => {
+    lookupHashes = new Uint8Array(64 + 32 * n);
+    writeWord(lookupHashes, 0, 32);
+    writeWord(lookupHashes, 32, n);
+    return { dst: lookupHashes, at: 64 };
+  });
+
+  // keccak256(batch.callData): the bytes are copied to memory first, which
+  // also requires add(data, length) <= calldatasize (unsigned, wrapping).
+  const cd = r.lengthAt(r.tail(tp, tp + 8 * 32, 32), 1);
+  if ((posBig(cd.data) + BigInt(cd.length)) % (1n << 256n) > BigInt(calldata.length)) {
+    throw reverts("callData past the end");
   }
-
-  hashElements(c, ENTRY_NODE, entriesPos, nEntries, pre, eAt + 64);
-  hashElements(c, LOOKUP_NODE, lookupsPos, nLookups, pre, lAt + 64);
-
-  // callData: keccak256 of the bytes value (its content, never the encoding).
-  const cdPos = tp + c.readSmall(tp + 8 * 32);
-  const cdLen = c.readSmall(cdPos);
-  if (cdLen > calldata.length - cdPos - 32)
-    throw new ProtocolError(TableErrorCode.TRUNCATED, "callData past end");
-  const callDataHash = keccak_256(calldata.subarray(cdPos + 32, cdPos + 32 + cdLen));
-  pre.set(callDataHash, tailAt);
+  r.len = 0;
+  const cdAt = r.reserve(cd.length);
+  r.copyBytes(cd.data, cdAt, cd.length);
+  const callDataHash = keccak256Bulk(r.out.subarray(cdAt, cdAt + cd.length));
   const crossProofSystemInteractions = calldata.slice(tp + 6 * 32, tp + 7 * 32);
+
+  const pre = new Uint8Array(entryHashes.length + lookupHashes.length + 64 + 32 * blobs.length + 64);
+  pre.set(entryHashes, 0);
+  pre.set(lookupHashes, entryHashes.length);
+  const bAt = entryHashes.length + lookupHashes.length;
+  writeWord(pre, bAt, 32);
+  writeWord(pre, bAt + 32, blobs.length);
+  for (let i = 0; i < blobs.length; i++) pre.set(blobHashes[i]!, bAt + 64 + 32 * i);
+  const tailAt = bAt + 64 + 32 * blobs.length;
+  pre.set(callDataHash, tailAt);
   pre.set(crossProofSystemInteractions, tailAt + 32);
 
-  // The remaining fields are not hashed but must decode, or the call reverted.
-  c.len = 0;
-  const psAt = c.tail(compileAbi(ADDRESS_ARRAY), tp, tp + 4 * 32);
-  const rollupsAt = c.tail(compileAbi(ROLLUPS_ARRAY), tp, tp + 5 * 32);
-  const proofsAt = c.tail(compileAbi(BYTES_ARRAY), tp, tp + 9 * 32);
-  const bnAt = c.value(compileAbi(abiUint64), tp + 10 * 32);
-  const proofSystems = abiReadCanonical(ADDRESS_ARRAY, c.out, psAt) as Uint8Array[];
-  const rollupIdsWithProofSystems = abiReadCanonical(
-    ROLLUPS_ARRAY,
-    c.out,
-    rollupsAt,
-  ) as unknown as RollupIdWithProofSystems[];
-  const proofs = abiReadCanonical(BYTES_ARRAY, c.out, proofsAt) as Uint8Array[];
-  const blockNumber = abiReadCanonical(abiUint64, c.out, bnAt) as bigint;
-
-  const entryHashes: Uint8Array[] = new Array(nEntries);
-  for (let i = 0; i < nEntries; i++) entryHashes[i] = pre.slice(eAt + 64 + 32 * i, eAt + 96 + 32 * i);
-  const lookupHashes: Uint8Array[] = new Array(nLookups);
-  for (let i = 0; i < nLookups; i++) lookupHashes[i] = pre.slice(lAt + 64 + 32 * i, lAt + 96 + 32 * i);
-
+  const split = (buf: Uint8Array, n: number): Uint8Array[] =>
+    Array.from({ length: n }, (_, i) => buf.slice(64 + 32 * i, 96 + 32 * i));
   return {
-    shared: keccak_256(pre),
-    entryHashes,
-    lookupHashes,
-    blobHashes: blobHashes.map((h) => h.slice()),
+    shared: keccak256Bulk(pre),
+    entryHashes: split(entryHashes, nEntries),
+    lookupHashes: split(lookupHashes, nLookups),
+    blobHashes,
     callDataHash,
     crossProofSystemInteractions,
     entryCount: nEntries,
+  };
+}
+
+function posBig(p: Pos): bigint {
+  return typeof p === "number" ? BigInt(p) : p;
+}
+
+const ADDRESS_ARRAY = abiArray(abiAddress);
+const ROLLUPS_ARRAY = abiArray(ROLLUP_ID_WITH_PROOF_SYSTEMS_ABI);
+const BYTES_ARRAY = abiArray(abiBytes);
+
+/**
+ * `proofSystems`, `rollupIdsWithProofSystems`, `proofs` and `blockNumber`,
+ * read with the calldata accessors' rules. Throws ProtocolError (REVERTS) when
+ * reading them would revert, i.e. when EEZ could not have used them.
+ */
+export function eezProofFields(calldata: Uint8Array, gas: bigint = EEZ_DEFAULT_CALL_GAS): EezProofFields {
+  const r = new CalldataReader(calldata, memoryBytesForGas(gas));
+  const tp = batchStart(calldata, r);
+  const read = (t: AbiType, field: number): AbiValue => {
+    r.len = 0;
+    const at = r.encodeTail(compileAbi(t), r.tail(tp, tp + 32 * field, 32));
+    return abiReadCanonical(t, r.out, at);
+  };
+  const blockNumber = r.word(tp + 10 * 32);
+  if (blockNumber > UINT64_MAX) throw reverts("dirty blockNumber");
+  return {
+    proofSystems: read(ADDRESS_ARRAY, 4) as Uint8Array[],
+    rollupIdsWithProofSystems: read(ROLLUPS_ARRAY, 5) as unknown as RollupIdWithProofSystems[],
+    proofs: read(BYTES_ARRAY, 9) as Uint8Array[],
     blockNumber,
-    proofSystems,
-    rollupIdsWithProofSystems,
-    proofs,
   };
 }
 
@@ -411,6 +477,8 @@ export function eezBatchDigest(calldata: Uint8Array, opts: EezDigestOptions = {}
 export interface EezCall {
   calldata: Uint8Array;
   blobHashes?: readonly Uint8Array[];
+  /** Gas the call used, when known (bounds the work; see EezDigestOptions.gas). */
+  gas?: bigint;
 }
 
 export interface EezTableDigest {
@@ -434,11 +502,11 @@ export function eezTableDigestOf(batchDigests: readonly Uint8Array[]): Uint8Arra
 }
 
 /** Digest of a slot's table: the successful calls in execution order. */
-export function eezTableDigest(calls: readonly EezCall[], opts: { budget?: number } = {}): EezTableDigest {
+export function eezTableDigest(calls: readonly EezCall[]): EezTableDigest {
   const batches = calls.map((call) =>
     eezBatchDigest(call.calldata, {
       ...(call.blobHashes ? { blobHashes: call.blobHashes } : {}),
-      ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+      ...(call.gas !== undefined ? { gas: call.gas } : {}),
     }),
   );
   let entryCount = 0;

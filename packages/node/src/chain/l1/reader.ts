@@ -17,6 +17,11 @@ export interface TableCall {
   calldata: Uint8Array;
   /** Versioned blob hashes of the call's transaction. */
   blobHashes: Uint8Array[];
+  /**
+   * Gas the call frame used, with room for refunds (at most a fifth of a
+   * transaction's use): bounds the digest's work (docs/spec.md §4.1).
+   */
+  gas?: bigint;
   txHash: string;
   txIndex: number;
 }
@@ -38,6 +43,7 @@ interface CallFrame {
   type: string;
   to?: string;
   input?: string;
+  gasUsed?: string;
   error?: string;
   calls?: CallFrame[];
 }
@@ -99,6 +105,12 @@ function collectCalls(frame: CallFrame, table: string, out: CallFrame[]): void {
   for (const child of frame.calls ?? []) collectCalls(child, table, out);
 }
 
+function frameGas(gasUsed: string | undefined): bigint | undefined {
+  if (gasUsed === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(gasUsed)) return undefined;
+  const used = BigInt(gasUsed);
+  return used + used / 4n + 1n;
+}
+
 /** The block and its table calls, as one RPC sees them. */
 export async function readBlockTable(
   rpc: JsonRpcClient,
@@ -142,7 +154,14 @@ export async function readBlockTable(
       } catch {
         throw new RpcError(rpc.url, "BAD_RESPONSE", "malformed call input");
       }
-      calls.push({ calldata, blobHashes, txHash: tx.hash, txIndex: i });
+      const gas = frameGas(f.gasUsed);
+      calls.push({
+        calldata,
+        blobHashes,
+        ...(gas !== undefined ? { gas } : {}),
+        txHash: tx.hash,
+        txIndex: i,
+      });
     }
   }
   return { block, calls };

@@ -13,6 +13,7 @@ import {
   eezBlockContext,
   eezEntryHash,
   eezLookupHash,
+  eezProofFields,
   eezPublicInputsHash,
   eezTableDigest,
   encodePostAndVerifyBatch,
@@ -59,7 +60,8 @@ function viemShared(b: ProofSystemBatchPerVerificationEntries, blobs: Uint8Array
       encodeAbiParameters([toViemParam(LOOKUP_CALL_ABI)], [toViemValue(LOOKUP_CALL_ABI, l as never)]),
     ),
   );
-  const blobHashes = b.blobIndices.map((i) => hex(blobs[Number(i)]!));
+  // BLOBHASH of an index past the transaction's blobs is zero.
+  const blobHashes = b.blobIndices.map((i) => hex(blobs[Number(i)] ?? new Uint8Array(32)));
   return keccak256(
     concatHex([
       arr(entryHashes),
@@ -111,10 +113,11 @@ describe("ocp.eez.v1", () => {
         expect(d.entryHashes).toEqual(b.entries.map(eezEntryHash));
         expect(d.lookupHashes).toEqual(b.l1ToL2lookupCalls.map(eezLookupHash));
         expect(hex(d.shared)).toBe(viemShared(b, blobs));
-        expect(d.blockNumber).toBe(b.blockNumber);
-        expect(d.proofs).toEqual(b.proofs);
-        expect(d.proofSystems).toEqual(b.proofSystems);
-        expect(d.rollupIdsWithProofSystems).toEqual(b.rollupIdsWithProofSystems);
+        const p = eezProofFields(encodePostAndVerifyBatch(b));
+        expect(p.blockNumber).toBe(b.blockNumber);
+        expect(p.proofs).toEqual(b.proofs);
+        expect(p.proofSystems).toEqual(b.proofSystems);
+        expect(p.rollupIdsWithProofSystems).toEqual(b.rollupIdsWithProofSystems);
       }),
       { numRuns: 60 },
     );
@@ -158,7 +161,10 @@ describe("ocp.eez.v1", () => {
   it("publicInputsHash_k follows Appendix A (checked with viem's encoder)", () => {
     const rng = makeRng(7);
     const b = randomBatch(rng);
-    const d = eezBatchDigest(encodePostAndVerifyBatch(b));
+    const d = {
+      ...eezBatchDigest(encodePostAndVerifyBatch(b)),
+      ...eezProofFields(encodePostAndVerifyBatch(b)),
+    };
     const vks = new Map(
       b.rollupIdsWithProofSystems.map((r) => [r.rollupId, [randBytes(rng, 32), randBytes(rng, 32)]]),
     );
@@ -238,26 +244,31 @@ describe("ocp.eez.v1", () => {
     );
   });
 
-  it("rejects a wrong selector, blob indices out of range and dirty uint64/address/bool", () => {
+  it("reads a missing blob as zero, as BLOBHASH does; rejects a wrong selector; dirty fields revert only when read", () => {
     const b = randomBatch(makeRng(11), { txBlobs: 2 });
-    b.blobIndices = [1n];
+    b.blobIndices = [1n, 5n, (1n << 256n) - 1n];
     b.proofSystems = [randBytes(makeRng(2), 20)];
     const cd = encodePostAndVerifyBatch(b);
     const wrong = cd.slice();
     wrong[0]! ^= 1;
     expect(() => eezBatchDigest(wrong)).toThrow(TableErrorCode.WRONG_SELECTOR);
     expect(() => decodeEezBatch(new Uint8Array(3))).toThrow(TableErrorCode.WRONG_SELECTOR);
-    expect(() => eezBatchDigest(cd, { blobHashes: [new Uint8Array(32)] })).toThrow(
-      TableErrorCode.BLOB_INDEX_OUT_OF_RANGE,
-    );
-    expect(() => eezBatchDigest(cd)).toThrow(TableErrorCode.BLOB_INDEX_OUT_OF_RANGE);
-    // blockNumber is the batch's last head word: tuple at 4 + 32, field 10.
+    const one = randBytes(makeRng(3), 32);
+    const zero = new Uint8Array(32);
+    // Index 1 is past a one-blob transaction, 5 and 2^256-1 past any: all zero.
+    const d1 = eezBatchDigest(cd, { blobHashes: [one] });
+    expect(d1.blobHashes).toEqual([zero, zero, zero]);
+    expect(hex(d1.shared)).toBe(viemShared(b, [one]));
+    const d2 = eezBatchDigest(cd, { blobHashes: [zero, one] });
+    expect(d2.blobHashes).toEqual([one, zero, zero]);
+    expect(hex(d2.shared)).toBe(viemShared(b, [zero, one]));
+    // blockNumber is the batch's last head word: tuple at 4 + 32, field 10. It
+    // is never hashed, so the digest does not read it; EEZ's proof path does.
     const dirtyBn = cd.slice();
     dirtyBn[4 + 32 + 10 * 32 + 3] = 1;
-    expect(() => eezBatchDigest(dirtyBn, { blobHashes: [new Uint8Array(32), new Uint8Array(32)] })).toThrow(
-      TableErrorCode.MALFORMED,
-    );
-    expect(() => decodeEezBatch(dirtyBn)).toThrow(TableErrorCode.MALFORMED);
+    expect(eezBatchDigest(dirtyBn).shared).toEqual(eezBatchDigest(cd).shared);
+    expect(() => eezProofFields(dirtyBn)).toThrow(TableErrorCode.REVERTS);
+    expect(() => decodeEezBatch(dirtyBn)).toThrow(TableErrorCode.REVERTS);
   });
 
   it("raises only typed errors on truncated, mutated and random calldata", () => {

@@ -1,0 +1,27 @@
+// keccak256 for the large buffers a table digest hashes (docs/spec.md §4.1):
+// the EVM charges 6 gas per hashed word, so a hostile call can make a
+// verifier hash far more bytes than it sent, and keccak speed bounds the
+// digest's time per gas. A WebAssembly keccak (hash-wasm) runs an order of
+// magnitude faster than the portable one; until it has loaded, or for small
+// inputs, the portable one answers. Both compute the same function (checked
+// in test/unit/schemas/keccak.test.ts).
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { createKeccak, type IHasher } from "hash-wasm";
+
+let wasm: IHasher | undefined;
+
+/** Resolves once the WebAssembly keccak is in use (never rejects: the portable one stays). */
+export const keccakReady: Promise<void> = createKeccak(256).then(
+  (h) => {
+    wasm = h;
+  },
+  () => undefined,
+);
+
+const SMALL = 64;
+
+/** keccak256 of `data`. */
+export function keccak256Bulk(data: Uint8Array): Uint8Array {
+  if (wasm === undefined || data.length < SMALL) return keccak_256(data);
+  return wasm.init().update(data).digest("binary");
+}
