@@ -92,6 +92,7 @@ const TOP_LEVEL_KEYS = [
   "chain",
   "checkers",
   "setsFromAnchor",
+  "metrics",
 ] as const;
 
 type Obj = Record<string, unknown>;
@@ -191,9 +192,12 @@ const NETWORK_KEYS = [
   "announceAddrs",
   "bootstrapPeers",
   "staticPeers",
+  "peerExchange",
   "localNetwork",
   "maxConnections",
   "dialTimeoutMs",
+  "pingIntervalMs",
+  "pingTimeoutMs",
   "staticPeerRedialMinMs",
   "staticPeerRedialMaxMs",
   "statusAttempts",
@@ -221,6 +225,7 @@ function networkOptions(v: unknown): NonNullable<NodeOptionsInput["network"]> {
         out[k] = multiaddrs(x, f, true);
         break;
       case "localNetwork":
+      case "peerExchange":
         out[k] = bool(x, f);
         break;
       case "gossip":
@@ -581,6 +586,15 @@ export async function loadNodeConfig(
       "proof",
       "exec",
     ]) as NodeOptionsInput["checkers"];
+  }
+  if (cfg.metrics !== undefined) {
+    options.metrics = plainOptions(cfg.metrics, "metrics", [
+      "processMetrics",
+      "eventLoopMonitoringPrecisionMs",
+      "dbSizeMaxAgeMs",
+    ]) as NodeOptionsInput["metrics"];
+    const precision = options.metrics?.eventLoopMonitoringPrecisionMs;
+    if (precision !== undefined) int(precision, "metrics.eventLoopMonitoringPrecisionMs", 1);
   }
   if (anchor) options.anchor = anchor;
   if (api) options.api = api;

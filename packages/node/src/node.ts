@@ -276,7 +276,7 @@ export class OcpNode {
       { registry: this.registry, anchorBacklog: () => this.anchor?.backlog },
     );
     this.nodeMetrics = new NodeMetrics(
-      { dataDir: this.opts.dataDir },
+      { ...this.opts.metrics, dataDir: this.opts.dataDir },
       { registry: this.registry, getPeers: () => this.network_?.getPeers() ?? [] },
     );
   }

@@ -34,6 +34,8 @@ import type { ReqRespHandler } from "./reqresp/types.js";
 import { AppPenalties, derivePeerScoreParams, deriveTopicScoreParams } from "./scoring.js";
 import { type GossipKind, isValidNetworkName } from "./topics.js";
 
+/** Time for the PRUNEs of a graceful leave to be written before connections close (local work only). */
+const LEAVE_PRUNE_FLUSH_MS = 200;
 export interface NetworkModules {
   /** Protobuf-encoded libp2p private key; generated when absent (read `network.privateKey` to persist it). */
   privateKey?: Uint8Array;
@@ -127,7 +129,12 @@ export class Network {
           peers?.checkPeerScore(peer, penalties.score(peer));
         },
       },
-      appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
+      appSpecificScore: (peer) =>
+        penalties.score(peer) +
+        (modules.appSpecificScore?.(peer) ?? 0) +
+        // Peer exchange is accepted only from peers scoring at least acceptPXThreshold: the
+        // operator's bootstrap and static peers start there; others must earn it.
+        (peers?.isConfiguredPeer(peer) ? thresholds.acceptPXThreshold : 0),
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
@@ -192,6 +199,10 @@ export class Network {
     if (prev !== "new") {
       await this.peers_?.stop();
       this.gossip_?.stop();
+      // Unsubscribing sends PRUNEs with peer exchange to our mesh peers (gossipsub
+      // builds them asynchronously): give them a moment to reach the streams, which
+      // the host's stop then closes gracefully, so our peers learn each other.
+      if (this.opts.peerExchange) await new Promise((r) => setTimeout(r, LEAVE_PRUNE_FLUSH_MS));
       await this.reqResp_?.stop();
       await this.host_?.stop();
     }

@@ -76,11 +76,19 @@ interface RedialPeer {
   addr: string;
   failures: number;
   timer: NodeJS.Timeout | undefined;
-  /** Static peers are always kept; bootstrap peers only while below `targetPeers`. */
+  /** Static peers are always kept; bootstrap and learned peers only while below `targetPeers`. */
   isStatic: boolean;
+  /** Learned from the network (not configured): forgotten after LEARNED_PEER_MAX_FAILURES failed dials. */
+  learned: boolean;
 }
 
 const STATUS_RETRY_DELAY_MS = 500;
+/**
+ * Dials in a row that a learned peer may fail before it is forgotten: with the
+ * redial backoff (1 s doubling) that is about a minute of trying, long enough
+ * to outlast a restart, short enough not to chase a peer that left for good.
+ */
+const LEARNED_PEER_MAX_FAILURES = 6;
 /** A gossip stream waits this long at most for its peer's Status before it is dropped. */
 const GOSSIP_ADMISSION_TIMEOUT_MS = 30_000;
 
@@ -104,7 +112,14 @@ export function isLocalIp(ip: string): boolean {
   }
   const v6 = ip.toLowerCase();
   if (v6 === "::1" || v6 === "::") return true;
-  if (v6.startsWith("::ffff:")) return isLocalIp(v6.slice(7));
+  if (v6.startsWith("::ffff:")) {
+    // IPv4-mapped; multiaddr prints the IPv4 part in hex (::ffff:a00:1 is 10.0.0.1).
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+    if (hex === null) return isLocalIp(v6.slice(7));
+    const hi = Number.parseInt(hex[1] as string, 16);
+    const lo = Number.parseInt(hex[2] as string, 16);
+    return isLocalIp(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
   return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 /** Bans remembered at once; beyond it the ban that ends soonest is forgotten. */
@@ -132,12 +147,18 @@ export class PeerManager {
   ) {
     this.networkId = sszNetworkId(opts.network);
     for (const addr of opts.bootstrapPeers) {
-      this.redialPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined, isStatic: false });
+      this.redialPeers.set(peerIdOfMultiaddr(addr), {
+        addr,
+        failures: 0,
+        timer: undefined,
+        isStatic: false,
+        learned: false,
+      });
     }
     for (const addr of opts.staticPeers) {
       const peer = peerIdOfMultiaddr(addr);
       this.staticPeers.add(peer);
-      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true });
+      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true, learned: false });
     }
   }
 
@@ -197,6 +218,15 @@ export class PeerManager {
     if (Date.now() < until) return true;
     this.bans.delete(peer);
     return false;
+  }
+
+  /**
+   * A bootstrap or static peer: configured by the operator, so its gossipsub
+   * peer exchange is trusted (network.ts gives it the acceptPXThreshold).
+   */
+  isConfiguredPeer(peer: string): boolean {
+    const s = this.redialPeers.get(peer);
+    return s !== undefined && !s.learned;
   }
 
   isIpBanned(ip: string): boolean {
@@ -425,7 +455,24 @@ export class PeerManager {
     this.settleStatusWaiters(peer, false);
     this.modules.metrics.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
-    if (this.redialPeers.has(peer) && this.running) this.scheduleRedial(peer);
+    if (!this.running) return;
+    if (this.redialPeers.has(peer)) this.scheduleRedial(peer);
+    // A peer that passed Status and was not banned: remembered at the addresses it announced
+    // (identify) and redialed like a bootstrap peer, so a network whose only configured peer
+    // went away can find itself again.
+    else if (entry?.announced && !this.isBanned(peer)) void this.learnPeer(peer);
+  }
+
+  /** Adds a disconnected peer to the redial set at its announced address; bounded by `targetPeers`. */
+  private async learnPeer(peer: string): Promise<void> {
+    let learned = 0;
+    for (const s of this.redialPeers.values()) if (s.learned) learned++;
+    if (learned >= this.opts.targetPeers) return;
+    const addr = (await this.modules.host.getPeerAddrs(peer)).find((a) => ipOfMultiaddr(a) !== undefined);
+    if (addr === undefined || !this.running || this.redialPeers.has(peer) || this.peers.has(peer)) return;
+    this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: false, learned: true });
+    this.modules.metrics.peerEvents.inc({ event: "learned" });
+    this.scheduleRedial(peer);
   }
 
   private async dialRedial(peer: string): Promise<void> {
@@ -440,6 +487,10 @@ export class PeerManager {
       s.failures = 0;
     } catch {
       s.failures++;
+      if (s.learned && s.failures >= LEARNED_PEER_MAX_FAILURES) {
+        this.redialPeers.delete(peer);
+        return;
+      }
       this.scheduleRedial(peer);
     }
   }
