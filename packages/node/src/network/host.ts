@@ -120,6 +120,8 @@ export interface HostModules {
   privateKey?: Uint8Array;
   /** Connection gater: true refuses dials to and connections from this peer. */
   isDenied(peer: string): boolean;
+  /** Connection gater: true refuses our own dials to this peer (checked besides `isDenied`). */
+  isDialDenied?(peer: string): boolean;
   /** Connection gater: true refuses inbound connections from this IP (IP bans). */
   isIpDenied?(ip: string): boolean;
   /** Gates inbound gossip streams; without it every stream goes to gossipsub as is. */
@@ -586,7 +588,8 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         }
       : {}),
     connectionGater: {
-      denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
+      denyDialPeer: async (peer) =>
+        modules.isDenied(peer.toString()) || (modules.isDialDenied?.(peer.toString()) ?? false),
       denyInboundConnection: async (maConn) => denyInbound(maConn),
       denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
       denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),

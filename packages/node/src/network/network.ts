@@ -117,6 +117,7 @@ export class Network {
       privateKey: modules.privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
       isIpDenied: (ip) => peers?.isIpBanned(ip) ?? false,
+      isDialDenied: (peer) => peers?.isDialDenied(peer) ?? false,
       gossipInbound: {
         // Gossip only from peers that passed Status on our network.
         admit: (peer) => peers?.waitForStatus(peer) ?? Promise.resolve(false),

@@ -229,6 +229,18 @@ export class PeerManager {
     return s !== undefined && !s.learned;
   }
 
+  /**
+   * Connection gater for our outbound dials: never to a banned peer, and to a
+   * peer that is not one of our configured peers only while we have fewer than
+   * `targetPeers` (peer exchange, learned and remembered peers cannot grow the
+   * peer set past it; inbound connections are bounded by maxConnections).
+   */
+  isDialDenied(peer: string): boolean {
+    if (this.isBanned(peer)) return true;
+    if (this.peers.has(peer) || this.isConfiguredPeer(peer)) return false;
+    return this.peers.size >= this.opts.targetPeers;
+  }
+
   isIpBanned(ip: string): boolean {
     const until = this.ipBans.get(ip);
     if (until === undefined) return false;

@@ -2,10 +2,12 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createNetworkMetrics } from "../../../src/metrics/network.js";
 import {
+  generatePeerKey,
   type Host,
   type HostConnection,
   type InboundConnection,
   inboundConnectionGate,
+  peerIdFromPeerKey,
 } from "../../../src/network/host.js";
 import { defaultNetworkOptions } from "../../../src/network/options.js";
 import { isLocalIp, PeerManager } from "../../../src/network/peers.js";
@@ -157,5 +159,47 @@ describe("inbound connections per IP", () => {
     a.close();
     expect(gate(inbound("/ip4/203.0.113.1/tcp/4").conn)).toBe(false);
     expect(gate(inbound("/ip4/203.0.113.1/tcp/5").conn)).toBe(true);
+  });
+});
+
+describe("outbound dials", () => {
+  it("dials beyond the configured peers only while below targetPeers", async () => {
+    const boot = peerIdFromPeerKey(await generatePeerKey());
+    const connect: ((peer: string) => void)[] = [];
+    const host = {
+      peerId: "self",
+      getConnections: () => [],
+      hangUp: async () => undefined,
+      onPeerConnect: (h: (peer: string) => void) => connect.push(h),
+      onPeerDisconnect: () => undefined,
+    } as unknown as Host;
+    const pm = new PeerManager(
+      { ...defaultNetworkOptions, targetPeers: 2, bootstrapPeers: [`/ip4/203.0.113.1/tcp/9000/p2p/${boot}`] },
+      {
+        host,
+        reqResp: { registerHandler: async () => undefined } as unknown as ReqResp,
+        metrics: createNetworkMetrics(),
+        logger: pino({ level: "silent" }),
+        getStatus: () => {
+          throw new Error("not used");
+        },
+        getScore: () => 0,
+        graylistThreshold: -16000,
+      },
+    );
+    await pm.init();
+    // Not started: connections are recorded, no Status exchange runs.
+    expect(pm.isDialDenied("px-1")).toBe(false);
+    for (const h of connect) h("a");
+    expect(pm.isDialDenied("px-1")).toBe(false);
+    for (const h of connect) h("b");
+    // At targetPeers: a peer learned from peer exchange is not dialed…
+    expect(pm.isDialDenied("px-1")).toBe(true);
+    // …a configured peer and a connected one still are.
+    expect(pm.isDialDenied(boot)).toBe(false);
+    expect(pm.isDialDenied("a")).toBe(false);
+    // A banned peer never is.
+    await pm.ban(boot, 60_000, "test");
+    expect(pm.isDialDenied(boot)).toBe(true);
   });
 });
