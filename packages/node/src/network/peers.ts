@@ -134,6 +134,8 @@ export class PeerManager {
   /** Static and bootstrap peers: dialed at start and redialed with backoff. */
   private readonly redialPeers = new Map<string, RedialPeer>();
   private readonly staticPeers = new Set<string>();
+  /** Dials to unconfigured peers let through by isDialDenied, until they connect or time out. */
+  private readonly dialing = new Map<string, number>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
@@ -238,7 +240,13 @@ export class PeerManager {
   isDialDenied(peer: string): boolean {
     if (this.isBanned(peer)) return true;
     if (this.peers.has(peer) || this.isConfiguredPeer(peer)) return false;
-    return this.peers.size >= this.opts.targetPeers;
+    // Dials still in flight count: a PRUNE carries up to 16 peers, dialed all at once.
+    const now = Date.now();
+    for (const [p, until] of this.dialing) if (until <= now) this.dialing.delete(p);
+    if (this.dialing.has(peer)) return false;
+    if (this.peers.size + this.dialing.size >= this.opts.targetPeers) return true;
+    this.dialing.set(peer, now + this.opts.dialTimeoutMs);
+    return false;
   }
 
   isIpBanned(ip: string): boolean {
@@ -427,6 +435,7 @@ export class PeerManager {
       announced: false,
     });
     this.modules.metrics.peerEvents.inc({ event: "connected" });
+    this.dialing.delete(peer);
     const s = this.redialPeers.get(peer);
     if (s !== undefined) {
       s.failures = 0;

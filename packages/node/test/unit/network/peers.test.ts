@@ -189,12 +189,13 @@ describe("outbound dials", () => {
     );
     await pm.init();
     // Not started: connections are recorded, no Status exchange runs.
-    expect(pm.isDialDenied("px-1")).toBe(false);
     for (const h of connect) h("a");
+    // One dial in flight fills the second place: a second PX peer at once is refused.
     expect(pm.isDialDenied("px-1")).toBe(false);
-    for (const h of connect) h("b");
+    expect(pm.isDialDenied("px-2")).toBe(true);
+    for (const h of connect) h("px-1");
     // At targetPeers: a peer learned from peer exchange is not dialed…
-    expect(pm.isDialDenied("px-1")).toBe(true);
+    expect(pm.isDialDenied("px-3")).toBe(true);
     // …a configured peer and a connected one still are.
     expect(pm.isDialDenied(boot)).toBe(false);
     expect(pm.isDialDenied("a")).toBe(false);
