@@ -283,8 +283,8 @@ export class SimCluster {
   /**
    * Starts the nodes in waves, as a network grows: each host is given up to
    * BOOTSTRAP_PEERS bootstrap addresses drawn from the hosts already running
-   * (their peer ids are known only once they run). The node has no other
-   * peer discovery, so these are the only connections it makes itself.
+   * (their peer ids are known only once they run). Further peers a node
+   * learns by gossipsub peer exchange from them, up to its targetPeers.
    */
   async startAll() {
     const { opts } = this;

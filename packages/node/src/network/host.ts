@@ -197,7 +197,7 @@ export function gossipMessageId(data: Uint8Array): Uint8Array {
 // (p2p-interface.md, "The gossipsub parameters"), the deployment closest to
 // ours: small messages, a few hundred peers, slot-paced traffic.
 const GOSSIP_D = 8; // mesh degree
-const GOSSIP_D_LOW = 6;
+export const GOSSIP_D_LOW = 6;
 const GOSSIP_D_HIGH = 12;
 const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
 export const GOSSIP_HEARTBEAT_MS = 700;

@@ -13,7 +13,13 @@ import {
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
 import { isRequestError } from "./errors.js";
-import { type ConnectionDirection, type Host, ipOfMultiaddr, peerIdOfMultiaddr } from "./host.js";
+import {
+  type ConnectionDirection,
+  GOSSIP_D_LOW,
+  type Host,
+  ipOfMultiaddr,
+  peerIdOfMultiaddr,
+} from "./host.js";
 import type { NetworkOptions } from "./options.js";
 import { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { ReqResp } from "./reqresp/reqResp.js";
@@ -234,8 +240,11 @@ export class PeerManager {
   /**
    * Connection gater for our outbound dials: never to a banned peer, and to a
    * peer that is not one of our configured peers only while we have fewer than
-   * `targetPeers` (peer exchange, learned and remembered peers cannot grow the
-   * peer set past it; inbound connections are bounded by maxConnections).
+   * gossipsub's D_lo peers: enough for a mesh. Peer exchange is for finding
+   * the network, not for growing the peer set: every PX dial lands as an
+   * inbound connection elsewhere, and a 32-host run that let PX dial up to
+   * targetPeers (16) doubled the peers per node (10 → 21) and the bytes per
+   * slot with them (floodPublish, IHAVE, D_high meshes).
    */
   isDialDenied(peer: string): boolean {
     if (this.isBanned(peer)) return true;
@@ -244,7 +253,7 @@ export class PeerManager {
     const now = Date.now();
     for (const [p, until] of this.dialing) if (until <= now) this.dialing.delete(p);
     if (this.dialing.has(peer)) return false;
-    if (this.peers.size + this.dialing.size >= this.opts.targetPeers) return true;
+    if (this.peers.size + this.dialing.size >= (this.opts.gossip.Dlo ?? GOSSIP_D_LOW)) return true;
     this.dialing.set(peer, now + this.opts.dialTimeoutMs);
     return false;
   }

@@ -163,7 +163,7 @@ describe("inbound connections per IP", () => {
 });
 
 describe("outbound dials", () => {
-  it("dials beyond the configured peers only while below targetPeers", async () => {
+  it("dials beyond the configured peers only while below D_lo peers", async () => {
     const boot = peerIdFromPeerKey(await generatePeerKey());
     const connect: ((peer: string) => void)[] = [];
     const host = {
@@ -174,7 +174,11 @@ describe("outbound dials", () => {
       onPeerDisconnect: () => undefined,
     } as unknown as Host;
     const pm = new PeerManager(
-      { ...defaultNetworkOptions, targetPeers: 2, bootstrapPeers: [`/ip4/203.0.113.1/tcp/9000/p2p/${boot}`] },
+      {
+        ...defaultNetworkOptions,
+        gossip: { ...defaultNetworkOptions.gossip, Dlo: 2 },
+        bootstrapPeers: [`/ip4/203.0.113.1/tcp/9000/p2p/${boot}`],
+      },
       {
         host,
         reqResp: { registerHandler: async () => undefined } as unknown as ReqResp,
@@ -194,7 +198,7 @@ describe("outbound dials", () => {
     expect(pm.isDialDenied("px-1")).toBe(false);
     expect(pm.isDialDenied("px-2")).toBe(true);
     for (const h of connect) h("px-1");
-    // At targetPeers: a peer learned from peer exchange is not dialed…
+    // At D_lo: a peer learned from peer exchange is not dialed…
     expect(pm.isDialDenied("px-3")).toBe(true);
     // …a configured peer and a connected one still are.
     expect(pm.isDialDenied(boot)).toBe(false);
