@@ -1,4 +1,4 @@
-// `node sim/idle.js [--hosts 2,4,6] [--seconds 20] [--profile DIR] [--config JSON]`: idle CPU
+// `node sim/idle.js [--hosts 2,4,6] [--seconds 20] [--profile DIR] [--config JSON]...`: idle CPU
 // per node against the number of hosts. Each network is connected but has no
 // blocks, so what a node spends is its timers: gossipsub heartbeats, status
 // exchanges, sync ticks, L1 head polling. With --profile every node runs under
@@ -21,7 +21,9 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "20" },
     profile: { type: "string" },
     // A node.json fragment merged into every host's config, e.g. '{"sync":{"intervalMs":60000}}'.
-    config: { type: "string" },
+    // Given more than once, each size runs once per fragment, one after the other (a before/after
+    // comparison under the same load).
+    config: { type: "string", multiple: true },
   },
 });
 const sizes = values.hosts.split(",").map(Number);
@@ -76,66 +78,70 @@ function originTimes(profile, fromUs, toUs) {
 }
 
 const results = [];
-for (const hosts of sizes) {
-  const dir = await mkdtemp(join(tmpdir(), "ocp-sim-idle-"));
-  const profDir = values.profile ? join(values.profile, `h${hosts}`) : undefined;
-  if (profDir) {
-    rmSync(profDir, { recursive: true, force: true });
-    mkdirSync(profDir, { recursive: true });
-  }
-  const sc = { ...SCENARIOS.baseline, hosts };
-  const cluster = new SimCluster({
-    hosts,
-    keysPerNode: 1,
-    slotMs: sc.slotMs,
-    links: makeLinks(sc, () => 0.5),
-    dir,
-    log,
-    configOverride: values.config ? JSON.parse(values.config) : undefined,
-    nodeFlags: profDir ? () => ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
-  });
-  current = cluster;
-  try {
-    await cluster.start();
-    // Let start-up work (connections, status exchanges, JIT) settle first.
-    await new Promise((r) => setTimeout(r, 5000));
-    const c0 = cluster.nodes.map((n) => cpuMs(n.pid));
-    const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const s = (Date.now() - t0) / 1000;
-    const per = cluster.nodes.map((n, i) => (cpuMs(n.pid) - c0[i]) / s);
-    const peers = await cluster.peerCounts();
-    const mean = per.reduce((a, b) => a + b, 0) / per.length;
-    const r = {
-      hosts,
-      config: values.config ?? null,
-      idle_cpu_ms_per_s: Number(mean.toFixed(2)),
-      max: Math.max(...per),
-      peers,
-    };
-    log(JSON.stringify(r));
-    results.push(r);
-  } finally {
-    await cluster.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  if (profDir) {
-    // The idle window: after the first 40 % of each profile (start-up), before its last 2 s (shutdown).
-    const total = new Map();
-    const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
-    for (const f of files) {
-      const p = JSON.parse(readFileSync(join(profDir, f), "utf8"));
-      const dur = p.endTime - p.startTime;
-      const from = dur - (seconds + 2) * 1e6;
-      for (const [k, v] of originTimes(p, Math.max(from, 0.4 * dur), dur - 2e6))
-        total.set(k, (total.get(k) ?? 0) + v);
+const configs = values.config?.length ? values.config : [undefined];
+for (const hosts of sizes)
+  for (const config of configs) {
+    const dir = await mkdtemp(join(tmpdir(), "ocp-sim-idle-"));
+    const profDir = values.profile
+      ? join(values.profile, `h${hosts}-c${configs.indexOf(config)}`)
+      : undefined;
+    if (profDir) {
+      rmSync(profDir, { recursive: true, force: true });
+      mkdirSync(profDir, { recursive: true });
     }
-    const top = [...total.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 25)
-      .map(([k, v]) => ({ fn: k, ms_per_s_per_node: Number((v / files.length / seconds).toFixed(3)) }));
-    console.log(JSON.stringify({ hosts, profiles: files.length, top }, null, 1));
+    const sc = { ...SCENARIOS.baseline, hosts };
+    const cluster = new SimCluster({
+      hosts,
+      keysPerNode: 1,
+      slotMs: sc.slotMs,
+      links: makeLinks(sc, () => 0.5),
+      dir,
+      log,
+      configOverride: config ? JSON.parse(config) : undefined,
+      nodeFlags: profDir ? () => ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
+    });
+    current = cluster;
+    try {
+      await cluster.start();
+      // Let start-up work (connections, status exchanges, JIT) settle first.
+      await new Promise((r) => setTimeout(r, 5000));
+      const c0 = cluster.nodes.map((n) => cpuMs(n.pid));
+      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const s = (Date.now() - t0) / 1000;
+      const per = cluster.nodes.map((n, i) => (cpuMs(n.pid) - c0[i]) / s);
+      const peers = await cluster.peerCounts();
+      const mean = per.reduce((a, b) => a + b, 0) / per.length;
+      const r = {
+        hosts,
+        config: config ?? null,
+        idle_cpu_ms_per_s: Number(mean.toFixed(2)),
+        max: Math.max(...per),
+        peers,
+      };
+      log(JSON.stringify(r));
+      results.push(r);
+    } finally {
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (profDir) {
+      // The idle window: after the first 40 % of each profile (start-up), before its last 2 s (shutdown).
+      const total = new Map();
+      const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
+      for (const f of files) {
+        const p = JSON.parse(readFileSync(join(profDir, f), "utf8"));
+        const dur = p.endTime - p.startTime;
+        const from = dur - (seconds + 2) * 1e6;
+        for (const [k, v] of originTimes(p, Math.max(from, 0.4 * dur), dur - 2e6))
+          total.set(k, (total.get(k) ?? 0) + v);
+      }
+      const top = [...total.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([k, v]) => ({ fn: k, ms_per_s_per_node: Number((v / files.length / seconds).toFixed(3)) }));
+      console.log(JSON.stringify({ hosts, config: config ?? null, profiles: files.length, top }, null, 1));
+    }
   }
-}
 console.log(JSON.stringify(results));
 process.exit(0);

@@ -14,11 +14,13 @@ import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { ANVIL_PRIVATE_KEYS, anvilBinary } from "@ocp/node/devnet";
 import { fromHex, getBls, streamId, verifierSetToJson } from "@ocp/protocol";
 import { createTestClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { makeRng } from "../../packages/cli/lib/devnet/batch.js";
 import { getJson } from "../../packages/cli/lib/devnet/http.js";
 import { DEVNET_KDF_ROUNDS, generateKeys, writeBlsKeystores } from "../../packages/cli/lib/devnet/keys.js";
 import {
+  BUILDER_KEY,
   DEPLOYER_KEY,
   DEVNET_CHAIN_ID,
   MAX_ANCHORERS,
@@ -226,6 +228,9 @@ export class SimCluster {
       proposal: { selfProposeDelayMs: opts.selfProposeDelayMs ?? Math.min(1000, slotMs / 2) },
       doppelganger: { enabled: false },
       sync: { intervalMs: Math.max(2000, 2 * slotMs) },
+      // The network's builder, as every operator of it lists it (the devnet does the same):
+      // its commitments are relayed before a node has read the block itself.
+      chain: { validation: { builderAllowlist: [privateKeyToAccount(BUILDER_KEY).address] } },
     };
     const merged = opts.configOverride ? deepMerge(config, opts.configOverride) : config;
     await writeFile(join(opts.dir, `host-${i}`, "node.json"), JSON.stringify(merged, null, 2));
@@ -278,8 +283,8 @@ export class SimCluster {
   /**
    * Starts the nodes in waves, as a network grows: each host is given up to
    * BOOTSTRAP_PEERS bootstrap addresses drawn from the hosts already running
-   * (their peer ids are known only once they run). The node has no other
-   * peer discovery, so these are the only connections it makes itself.
+   * (their peer ids are known only once they run). Further peers a node
+   * learns by gossipsub peer exchange from them, up to its targetPeers.
    */
   async startAll() {
     const { opts } = this;

@@ -31,6 +31,9 @@ import { cpuMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from ".
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Each host's access link from the scenario's path figures (seeded, so a run can be repeated). */
+
+/** Wait between the last host's start and the idle window. */
+const IDLE_SETTLE_MS = 10_000;
 export function makeLinks(sc, rng) {
   // A path crosses two access links: each gets half the path delay, and the
   // loss that makes the path's loss come out at `pathLoss`.
@@ -155,8 +158,9 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   const slotMs = sc.slotMs;
   const aborted = () => io.signal?.aborted === true;
 
-  // ----- idle: connected, no blocks yet
-  await sleep(2000);
+  // ----- idle: connected, no blocks yet. The last wave of hosts started moments ago: its
+  // start-up work (connections, status exchanges, JIT) settles first, as in sim/idle.js.
+  await sleep(IDLE_SETTLE_MS);
   const idle0 = cluster.nodes.map((nd) => cpuMs(nd.pid));
   const idleBytes0 = cluster.net.dataCounters();
   const idleStart = Date.now();

@@ -261,6 +261,7 @@ export function nodeOptionsFromConfig(
   if (cfg.retention) options.retention = cfg.retention;
   if (cfg.chain) options.chain = cfg.chain;
   if (cfg.checkers) options.checkers = cfg.checkers;
+  if (cfg.metrics) options.metrics = cfg.metrics;
   if (cfg.anchor) {
     const { keystore: _k, passwordFile: _p, maxFeePerGasWei, ...rest } = cfg.anchor;
     options.anchor = {

@@ -14,6 +14,7 @@ import {
   defaultExecCheckerOptions,
   defaultGossipScoreThresholds,
   defaultNetworkOptions,
+  defaultNodeMetricsOptions,
   defaultNodeOptions,
   defaultProofCheckerOptions,
   defaultRetentionOptions,
@@ -308,9 +309,21 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
     ),
   ),
   targetPeers: opt(
-    int(0, "connected peers below which bootstrap peers are redialed", { default: net.targetPeers }),
+    int(
+      0,
+      "connected peers below which bootstrap peers are redialed (peers learned by peer exchange are dialed only below gossipsub's `D_lo`, 6)",
+      { default: net.targetPeers },
+    ),
   ),
   staticPeers: opt(multiaddrs("multiaddrs kept connected (redialed with backoff)", true, net.staticPeers)),
+  peerExchange: opt(
+    bool(
+      "gossipsub peer exchange: our PRUNEs carry other peers' signed records; PX from bootstrap and static peers (or peers scoring ≥ `acceptPXThreshold`) is dialed. Peers that passed Status are redialed at their announced address after they drop, while below `targetPeers`",
+      {
+        default: net.peerExchange,
+      },
+    ),
+  ),
   localNetwork: opt(
     bool("all peers on one IP (devnets): lifts per-host limits", { default: net.localNetwork }),
   ),
@@ -321,6 +334,20 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
     }),
   ),
   dialTimeoutMs: opt(int(1, "time to dial a peer", { default: net.dialTimeoutMs })),
+  pingIntervalMs: opt(
+    int(
+      1,
+      "each side pings every connection this often (libp2p's connection monitor); a failed ping closes it. Sets the idle CPU per peer: libp2p's 10 s default cost 1 ms/s per peer",
+      { default: net.pingIntervalMs },
+    ),
+  ),
+  pingTimeoutMs: opt(
+    int(
+      1,
+      "longest a ping may take (adaptive from 5 s up to this); a dead peer is dropped within `pingIntervalMs + pingTimeoutMs`",
+      { default: net.pingTimeoutMs },
+    ),
+  ),
   staticPeerRedialMinMs: opt(
     int(1, "static peer redial backoff, first delay", { default: net.staticPeerRedialMinMs }),
   ),
@@ -634,6 +661,7 @@ const retention = defaultRetentionOptions;
 const sync = defaultNodeOptions.sync;
 const readiness = defaultNodeOptions.readiness;
 const doppelganger = defaultNodeOptions.doppelganger;
+const nodeMetrics = defaultNodeMetricsOptions;
 
 export const NodeConfigSchema = section("", {
   dataDir: str("directory of the node's LevelDB"),
@@ -720,6 +748,29 @@ export const NodeConfigSchema = section("", {
   anchor: opt(AnchorSchema),
   api: opt(ApiSchema),
   checkers: opt(CheckersSchema),
+  metrics: opt(
+    section("process metrics (`metrics.*` below)", {
+      processMetrics: opt(
+        bool("prom-client's process metrics (CPU, memory, event loop, GC)", {
+          default: nodeMetrics.processMetrics,
+        }),
+      ),
+      eventLoopMonitoringPrecisionMs: opt(
+        int(
+          1,
+          "sampling interval of the event-loop delay histogram (each sample is a timer wakeup: prom-client's 10 ms default cost an idle node about 3.5 ms of CPU per second)",
+          {
+            default: nodeMetrics.eventLoopMonitoringPrecisionMs,
+          },
+        ),
+      ),
+      dbSizeMaxAgeMs: opt(
+        int(0, "the database size gauge is recomputed at most this often", {
+          default: nodeMetrics.dbSizeMaxAgeMs,
+        }),
+      ),
+    }),
+  ),
 });
 
 /** A `node.json` that passed validation (paths not yet resolved, secrets not yet read). */

@@ -101,7 +101,7 @@ export function createNodeComponents(
   let recorder: Recorder | undefined;
   let duties: SlotDuties | undefined;
   const metrics = createMetrics(
-    { dataDir: opts.dataDir },
+    { ...opts.metrics, dataDir: opts.dataDir },
     { getPeers: () => network?.getPeers() ?? [], anchorBacklog: () => node.anchorBacklog() },
     modules.metricsRegistry,
   );

@@ -7,6 +7,7 @@ import type { ChainPipelineOptions } from "./chain/pipeline.js";
 import type { CheckersOptions } from "./checkers/index.js";
 import type { SlotMapping } from "./checkers/observe.js";
 import type { RetentionOptions } from "./db/retention.js";
+import type { NodeMetricsOptions } from "./metrics/node.js";
 import type { NetworkOptionsInput } from "./network/options.js";
 import type { DoppelgangerOptions } from "./signer/doppelganger.js";
 
@@ -112,6 +113,8 @@ export interface NodeOptions {
   api?: Partial<ApiOptions>;
   /** Optional costly checkers (checkers/index.ts `createCheckers`); none when absent. */
   checkers?: CheckersOptions;
+  /** Process metrics and their sampling (metrics/node.ts `defaultNodeMetricsOptions`). */
+  metrics?: Partial<Omit<NodeMetricsOptions, "dataDir">>;
 }
 
 export const defaultNodeOptions = {
@@ -143,6 +146,7 @@ export type NodeOptionsInput = Pick<NodeOptions, "dataDir" | "domain" | "streams
   api?: Partial<ApiOptions>;
   checkers?: CheckersOptions;
   setsFromAnchor?: SetsFromAnchorOptions;
+  metrics?: Partial<Omit<NodeMetricsOptions, "dataDir">>;
 };
 
 export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
@@ -163,5 +167,6 @@ export function resolveNodeOptions(input: NodeOptionsInput): NodeOptions {
     ...(input.setsFromAnchor ? { setsFromAnchor: input.setsFromAnchor } : {}),
     ...(input.api ? { api: input.api } : {}),
     ...(input.checkers ? { checkers: input.checkers } : {}),
+    ...(input.metrics ? { metrics: input.metrics } : {}),
   };
 }

@@ -53,6 +53,11 @@ export interface ClusterOptions {
   extraKeys?: Record<number, number>;
   /** anvil flags, e.g. a fixed block time. */
   anvil?: AnvilOptions;
+  /**
+   * Indices of the nodes node i is given as bootstrap peers (and nothing as static peers);
+   * by default every node started before it is both.
+   */
+  bootstrapOf?: (i: number) => number[];
   /** Runs after the table contracts are deployed, before any node starts; its result overrides node options. */
   setup?: (ctx: { rpcUrl: string; table: Hex }) => Promise<Partial<NodeOptionsInput>>;
 }
@@ -168,11 +173,14 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     stream,
     nodeOptions(i) {
       const bootstrap = nodes
-        .filter((n, j): n is OcpNode => n !== undefined && j !== i)
+        .filter(
+          (n, j): n is OcpNode => n !== undefined && j !== i && (opts.bootstrapOf?.(i).includes(j) ?? true),
+        )
         .flatMap((n) => n.multiaddrs.slice(0, 1));
+      const statics = opts.bootstrapOf ? [] : bootstrap;
       return {
         dataDir: dirs[i]!,
-        network: { network: "itest", localNetwork: true, bootstrapPeers: bootstrap, staticPeers: bootstrap },
+        network: { network: "itest", localNetwork: true, bootstrapPeers: bootstrap, staticPeers: statics },
         domain: { chainId: 31337, verifyingContract: anchorAddress },
         streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
         verifierSets: [set],

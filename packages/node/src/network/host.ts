@@ -121,6 +121,8 @@ export interface HostModules {
   privateKey?: Uint8Array;
   /** Connection gater: true refuses dials to and connections from this peer. */
   isDenied(peer: string): boolean;
+  /** Connection gater: true refuses our own dials to this peer (checked besides `isDenied`). */
+  isDialDenied?(peer: string): boolean;
   /** Connection gater: true refuses inbound connections from this IP (IP bans). */
   isIpDenied?(ip: string): boolean;
   /** Gates inbound gossip streams; without it every stream goes to gossipsub as is. */
@@ -196,7 +198,7 @@ export function gossipMessageId(data: Uint8Array): Uint8Array {
 // (p2p-interface.md, "The gossipsub parameters"), the deployment closest to
 // ours: small messages, a few hundred peers, slot-paced traffic.
 const GOSSIP_D = 8; // mesh degree
-const GOSSIP_D_LOW = 6;
+export const GOSSIP_D_LOW = 6;
 const GOSSIP_D_HIGH = 12;
 const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
 export const GOSSIP_HEARTBEAT_MS = 700;
@@ -229,6 +231,8 @@ export const defaultGossipScoreThresholds: PeerScoreThresholds = {
 // connections per second per host and 10 pending upgrades drop dials.
 const LOCAL_INBOUND_CONNECTION_THRESHOLD = 10_000;
 const LOCAL_MAX_INCOMING_PENDING = 1_000;
+/** libp2p's own floor for the adaptive ping timeout. */
+const PING_MIN_TIMEOUT_MS = 5_000;
 
 function wrapStream(stream: Stream): HostStream {
   return {
@@ -245,6 +249,41 @@ function wrapStream(stream: Stream): HostStream {
     },
     abort: (err) => stream.abort(err),
     close: () => stream.close(),
+  };
+}
+
+/** What the inbound gate needs of a raw connection: its remote address and its close event. */
+export type InboundConnection = Pick<MultiaddrConnection, "remoteAddr" | "addEventListener">;
+
+/**
+ * The connection gater's first check on an inbound TCP connection, before any
+ * handshake: true refuses it. Refused are IPs the node banned (`isIpDenied`)
+ * and IPs that already hold `maxPerIp` open connections. Connections count
+ * from accept to close, so ones still upgrading count too and a burst cannot
+ * slip past the limit.
+ */
+export function inboundConnectionGate(
+  maxPerIp: number,
+  isIpDenied?: (ip: string) => boolean,
+): (conn: InboundConnection) => boolean {
+  const byIp = new Map<string, number>();
+  return (conn) => {
+    const ip = ipOfMultiaddr(conn.remoteAddr.toString());
+    if (ip === undefined) return false;
+    if (isIpDenied?.(ip)) return true;
+    const n = byIp.get(ip) ?? 0;
+    if (n >= maxPerIp) return true;
+    byIp.set(ip, n + 1);
+    conn.addEventListener(
+      "close",
+      () => {
+        const left = (byIp.get(ip) ?? 1) - 1;
+        if (left > 0) byIp.set(ip, left);
+        else byIp.delete(ip);
+      },
+      { once: true },
+    );
+    return false;
   };
 }
 
@@ -489,27 +528,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   const topics = GOSSIP_KINDS.map((kind) => gossipTopic(opts.network, kind));
   const topicBytes = topics.map((t) => new TextEncoder().encode(t));
   const limits = opts.gossip.rpcLimits;
-  // Inbound TCP connections per remote IP, counted from accept to close (so
-  // connections still upgrading count too: a burst cannot slip past the limit).
-  const inboundByIp = new Map<string, number>();
-  const denyInbound = (maConn: MultiaddrConnection): boolean => {
-    const ip = ipOfMultiaddr(maConn.remoteAddr.toString());
-    if (ip === undefined) return false;
-    if (modules.isIpDenied?.(ip)) return true;
-    const n = inboundByIp.get(ip) ?? 0;
-    if (n >= opts.maxConnectionsPerIp) return true;
-    inboundByIp.set(ip, n + 1);
-    maConn.addEventListener(
-      "close",
-      () => {
-        const left = (inboundByIp.get(ip) ?? 1) - 1;
-        if (left > 0) inboundByIp.set(ip, left);
-        else inboundByIp.delete(ip);
-      },
-      { once: true },
-    );
-    return false;
-  };
+  const denyInbound = inboundConnectionGate(opts.maxConnectionsPerIp, modules.isIpDenied);
 
   // libp2p's components object is a proxy over its services: ours answers
   // `registrar` with the gated one and passes everything else through.
@@ -549,6 +568,15 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           }
         : {}),
     },
+    connectionMonitor: {
+      pingInterval: opts.pingIntervalMs,
+      // Adaptive between libp2p's 5 s floor and our bound (never above it).
+      pingTimeout: {
+        minTimeout: Math.min(PING_MIN_TIMEOUT_MS, opts.pingTimeoutMs),
+        maxTimeout: opts.pingTimeoutMs,
+      },
+      abortConnectionOnPingFailure: true,
+    },
     ...(modules.metricsRegistry
       ? // Process-wide defaults are the node's business, not libp2p's.
         {
@@ -561,7 +589,8 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         }
       : {}),
     connectionGater: {
-      denyDialPeer: async (peer) => modules.isDenied(peer.toString()),
+      denyDialPeer: async (peer) =>
+        modules.isDenied(peer.toString()) || (modules.isDialDenied?.(peer.toString()) ?? false),
       denyInboundConnection: async (maConn) => denyInbound(maConn),
       denyInboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
       denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
@@ -586,6 +615,10 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           ignoreDuplicatePublishError: false,
           // Own messages go to every topic peer above publishThreshold, not just the mesh.
           floodPublish: true,
+          // A PRUNE (mesh over D_high, or a peer leaving the topic at shutdown) carries up to
+          // 16 other peers with their signed peer records; the pruned peer dials them only
+          // when our score is at least acceptPXThreshold (network.ts: configured peers).
+          doPX: opts.peerExchange,
           emitSelf: false,
           fallbackToFloodsub: false,
           D: g.D ?? GOSSIP_D,

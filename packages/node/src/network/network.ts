@@ -34,6 +34,8 @@ import type { ReqRespHandler } from "./reqresp/types.js";
 import { AppPenalties, derivePeerScoreParams, deriveTopicScoreParams } from "./scoring.js";
 import { type GossipKind, isValidNetworkName } from "./topics.js";
 
+/** Time for the PRUNEs of a graceful leave to be written before connections close (local work only). */
+const LEAVE_PRUNE_FLUSH_MS = 200;
 export interface NetworkModules {
   /**
    * Protobuf-encoded libp2p private key, or its loader (run at start);
@@ -121,6 +123,7 @@ export class Network {
       privateKey,
       isDenied: (peer) => peers?.isBanned(peer) ?? false,
       isIpDenied: (ip) => peers?.isIpBanned(ip) ?? false,
+      isDialDenied: (peer) => peers?.isDialDenied(peer) ?? false,
       gossipInbound: {
         // Gossip only from peers that passed Status on our network.
         admit: (peer) => peers?.waitForStatus(peer) ?? Promise.resolve(false),
@@ -133,7 +136,12 @@ export class Network {
           peers?.checkPeerScore(peer, penalties.score(peer));
         },
       },
-      appSpecificScore: (peer) => penalties.score(peer) + (modules.appSpecificScore?.(peer) ?? 0),
+      appSpecificScore: (peer) =>
+        penalties.score(peer) +
+        (modules.appSpecificScore?.(peer) ?? 0) +
+        // Peer exchange is accepted only from peers scoring at least acceptPXThreshold: the
+        // operator's bootstrap and static peers start there; others must earn it.
+        (peers?.isConfiguredPeer(peer) ? thresholds.acceptPXThreshold : 0),
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
@@ -198,6 +206,10 @@ export class Network {
     if (prev !== "new") {
       await this.peers_?.stop();
       this.gossip_?.stop();
+      // Unsubscribing sends PRUNEs with peer exchange to our mesh peers (gossipsub
+      // builds them asynchronously): give them a moment to reach the streams, which
+      // the host's stop then closes gracefully, so our peers learn each other.
+      if (this.opts.peerExchange) await new Promise((r) => setTimeout(r, LEAVE_PRUNE_FLUSH_MS));
       await this.reqResp_?.stop();
       await this.host_?.stop();
     }

@@ -14,7 +14,13 @@ import {
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
 import { isRequestError } from "./errors.js";
-import { type ConnectionDirection, type Host, ipOfMultiaddr, peerIdOfMultiaddr } from "./host.js";
+import {
+  type ConnectionDirection,
+  GOSSIP_D_LOW,
+  type Host,
+  ipOfMultiaddr,
+  peerIdOfMultiaddr,
+} from "./host.js";
 import type { NetworkOptions } from "./options.js";
 import { ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { ReqResp } from "./reqresp/reqResp.js";
@@ -77,11 +83,19 @@ interface RedialPeer {
   addr: string;
   failures: number;
   timer: NodeJS.Timeout | undefined;
-  /** Static peers are always kept; bootstrap peers only while below `targetPeers`. */
+  /** Static peers are always kept; bootstrap and learned peers only while below `targetPeers`. */
   isStatic: boolean;
+  /** Learned from the network (not configured): forgotten after LEARNED_PEER_MAX_FAILURES failed dials. */
+  learned: boolean;
 }
 
 const STATUS_RETRY_DELAY_MS = 500;
+/**
+ * Dials in a row that a learned peer may fail before it is forgotten: with the
+ * redial backoff (1 s doubling) that is about a minute of trying, long enough
+ * to outlast a restart, short enough not to chase a peer that left for good.
+ */
+const LEARNED_PEER_MAX_FAILURES = 6;
 /** A gossip stream waits this long at most for its peer's Status before it is dropped. */
 const GOSSIP_ADMISSION_TIMEOUT_MS = 30_000;
 
@@ -105,7 +119,14 @@ export function isLocalIp(ip: string): boolean {
   }
   const v6 = ip.toLowerCase();
   if (v6 === "::1" || v6 === "::") return true;
-  if (v6.startsWith("::ffff:")) return isLocalIp(v6.slice(7));
+  if (v6.startsWith("::ffff:")) {
+    // IPv4-mapped; multiaddr prints the IPv4 part in hex (::ffff:a00:1 is 10.0.0.1).
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+    if (hex === null) return isLocalIp(v6.slice(7));
+    const hi = Number.parseInt(hex[1] as string, 16);
+    const lo = Number.parseInt(hex[2] as string, 16);
+    return isLocalIp(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
   return /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 /** Bans remembered at once; beyond it the ban that ends soonest is forgotten. */
@@ -120,6 +141,8 @@ export class PeerManager {
   /** Static and bootstrap peers: dialed at start and redialed with backoff. */
   private readonly redialPeers = new Map<string, RedialPeer>();
   private readonly staticPeers = new Set<string>();
+  /** Dials to unconfigured peers let through by isDialDenied, until they connect or time out. */
+  private readonly dialing = new Map<string, number>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
@@ -133,12 +156,18 @@ export class PeerManager {
   ) {
     this.networkId = sszNetworkId(opts.network);
     for (const addr of opts.bootstrapPeers) {
-      this.redialPeers.set(peerIdOfMultiaddr(addr), { addr, failures: 0, timer: undefined, isStatic: false });
+      this.redialPeers.set(peerIdOfMultiaddr(addr), {
+        addr,
+        failures: 0,
+        timer: undefined,
+        isStatic: false,
+        learned: false,
+      });
     }
     for (const addr of opts.staticPeers) {
       const peer = peerIdOfMultiaddr(addr);
       this.staticPeers.add(peer);
-      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true });
+      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: true, learned: false });
     }
   }
 
@@ -197,6 +226,36 @@ export class PeerManager {
     if (until === undefined) return false;
     if (Date.now() < until) return true;
     this.bans.delete(peer);
+    return false;
+  }
+
+  /**
+   * A bootstrap or static peer: configured by the operator, so its gossipsub
+   * peer exchange is trusted (network.ts gives it the acceptPXThreshold).
+   */
+  isConfiguredPeer(peer: string): boolean {
+    const s = this.redialPeers.get(peer);
+    return s !== undefined && !s.learned;
+  }
+
+  /**
+   * Connection gater for our outbound dials: never to a banned peer, and to a
+   * peer that is not one of our configured peers only while we have fewer than
+   * gossipsub's D_lo peers: enough for a mesh. Peer exchange is for finding
+   * the network, not for growing the peer set: every PX dial lands as an
+   * inbound connection elsewhere, and a 32-host run that let PX dial up to
+   * targetPeers (16) doubled the peers per node (10 → 21) and the bytes per
+   * slot with them (floodPublish, IHAVE, D_high meshes).
+   */
+  isDialDenied(peer: string): boolean {
+    if (this.isBanned(peer)) return true;
+    if (this.peers.has(peer) || this.isConfiguredPeer(peer)) return false;
+    // Dials still in flight count: a PRUNE carries up to 16 peers, dialed all at once.
+    const now = Date.now();
+    for (const [p, until] of this.dialing) if (until <= now) this.dialing.delete(p);
+    if (this.dialing.has(peer)) return false;
+    if (this.peers.size + this.dialing.size >= (this.opts.gossip.Dlo ?? GOSSIP_D_LOW)) return true;
+    this.dialing.set(peer, now + this.opts.dialTimeoutMs);
     return false;
   }
 
@@ -386,6 +445,7 @@ export class PeerManager {
       announced: false,
     });
     this.modules.metrics?.peerEvents.inc({ event: "connected" });
+    this.dialing.delete(peer);
     const s = this.redialPeers.get(peer);
     if (s !== undefined) {
       s.failures = 0;
@@ -426,7 +486,24 @@ export class PeerManager {
     this.settleStatusWaiters(peer, false);
     this.modules.metrics?.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);
-    if (this.redialPeers.has(peer) && this.running) this.scheduleRedial(peer);
+    if (!this.running) return;
+    if (this.redialPeers.has(peer)) this.scheduleRedial(peer);
+    // A peer that passed Status and was not banned: remembered at the addresses it announced
+    // (identify) and redialed like a bootstrap peer, so a network whose only configured peer
+    // went away can find itself again.
+    else if (entry?.announced && !this.isBanned(peer)) void this.learnPeer(peer);
+  }
+
+  /** Adds a disconnected peer to the redial set at its announced address; bounded by `targetPeers`. */
+  private async learnPeer(peer: string): Promise<void> {
+    let learned = 0;
+    for (const s of this.redialPeers.values()) if (s.learned) learned++;
+    if (learned >= this.opts.targetPeers) return;
+    const addr = (await this.modules.host.getPeerAddrs(peer)).find((a) => ipOfMultiaddr(a) !== undefined);
+    if (addr === undefined || !this.running || this.redialPeers.has(peer) || this.peers.has(peer)) return;
+    this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: false, learned: true });
+    this.modules.metrics?.peerEvents.inc({ event: "learned" });
+    this.scheduleRedial(peer);
   }
 
   private async dialRedial(peer: string): Promise<void> {
@@ -441,6 +518,10 @@ export class PeerManager {
       s.failures = 0;
     } catch {
       s.failures++;
+      if (s.learned && s.failures >= LEARNED_PEER_MAX_FAILURES) {
+        this.redialPeers.delete(peer);
+        return;
+      }
       this.scheduleRedial(peer);
     }
   }
