@@ -126,6 +126,12 @@ describe("api: two nodes over HTTP", () => {
     }
     const health = await get(0, "/v1/node/health");
     expect(BigInt(health.body.lastCertifiedSlot)).toBeGreaterThanOrEqual(slot);
+    // Recent slots: only slots with something known, newest first, each the same slot view.
+    const recent = await get(0, `/v1/streams/eez/slots?toSlot=${slot + 3n}&limit=8`);
+    expect(recent.status).toBe(200);
+    expect(recent.body.map((v: { slot: string }) => v.slot)).toEqual([slot.toString()]);
+    expect(recent.body[0]).toEqual((await get(0, `/v1/streams/eez/slots/${slot}`)).body);
+    expect((await get(0, "/v1/streams/eez/slots?limit=65")).status).toBe(400);
     expect((await get(0, "/v1/evidence")).body).toEqual([]);
   });
 

@@ -83,12 +83,16 @@ describe("dashboard in a browser", () => {
     await c?.stop();
   });
 
+  // Filled by the first test, read by the page opened afterwards.
+  let all: bigint[] = [];
+  let down: bigint[] = [];
+
   it("shows slots turn anchored and the stopped verifier missing exactly where it was down", async () => {
     const before = [await slot(), await slot()];
 
     await c.nodes[STOPPED]!.stop();
     c.nodes[STOPPED] = undefined;
-    const down = [await slot(), await slot()];
+    down = [await slot(), await slot()];
 
     // Back up; it decides only slots after its restart (one pending slot), as a
     // verifier that was offline does, so the two slots stay missed.
@@ -103,7 +107,7 @@ describe("dashboard in a browser", () => {
     // Its subscriptions reach the peers at the next gossip heartbeats (700 ms).
     await new Promise((r) => setTimeout(r, 1500));
     const after = [await slot(), await slot()];
-    const all = [...before, ...down, ...after];
+    all = [...before, ...down, ...after];
 
     for (const s of all) {
       await page.waitForFunction(
@@ -147,4 +151,32 @@ describe("dashboard in a browser", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
   }, 150_000);
+
+  it("a page opened later shows the same past: slots anchored, the stopped verifier missing where it was down", async () => {
+    expect(all.length).toBe(6);
+    await page.close();
+    page = await browser.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(c.nodes[0]!.api!.url!, { waitUntil: "load" });
+    for (const s of all) {
+      await page.waitForFunction(
+        (k) => document.querySelector(`tr[data-slot="${k}"] td.status`)?.textContent === "anchored",
+        { timeout: 20_000 },
+        s.toString(),
+      );
+    }
+    // Read back from stored certificates: the stopped verifier is in none of
+    // the two slots it was down for; every slot shows its weight.
+    for (const s of down) expect(await cellState(STOPPED, s)).toBe("missed");
+    for (const s of all) for (let v = 0; v < 3; v++) expect(await cellState(v, s)).not.toBe("pending");
+    const weights = await page.$$eval("#timeline tbody tr", (rows) =>
+      rows.map((r) => r.children[3]?.textContent ?? ""),
+    );
+    expect(weights.length).toBeGreaterThanOrEqual(all.length);
+    for (const w of weights.slice(0, all.length)) expect(w).toMatch(/^[34]\/4$/);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

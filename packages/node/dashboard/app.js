@@ -2,6 +2,8 @@
 // (server-sent events plus read routes). Plain DOM, no dependencies.
 
 const MAX_SLOTS = 24;
+/** Slots read back from the head at page load (the API allows up to 64). */
+const BACKFILL_SCAN = 64;
 const $ = (id) => document.getElementById(id);
 
 /** slot (decimal string) → what this page has learned about it. */
@@ -28,6 +30,7 @@ function slotState(slot) {
       anchored: false,
       equivocators: new Set(),
       viewPending: false,
+      backfilled: false,
     };
     slots.set(slot, s);
     // Bounded: the oldest slots leave the page.
@@ -145,25 +148,48 @@ async function refreshSlot(slot, delayMs = 0) {
   if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   try {
     const v = await getJson(`/v1/streams/${streamId}/slots/${slot}`);
-    if (!v) return;
-    if (v.commitments.length > 0 || v.observation) s.tableSeen = true;
-    if (v.observation) s.decision = v.observation.decision;
-    if (v.certificate) {
-      const signers = bitfieldIndices(v.certificate.signers);
-      const set = setFor(slot);
-      let w = 0n;
-      if (set) for (const i of signers) w += BigInt(set.verifiers[i]?.weight ?? "0");
-      if (s.signedWeight === null || w > s.signedWeight) {
-        s.signedWeight = w;
-        s.certSigners = signers;
-      }
-      s.certAtMs ??= Date.now();
-    }
-    if (v.anchor?.anchored) s.anchored = true;
-    queue();
+    if (v) applyView(s, v);
   } finally {
     s.viewPending = false;
   }
+}
+
+/** What a slot view (the slot read route) tells about a slot. */
+function applyView(s, v) {
+  if (v.commitments.length > 0 || v.observation || v.certificate) s.tableSeen = true;
+  if (v.observation) s.decision = v.observation.decision;
+  if (v.certificate) {
+    const signers = bitfieldIndices(v.certificate.signers);
+    const set = setFor(s.slot);
+    let w = 0n;
+    if (set) for (const i of signers) w += BigInt(set.verifiers[i]?.weight ?? "0");
+    if (s.signedWeight === null || w > s.signedWeight) {
+      s.signedWeight = w;
+      s.certSigners = signers;
+    }
+    // A slot read at page load has no arrival time here: no latency.
+    if (!s.backfilled) s.certAtMs ??= Date.now();
+  }
+  if (v.anchor?.anchored) s.anchored = true;
+  queue();
+}
+
+/**
+ * Fills the page with the recent past on load, so a page opened late shows the
+ * same timeline and heatmap as one open all along (participation from the
+ * certificates' signers; no latency, the page did not see them arrive).
+ */
+async function backfill() {
+  if (!streamId) return;
+  const views =
+    (await getJson(`/v1/streams/${streamId}/slots?limit=${BACKFILL_SCAN}`).catch(() => null)) ?? [];
+  for (const v of views.slice(0, MAX_SLOTS)) {
+    if (slots.has(v.slot)) continue;
+    const s = slotState(v.slot);
+    s.backfilled = true;
+    applyView(s, v);
+  }
+  queue();
 }
 
 async function pollHealth() {
@@ -381,6 +407,7 @@ async function main() {
   }
   for (const e of (await getJson("/v1/evidence?limit=50")) ?? []) onEvidence(e);
   connectEvents();
+  await backfill();
   await Promise.all([pollHealth(), pollPeers()]);
   setInterval(pollHealth, 2000);
   setInterval(pollPeers, 5000);

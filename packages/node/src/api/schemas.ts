@@ -215,6 +215,18 @@ export const evidenceQuerySchema = object(
   ["stream", "fromSlot", "limit"],
 );
 
+/** Recent slots: at most `limit` slots read back from `toSlot` (default: the head). */
+export const SLOTS_SCAN_MAX = 64;
+export const slotsQuerySchema = object(
+  {
+    toSlot: decimalSchema,
+    limit: { type: "string", pattern: "^[1-9][0-9]?$", description: `1..${SLOTS_SCAN_MAX}, default 32` },
+  },
+  ["toSlot", "limit"],
+);
+
+export const streamParamsSchema = object({ stream: streamParamSchema });
+
 export const eventsQuerySchema = object(
   {
     topics: {

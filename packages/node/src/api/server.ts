@@ -46,8 +46,11 @@ import {
   livezSchema,
   peerSchema,
   readyzSchema,
+  SLOTS_SCAN_MAX,
   signedCommitmentSchema,
   slotSchema,
+  slotsQuerySchema,
+  streamParamsSchema,
   streamSlotParamsSchema,
   verifierSetItemSchema,
 } from "./schemas.js";
@@ -298,6 +301,39 @@ export class ApiServer {
         ),
       },
       async (req) => slotView(m, findStream(m.chain.streams, req.params.stream), parseSlot(req.params.slot)),
+    );
+
+    app.get<{ Params: { stream: string }; Querystring: { toSlot?: string; limit?: string } }>(
+      "/v1/streams/:stream/slots",
+      {
+        schema: read(
+          "Recent slots this node knows anything about, newest first (the slot view of each); reads back `limit` slots from `toSlot`",
+          ["streams"],
+          {
+            params: streamParamsSchema,
+            querystring: slotsQuerySchema,
+            response: { 200: { type: "array", items: slotSchema }, ...errorResponses },
+          },
+        ),
+      },
+      async (req) => {
+        const stream = this.stream(req.params.stream);
+        const limit = req.query.limit === undefined ? 32 : Number(req.query.limit);
+        if (limit > SLOTS_SCAN_MAX) {
+          throw new ApiError(400, ApiErrorCode.INVALID_REQUEST, `limit must be ≤ ${SLOTS_SCAN_MAX}`);
+        }
+        const to = req.query.toSlot === undefined ? node.clock.currentSlot() : parseSlot(req.query.toSlot);
+        const out: Record<string, unknown>[] = [];
+        if (to === null) return out;
+        for (let slot = to; slot >= 0n && to - slot < BigInt(limit); slot--) {
+          const view = await this.slotView(stream, slot).catch((e: unknown) => {
+            if (e instanceof ApiError && e.statusCode === 404) return null;
+            throw e;
+          });
+          if (view !== null) out.push(view);
+        }
+        return out;
+      },
     );
 
     app.get<{ Params: { stream: string; slot: string } }>(

@@ -368,6 +368,7 @@ describe("api: every route on a real node", () => {
       ["/v1/node/identity", "get"],
       ["/v1/node/peers", "get"],
       ["/v1/sets", "get"],
+      ["/v1/streams/{stream}/slots", "get"],
       ["/v1/streams/{stream}/slots/{slot}", "get"],
       ["/v1/streams/{stream}/certificates/{slot}", "get"],
       ["/v1/evidence", "get"],
