@@ -5,6 +5,7 @@ import type { StreamContext } from "../checkers/types.js";
 import { ApiError, ApiErrorCode } from "./errors.js";
 import { whileRunning } from "./http.js";
 import type { ApiAnchor, ApiChain, ApiClock, ApiDb, ApiNetwork, ApiValidators } from "./interfaces.js";
+import { SLOTS_SCAN_MAX } from "./schemas.js";
 import {
   type AnchorStatus,
   evidenceToJson,
@@ -111,6 +112,32 @@ export async function slotView(
 }
 
 /** Evidence of the given streams from `from`, at most `limit` items. */
+/**
+ * The slot views of the slots with anything known among `limit` slots read
+ * back from `to` (default: the head), newest first.
+ */
+export async function recentSlots(
+  s: ApiReadSources,
+  stream: StreamContext,
+  to: bigint | undefined,
+  limit = 32,
+): Promise<Record<string, unknown>[]> {
+  if (limit > SLOTS_SCAN_MAX) {
+    throw new ApiError(400, ApiErrorCode.INVALID_REQUEST, `limit must be ≤ ${SLOTS_SCAN_MAX}`);
+  }
+  const from = to ?? s.clock.currentSlot();
+  const out: Record<string, unknown>[] = [];
+  if (from === null) return out;
+  for (let slot = from; slot >= 0n && from - slot < BigInt(limit); slot--) {
+    const view = await slotView(s, stream, slot).catch((e: unknown) => {
+      if (e instanceof ApiError && e.statusCode === 404) return null;
+      throw e;
+    });
+    if (view !== null) out.push(view);
+  }
+  return out;
+}
+
 export async function evidenceList(
   s: ApiReadSources,
   streams: readonly StreamContext[],

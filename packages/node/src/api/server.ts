@@ -28,6 +28,7 @@ import {
   findStream,
   health,
   identity,
+  recentSlots,
   slotView,
   verifierSets,
 } from "./handlers.js";
@@ -46,7 +47,6 @@ import {
   livezSchema,
   peerSchema,
   readyzSchema,
-  SLOTS_SCAN_MAX,
   signedCommitmentSchema,
   slotSchema,
   slotsQuerySchema,
@@ -316,24 +316,13 @@ export class ApiServer {
           },
         ),
       },
-      async (req) => {
-        const stream = this.stream(req.params.stream);
-        const limit = req.query.limit === undefined ? 32 : Number(req.query.limit);
-        if (limit > SLOTS_SCAN_MAX) {
-          throw new ApiError(400, ApiErrorCode.INVALID_REQUEST, `limit must be ≤ ${SLOTS_SCAN_MAX}`);
-        }
-        const to = req.query.toSlot === undefined ? node.clock.currentSlot() : parseSlot(req.query.toSlot);
-        const out: Record<string, unknown>[] = [];
-        if (to === null) return out;
-        for (let slot = to; slot >= 0n && to - slot < BigInt(limit); slot--) {
-          const view = await this.slotView(stream, slot).catch((e: unknown) => {
-            if (e instanceof ApiError && e.statusCode === 404) return null;
-            throw e;
-          });
-          if (view !== null) out.push(view);
-        }
-        return out;
-      },
+      async (req) =>
+        recentSlots(
+          m,
+          findStream(m.chain.streams, req.params.stream),
+          req.query.toSlot === undefined ? undefined : parseSlot(req.query.toSlot),
+          req.query.limit === undefined ? undefined : Number(req.query.limit),
+        ),
     );
 
     app.get<{ Params: { stream: string; slot: string } }>(

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createNetworkMetrics } from "../../../src/metrics/network.js";
 import {
@@ -31,7 +32,7 @@ function manager(conns: HostConnection[]) {
   const pm = new PeerManager(defaultNetworkOptions, {
     host: h.host,
     reqResp: {} as ReqResp,
-    metrics: createNetworkMetrics(),
+    metrics: createNetworkMetrics(new Registry()),
     logger: pino({ level: "silent" }),
     getStatus: () => {
       throw new Error("not used");
@@ -182,7 +183,7 @@ describe("outbound dials", () => {
       {
         host,
         reqResp: { registerHandler: async () => undefined } as unknown as ReqResp,
-        metrics: createNetworkMetrics(),
+        metrics: createNetworkMetrics(new Registry()),
         logger: pino({ level: "silent" }),
         getStatus: () => {
           throw new Error("not used");
