@@ -299,6 +299,8 @@ export class Network {
 
   /** Dials a multiaddr with /p2p/<id>; resolves with the peer id. */
   async dial(addr: string): Promise<string> {
+    const id = /\/p2p\/([^/]+)$/.exec(addr)?.[1];
+    if (id !== undefined) this.peers_?.allowRequestedDial(id);
     return this.host.dial(addr, AbortSignal.timeout(this.opts.dialTimeoutMs));
   }
 

@@ -143,6 +143,8 @@ export class PeerManager {
   private readonly staticPeers = new Set<string>();
   /** Dials to unconfigured peers let through by isDialDenied, until they connect or time out. */
   private readonly dialing = new Map<string, number>();
+  /** Peers dialed on request (`Network.dial`): an explicit dial is never gated by the peer count. */
+  private readonly requested = new Set<string>();
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
@@ -249,7 +251,7 @@ export class PeerManager {
    */
   isDialDenied(peer: string): boolean {
     if (this.isBanned(peer)) return true;
-    if (this.peers.has(peer) || this.isConfiguredPeer(peer)) return false;
+    if (this.peers.has(peer) || this.isConfiguredPeer(peer) || this.requested.has(peer)) return false;
     // Dials still in flight count: a PRUNE carries up to 16 peers, dialed all at once.
     const now = Date.now();
     for (const [p, until] of this.dialing) if (until <= now) this.dialing.delete(p);
@@ -257,6 +259,12 @@ export class PeerManager {
     if (this.peers.size + this.dialing.size >= (this.opts.gossip.Dlo ?? GOSSIP_D_LOW)) return true;
     this.dialing.set(peer, now + this.opts.dialTimeoutMs);
     return false;
+  }
+
+  /** Lets a dial asked for by the operator (or a test) through the peer-count gate; bans still apply. */
+  allowRequestedDial(peer: string): void {
+    // Bounded: one entry per explicit dial, kept until the peer disconnects.
+    if (this.requested.size < 1024) this.requested.add(peer);
   }
 
   isIpBanned(ip: string): boolean {
@@ -483,6 +491,7 @@ export class PeerManager {
   private onDisconnect(peer: string): void {
     const entry = this.peers.get(peer);
     this.peers.delete(peer);
+    this.requested.delete(peer);
     this.settleStatusWaiters(peer, false);
     this.modules.metrics?.peerEvents.inc({ event: "disconnected" });
     if (entry?.announced) this.modules.onPeerDisconnected?.(peer);

@@ -204,6 +204,12 @@ describe("outbound dials", () => {
     // …a configured peer and a connected one still are.
     expect(pm.isDialDenied(boot)).toBe(false);
     expect(pm.isDialDenied("a")).toBe(false);
+    // A dial asked for explicitly (Network.dial) is not gated by the count…
+    pm.allowRequestedDial("px-3");
+    expect(pm.isDialDenied("px-3")).toBe(false);
+    // …but a ban still refuses it.
+    await pm.ban("px-3", 60_000, "test");
+    expect(pm.isDialDenied("px-3")).toBe(true);
     // A banned peer never is.
     await pm.ban(boot, 60_000, "test");
     expect(pm.isDialDenied(boot)).toBe(true);
