@@ -1,0 +1,93 @@
+import type { MessageStream } from "@libp2p/interface";
+import { describe, expect, it } from "vitest";
+import { COALESCE_MAX_BYTES, coalesceWrites } from "../../../src/network/host.js";
+
+/** The part of a connection the muxer writes to: records each send; `full` makes it ask for 'drain'. */
+class RecordingConn extends EventTarget {
+  readonly sent: Uint8Array[] = [];
+  full = false;
+  #closed = false;
+  readonly log = Object.assign(() => {}, { newScope: () => "scoped" });
+  send(data: Uint8Array): boolean {
+    if (this.#closed) throw new Error("closed");
+    this.sent.push(data.slice());
+    return !this.full;
+  }
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+const bytes = (...xs: number[]) => Uint8Array.from(xs);
+
+function wrap(conn: RecordingConn, max?: number): MessageStream {
+  return coalesceWrites(conn as unknown as MessageStream, max);
+}
+
+describe("coalesceWrites", () => {
+  it("joins one turn's sends into one write, in order", async () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn);
+    expect(s.send(bytes(1, 2))).toBe(true);
+    expect(s.send(bytes(3))).toBe(true);
+    // A muxer frame arrives as a list: header and data.
+    expect(s.send({ subarray: () => bytes(4, 5, 6) } as never)).toBe(true);
+    expect(conn.sent).toHaveLength(0);
+    await turn();
+    expect(conn.sent).toEqual([bytes(1, 2, 3, 4, 5, 6)]);
+    s.send(bytes(7));
+    await turn();
+    expect(conn.sent).toEqual([bytes(1, 2, 3, 4, 5, 6), bytes(7)]);
+  });
+
+  it("writes at once when a turn's bytes reach the limit", () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn, 4);
+    s.send(bytes(1, 2));
+    expect(conn.sent).toHaveLength(0);
+    s.send(bytes(3, 4, 5));
+    expect(conn.sent).toEqual([bytes(1, 2, 3, 4, 5)]);
+    expect(COALESCE_MAX_BYTES).toBeGreaterThanOrEqual(16 * 1024);
+  });
+
+  it("answers false only while the connection waits for 'drain'", async () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn);
+    conn.full = true;
+    expect(s.send(bytes(1))).toBe(true);
+    await turn();
+    // The connection refused more: the muxer must wait for its 'drain'.
+    expect(s.send(bytes(2))).toBe(false);
+    conn.full = false;
+    conn.dispatchEvent(new Event("drain"));
+    expect(s.send(bytes(3))).toBe(true);
+    await turn();
+    expect(conn.sent).toEqual([bytes(1), bytes(2, 3)]);
+  });
+
+  it("drops what is left for a connection that closed, without throwing", async () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn);
+    s.send(bytes(1));
+    conn.close();
+    await turn();
+    expect(conn.sent).toHaveLength(0);
+  });
+
+  it("passes everything else through to the connection", () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn) as unknown as RecordingConn;
+    // Own fields stay as they are (the logger is a function with properties).
+    expect(s.log.newScope()).toBe("scoped");
+    // Methods run on the connection itself, whose private state a proxy cannot reach.
+    s.close();
+    expect(() => conn.send(bytes(1))).toThrow("closed");
+    let heard = false;
+    s.addEventListener("drain", () => {
+      heard = true;
+    });
+    conn.dispatchEvent(new Event("drain"));
+    expect(heard).toBe(true);
+  });
+});
