@@ -105,8 +105,14 @@ const commands = {
     const gossip = {};
     for (const v of (await node.registry.getSingleMetric("ocp_gossip_validation_total")?.get())?.values ?? [])
       gossip[`${v.labels.kind}/${v.labels.result}${v.labels.code ? `/${v.labels.code}` : ""}`] = v.value;
+    // libp2p's transfer counters (cumulative), by protocol and direction.
+    /** @type {Record<string, number>} */
+    const p2pBytes = {};
+    for (const v of (await node.registry.getSingleMetric("libp2p_data_transfer_bytes_total")?.get())?.values ?? [])
+      p2pBytes[String(v.labels.protocol)] = v.value;
     out({
       gossip,
+      p2pBytes,
       event: "stats",
       maxRssKb: process.resourceUsage().maxRSS,
       rss: process.memoryUsage().rss,
