@@ -100,6 +100,10 @@ export class CalldataReader extends OutputWriter {
   }
 
   /** CALLDATALOAD when it is below 2^48 (offsets and lengths of honest input), else -1. */
+  smallAt(p: Pos): number {
+    return this.small(p);
+  }
+
   private small(p: Pos): number {
     if (typeof p !== "number" || p + 32 > this.size) return -1;
     const dv = this.dv;

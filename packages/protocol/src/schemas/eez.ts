@@ -234,7 +234,9 @@ const UINT64_MAX = (1n << 64n) - 1n;
 function batchStart(calldata: Uint8Array, r: CalldataReader): number {
   checkSelector(calldata);
   if (calldata.length - 4 < 32) throw reverts("no parameter");
-  const off = r.word(4);
+  // The usual offset (below 2^48) without a bigint.
+  const small = r.smallAt(4);
+  const off = small >= 0 ? small : r.word(4);
   if (off > 0xffffffffffffffffn) throw reverts("parameter offset above 2^64-1");
   const tp = 4 + Number(off);
   if (calldata.length - tp < BATCH_HEAD) throw reverts("batch head past the end");
