@@ -39,6 +39,17 @@
 // optimum and the `callData` sizes around √(512·F); nested aliases, distinct
 // entries sharing a blob, far entries and plain state deltas are kept as
 // checks of our own per-element overhead (where keccak is not the cost).
+//
+// Measured on the devnet contract: F ≈ 9,000 gas (calldata_blob of 8 KiB uses
+// 12,204), so the optimum is M ≈ √(512·9000) ≈ 2,150 words (≈ 68 KB) at
+// 32 / (12 + 8.4) ≈ 1.57 bytes/gas; the search finds calldata_blob(64 KiB) at
+// 1.56 bytes/gas, and aliased calls (4 × 16 KiB, 8 × 12 KiB) at 1.35-1.4. At
+// keccak's ~340 MB/s (2.9 ms per MB) that is ≥ 4.6 ms per Mgas from keccak
+// alone, whatever our own overhead: a bound of 2 ms/Mgas would need ≤ 0.7
+// bytes/gas or a keccak of ≥ 780 MB/s. Upstream EEZ also copies every entry
+// and lookup into storage (≥ 100 gas per 32-byte word even warm and
+// unchanged), which would take the entry paths below 0.3 bytes/gas; it only
+// hashes `callData`, so that path stays at ≈ 1.5 bytes/gas there too.
 
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ExecutionTable } from "@ocp/contracts";
