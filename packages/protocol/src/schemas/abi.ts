@@ -18,6 +18,7 @@
 // Hashes must be taken over the canonical re-encoding, never over input slices:
 // the same values admit many encodings.
 import { ProtocolError } from "../errors.js";
+import { OutputWriter } from "./writer.js";
 
 export enum TableErrorCode {
   /** A head, length word or tail extends past the end of the input. */
@@ -224,20 +225,20 @@ export function defaultBudget(inputLength: number): number {
 
 const TWO32 = 4294967296;
 
-export class Canonicalizer {
+export class Canonicalizer extends OutputWriter {
   src: Uint8Array;
   end: number;
-  out: Uint8Array;
-  len = 0;
-  budget: number;
   private dv: DataView;
 
   constructor(src: Uint8Array, budget = defaultBudget(src.length), initialOut?: Uint8Array) {
+    super(budget, src.length, initialOut);
     this.src = src;
     this.end = src.length;
-    this.budget = budget;
     this.dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    this.out = initialOut ?? new Uint8Array(Math.min(Math.max(1024, src.length + 64), budget + 64));
+  }
+
+  protected overBudget(): Error {
+    return new ProtocolError(TableErrorCode.TOO_LARGE, "canonical encoding exceeds the size budget");
   }
 
   /** Reads a word that must be < 2^48 (offsets, lengths); larger cannot fit any input. */
@@ -256,39 +257,6 @@ export class Canonicalizer {
       throw new ProtocolError(TableErrorCode.BAD_OFFSET, `offset or length at ${p} too large`);
     }
     return dv.getUint16(p + 26) * TWO32 + dv.getUint32(p + 28);
-  }
-
-  /** Claims `n` output bytes; returns their start. */
-  reserve(n: number): number {
-    if (n > this.budget) {
-      throw new ProtocolError(TableErrorCode.TOO_LARGE, "canonical encoding exceeds the size budget");
-    }
-    this.budget -= n;
-    const start = this.len;
-    const need = start + n;
-    if (need > this.out.length) {
-      const grown = new Uint8Array(Math.max(need, this.out.length * 2));
-      grown.set(this.out.subarray(0, start));
-      this.out = grown;
-    }
-    this.len = need;
-    return start;
-  }
-
-  /** Writes a small non-negative integer as a 32-byte word at `dst`. */
-  putSmall(dst: number, v: number): void {
-    const out = this.out;
-    out.fill(0, dst, dst + 24);
-    const hi = Math.floor(v / TWO32);
-    const lo = v >>> 0;
-    out[dst + 24] = 0;
-    out[dst + 25] = 0;
-    out[dst + 26] = (hi >>> 8) & 0xff;
-    out[dst + 27] = hi & 0xff;
-    out[dst + 28] = lo >>> 24;
-    out[dst + 29] = (lo >>> 16) & 0xff;
-    out[dst + 30] = (lo >>> 8) & 0xff;
-    out[dst + 31] = lo & 0xff;
   }
 
   private copy(from: number, dst: number, n: number): void {

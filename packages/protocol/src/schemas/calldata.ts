@@ -24,6 +24,7 @@
 import { ProtocolError } from "../errors.js";
 import type { AbiType } from "./abi.js";
 import { type AbiNode, compileAbi, TableErrorCode } from "./abi.js";
+import { OutputWriter } from "./writer.js";
 
 export type Pos = number | bigint;
 
@@ -68,21 +69,23 @@ function tailSize(n: AbiNode): number {
 }
 
 /** The calldata of one call, read as the accessors read it. */
-export class CalldataReader {
+export class CalldataReader extends OutputWriter {
   readonly cd: Uint8Array;
   readonly size: number;
-  out: Uint8Array;
-  len = 0;
-  budget: number;
   private readonly dv: DataView;
+  /** Output ranges of tails already encoded, per type and tail position. */
+  private readonly encoded = new Map<AbiNode, Map<Pos, [number, number]>>();
 
   /** `scratch`, when given, is reused as the output buffer (its contents are overwritten). */
   constructor(cd: Uint8Array, budget: number, scratch?: Uint8Array) {
+    super(budget, cd.length, scratch);
     this.cd = cd;
     this.size = cd.length;
-    this.budget = budget;
     this.dv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-    this.out = scratch ?? new Uint8Array(Math.min(Math.max(1024, cd.length + 64), budget + 64));
+  }
+
+  protected overBudget(): Error {
+    return new ProtocolError(TableErrorCode.TOO_LARGE, "more than the call's gas could have encoded");
   }
 
   /** CALLDATALOAD as a bigint. */
@@ -97,6 +100,10 @@ export class CalldataReader {
   }
 
   /** CALLDATALOAD when it is below 2^48 (offsets and lengths of honest input), else -1. */
+  smallAt(p: Pos): number {
+    return this.small(p);
+  }
+
   private small(p: Pos): number {
     if (typeof p !== "number" || p + 32 > this.size) return -1;
     const dv = this.dv;
@@ -147,36 +154,6 @@ export class CalldataReader {
     }
     // A length past 2^48 cannot be paid for by any call; the budget refuses it.
     return { data, length: w < 281474976710656n ? Number(w) : Number.MAX_SAFE_INTEGER };
-  }
-
-  /** Claims `n` output bytes; returns their start. */
-  reserve(n: number): number {
-    if (n > this.budget) {
-      throw new ProtocolError(TableErrorCode.TOO_LARGE, "more than the call's gas could have encoded");
-    }
-    this.budget -= n;
-    const start = this.len;
-    const need = start + n;
-    if (need > this.out.length) {
-      const grown = new Uint8Array(Math.max(need, this.out.length * 2));
-      grown.set(this.out.subarray(0, start));
-      this.out = grown;
-    }
-    this.len = need;
-    return start;
-  }
-
-  putSmall(dst: number, v: number): void {
-    const out = this.out;
-    out.fill(0, dst, dst + 26);
-    const hi = Math.floor(v / TWO32);
-    const lo = v >>> 0;
-    out[dst + 26] = (hi >>> 8) & 0xff;
-    out[dst + 27] = hi & 0xff;
-    out[dst + 28] = lo >>> 24;
-    out[dst + 29] = (lo >>> 16) & 0xff;
-    out[dst + 30] = (lo >>> 8) & 0xff;
-    out[dst + 31] = lo & 0xff;
   }
 
   /** Copies `n` calldata bytes from `p` (CALLDATACOPY: zero past the end, no wrap) to `dst`. */
@@ -237,6 +214,33 @@ export class CalldataReader {
    * Returns the output start.
    */
   encodeTail(n: AbiNode, at: Pos): number {
+    // A tail read before (aliased offsets) encodes to the same bytes: copy
+    // them instead of reading it again. The EVM re-reads it and pays for
+    // that; we still charge the budget for every byte written.
+    let seen = this.encoded.get(n);
+    if (seen === undefined) {
+      seen = new Map();
+      this.encoded.set(n, seen);
+    }
+    const prev = seen.get(at);
+    if (prev !== undefined) {
+      const len = prev[1] - prev[0];
+      const dst = this.reserve(len);
+      this.out.copyWithin(dst, prev[0], prev[1]);
+      return dst;
+    }
+    const dst = this.encodeFresh(n, at);
+    seen.set(at, [dst, this.len]);
+    return dst;
+  }
+
+  /** Forgets every output byte (and the tails encoded into them). */
+  clearOutput(): void {
+    this.len = 0;
+    this.encoded.clear();
+  }
+
+  private encodeFresh(n: AbiNode, at: Pos): number {
     if (n.k === 4) {
       const { data, length } = this.lengthAt(at, 1);
       const padded = length + ((32 - (length & 31)) & 31);

@@ -234,7 +234,9 @@ const UINT64_MAX = (1n << 64n) - 1n;
 function batchStart(calldata: Uint8Array, r: CalldataReader): number {
   checkSelector(calldata);
   if (calldata.length - 4 < 32) throw reverts("no parameter");
-  const off = r.word(4);
+  // The usual offset (below 2^48) without a bigint.
+  const small = r.smallAt(4);
+  const off = small >= 0 ? small : r.word(4);
   if (off > 0xffffffffffffffffn) throw reverts("parameter offset above 2^64-1");
   const tp = 4 + Number(off);
   if (calldata.length - tp < BATCH_HEAD) throw reverts("batch head past the end");
@@ -342,7 +344,7 @@ function hashStructArray(
       continue;
     }
     seen.set(el, i);
-    r.len = 0;
+    r.clearOutput();
     r.putSmall(r.reserve(32), 32); // abi.encode(struct) of a dynamic struct starts with its offset
     r.encodeTail(node, el);
     dst.set(keccak256Bulk(r.out.subarray(0, r.len)), at + 32 * i);
@@ -412,10 +414,20 @@ function batchDigest(calldata: Uint8Array, r: CalldataReader, opts: EezDigestOpt
   if ((posBig(cd.data) + BigInt(cd.length)) % (1n << 256n) > BigInt(calldata.length)) {
     throw reverts("callData past the end");
   }
-  r.len = 0;
-  const cdAt = r.reserve(cd.length);
-  r.copyBytes(cd.data, cdAt, cd.length);
-  const callDataHash = keccak256Bulk(r.out.subarray(cdAt, cdAt + cd.length));
+  let callDataHash: Uint8Array;
+  if (typeof cd.data === "number" && cd.data + cd.length <= calldata.length) {
+    // The bytes lie inside the calldata: hash them where they are.
+    if (cd.length > r.budget) {
+      throw new ProtocolError(TableErrorCode.TOO_LARGE, "more than the call's gas could have copied");
+    }
+    r.budget -= cd.length;
+    callDataHash = keccak256Bulk(calldata.subarray(cd.data, cd.data + cd.length));
+  } else {
+    r.clearOutput();
+    const cdAt = r.reserve(cd.length);
+    r.copyBytes(cd.data, cdAt, cd.length);
+    callDataHash = keccak256Bulk(r.out.subarray(cdAt, cdAt + cd.length));
+  }
   const crossProofSystemInteractions = calldata.slice(tp + 6 * 32, tp + 7 * 32);
 
   const pre = new Uint8Array(entryHashes.length + lookupHashes.length + 64 + 32 * blobs.length + 64);
@@ -459,7 +471,7 @@ export function eezProofFields(calldata: Uint8Array, gas: bigint = EEZ_DEFAULT_C
   const r = new CalldataReader(calldata, memoryBytesForGas(gas));
   const tp = batchStart(calldata, r);
   const read = (t: AbiType, field: number): AbiValue => {
-    r.len = 0;
+    r.clearOutput();
     const at = r.encodeTail(compileAbi(t), r.tail(tp, tp + 32 * field, 32));
     return abiReadCanonical(t, r.out, at);
   };
