@@ -323,12 +323,14 @@ export function hashedBytes(calldata, gas) {
   const b = decodeEezBatch(calldata, gas);
   const seen = new Set();
   let total = b.callData.length;
-  for (const [abi, xs] of [
+  /** @type {[import("@ocp/protocol").AbiType, unknown[]][]} */
+  const parts = [
     [EXECUTION_ENTRY_ABI, b.entries],
     [LOOKUP_CALL_ABI, b.l1ToL2lookupCalls],
-  ]) {
+  ];
+  for (const [abi, xs] of parts) {
     for (const x of xs) {
-      const enc = abiEncode(abi, x);
+      const enc = abiEncode(abi, /** @type {import("@ocp/protocol").AbiValue} */ (x));
       const key = toHex(keccak256Bulk(enc));
       if (seen.has(key)) continue;
       seen.add(key);
@@ -357,12 +359,14 @@ async function hostileWorst() {
     const hash = await wallet.deployContract({ abi: ExecutionTable.abi, bytecode: ExecutionTable.bytecode });
     const table = (await pub.waitForTransactionReceipt({ hash })).contractAddress;
     const relay = "0x00000000000000000000000000000000000e1a40";
-    await pub.request({ method: "anvil_setCode", params: [relay, relayCode(table)] });
+    // Methods outside viem's public RPC schema (anvil's and the tracer's).
+    const rpc = /** @type {(req: { method: string; params: unknown[] }) => Promise<any>} */ (pub.request);
+    await rpc({ method: "anvil_setCode", params: [relay, relayCode(table)] });
     let worst = { ratio: 0, name: "", ms: 0, gas: 0, bytesPerGas: 0 };
     for (const [name, n, b] of SHAPES) {
       const calldata = HOSTILE[name](n, b);
       const label = `${name}(${n}, ${b})`;
-      const trace = await pub.request({
+      const trace = await rpc({
         method: "debug_traceCall",
         params: [
           { from: account.address, to: relay, data: toHex(calldata), gas: toHex(30_000_000) },
