@@ -27,10 +27,6 @@ function chainReader(c: Cluster) {
     client.readContract({ address: c.anchorAddress, abi: OcpAnchor.abi, functionName, args } as never);
   return {
     client,
-    anchoredRoot: async (slot: bigint): Promise<Hex | undefined> => {
-      const r = (await view("anchored", [toHex(c.stream), slot])) as Hex;
-      return /^0x0+$/.test(r) ? undefined : r;
-    },
     conflicted: (slot: bigint) => view("conflicted", [toHex(c.stream), slot]) as Promise<boolean>,
   };
 }
@@ -81,14 +77,14 @@ describe("anchoring queue: outage, restart, conflict", () => {
     for (let k = 0; k < 3; k++) certified.push(await certify());
     // The node tried and failed: nothing on chain, all three still queued.
     await waitFor(() => (proxy.refused > 3 ? true : undefined), 10_000, "failed attempts");
-    for (const { slot } of certified) expect(await chain.anchoredRoot(slot)).toBeUndefined();
+    for (const { slot } of certified) expect(await c.anchoredRoot(slot)).toBeUndefined();
     expect(c.nodes[0]!.anchor!.backlog).toBeGreaterThanOrEqual(3);
     expect((await c.nodes[0]!.db.anchorQueue.all()).length).toBeGreaterThanOrEqual(3);
 
     proxy.setUp(true);
     for (const { slot, observation } of certified) {
       const root = toHex(observationRoot(c.domain, observation));
-      expect(await waitFor(() => chain.anchoredRoot(slot), 30_000, `anchor of ${slot}`)).toBe(root);
+      expect(await c.waitAnchored(slot)).toBe(root);
       const r = await waitFor(
         () => c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot }),
         10_000,
@@ -114,19 +110,19 @@ describe("anchoring queue: outage, restart, conflict", () => {
     );
     await c.nodes[0]!.stop();
     c.nodes[0] = undefined;
-    for (const { slot } of pending) expect(await chain.anchoredRoot(slot)).toBeUndefined();
+    for (const { slot } of pending) expect(await c.anchoredRoot(slot)).toBeUndefined();
     proxy.setUp(true);
     await c.startNode(0);
     for (const { slot, observation } of pending) {
       const root = toHex(observationRoot(c.domain, observation));
-      expect(await waitFor(() => chain.anchoredRoot(slot), 30_000, `anchor of ${slot}`)).toBe(root);
+      expect(await c.waitAnchored(slot)).toBe(root);
     }
   });
 
   it("submits a second quorum's certificate for another observation: the contract records the conflict", async () => {
     const { slot, observation } = certified[0]!;
     const anchored = toHex(observationRoot(c.domain, observation));
-    expect(await chain.anchoredRoot(slot)).toBe(anchored);
+    expect(await c.anchoredRoot(slot)).toBe(anchored);
     expect(await chain.conflicted(slot)).toBe(false);
     // Three of the four keys (held by this test) sign a different table for the same slot.
     const other: Observation = { ...observation, tableDigest: new Uint8Array(32).fill(0x77) };
@@ -148,7 +144,7 @@ describe("anchoring queue: outage, restart, conflict", () => {
       await waitFor(async () => ((await chain.conflicted(slot)) ? true : undefined), 30_000, "conflict"),
     ).toBe(true);
     // The first observation stays anchored; our transaction's outcome came from its logs.
-    expect(await chain.anchoredRoot(slot)).toBe(anchored);
+    expect(await c.anchoredRoot(slot)).toBe(anchored);
     const r = await waitFor(
       async () => {
         const x = await node.db.anchorReceipts.get({ stream: c.stream, slot });
@@ -189,7 +185,7 @@ describe("anchoring: two anchorers on a chain with a fixed block time", () => {
       slots.push({ slot, root: toHex(observationRoot(c.domain, observation)) });
     }
     for (const { slot, root } of slots) {
-      expect(await waitFor(() => chain.anchoredRoot(slot), 60_000, `anchor of ${slot}`)).toBe(root);
+      expect(await c.waitAnchored(slot, 60_000)).toBe(root);
     }
     // Past every fallback delay: a late double submission would have landed by now.
     const settle = c.nodes[0]!.anchor!.timing.fallbackDelayMs + 2 * 4000;

@@ -5,7 +5,7 @@ import { OcpAnchor } from "@ocp/contracts";
 import { AnchorService } from "@ocp/node/anchor";
 import { observationRoot, toHex } from "@ocp/protocol";
 import { pino } from "pino";
-import { createPublicClient, type Hex, http } from "viem";
+import { createPublicClient, http } from "viem";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
@@ -16,15 +16,6 @@ describe("anchoring service", () => {
   let c: Cluster;
   const rng = makeRng(5);
   const client = () => createPublicClient({ chain: foundry, transport: http(c.anvil.rpcUrl) });
-  const anchoredRoot = async (slot: bigint): Promise<Hex | undefined> => {
-    const r = (await client().readContract({
-      address: c.anchorAddress,
-      abi: OcpAnchor.abi,
-      functionName: "anchored",
-      args: [toHex(c.stream), slot],
-    })) as Hex;
-    return /^0x0+$/.test(r) ? undefined : r;
-  };
   /** Transactions sent to the anchor contract for `slot`, by both anchorers. */
   const receipts = async (slot: bigint) => {
     const out = [];
@@ -48,7 +39,7 @@ describe("anchoring service", () => {
       await c.commit(observation);
       await c.mine(1);
       const root = toHex(observationRoot(c.domain, observation));
-      expect(await waitFor(() => anchoredRoot(slot), 30_000, `anchor of ${slot}`)).toBe(root);
+      expect(await c.waitAnchored(slot)).toBe(root);
       const isFinal = await client().readContract({
         address: c.anchorAddress,
         abi: OcpAnchor.abi,
@@ -78,7 +69,7 @@ describe("anchoring service", () => {
     await c.commit(posted.observation);
     await c.mine(1);
     const root = toHex(observationRoot(c.domain, posted.observation));
-    expect(await waitFor(() => anchoredRoot(posted.slot), 30_000, "fallback anchor")).toBe(root);
+    expect(await c.waitAnchored(posted.slot)).toBe(root);
     const r = await waitFor(
       () => c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot: posted.slot }),
       10_000,

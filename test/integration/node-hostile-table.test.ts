@@ -4,7 +4,7 @@
 // such calldata with the strict `memory` decoder, refused it and abstained for
 // the whole slot; now every node digests both batches to what the contract
 // itself emitted, every node signs, and the slot is anchored.
-import { ExecutionTable, OcpAnchor } from "@ocp/contracts";
+import { ExecutionTable } from "@ocp/contracts";
 import {
   type AbiValue,
   abiDecode,
@@ -145,19 +145,6 @@ describe("node: a hostile batch in the slot does not silence the verifiers", () 
     }
 
     // And the slot is anchored with that observation.
-    const anchored = await waitFor(
-      async () => {
-        const r = (await pub.readContract({
-          address: c.anchorAddress,
-          abi: OcpAnchor.abi,
-          functionName: "anchored",
-          args: [toHex(c.stream), slot],
-        })) as Hex;
-        return /^0x0+$/.test(r) ? undefined : r;
-      },
-      30_000,
-      `anchor of slot ${slot}`,
-    );
-    expect(anchored).toBe(root);
+    expect(await c.waitAnchored(slot)).toBe(root);
   });
 });

@@ -109,20 +109,7 @@ describe("live verifier-set rotation", () => {
         expect(toHex(observationRoot(cert.domain, cert.observation))).toBe(root);
         expect(toHex(cert.setId), `slot ${slot} set`).toBe(want.setIdHex);
       }
-      const anchored = await waitFor(
-        async () => {
-          const r = (await client.readContract({
-            address: c.anchorAddress,
-            abi: OcpAnchor.abi,
-            functionName: "anchored",
-            args: [toHex(c.stream), slot],
-          })) as Hex;
-          return /^0x0+$/.test(r) ? undefined : r;
-        },
-        30_000,
-        `anchor of ${slot}`,
-      );
-      expect(anchored).toBe(root);
+      expect(await c.waitAnchored(slot)).toBe(root);
     }
     // Every node learnt the new set while running.
     for (const node of c.nodes) expect(node!.sets.get(set1.setId)).toBeDefined();

@@ -155,6 +155,14 @@ export {
   verifierEquivocationToJson,
   verifierSetToJson,
 } from "./json.js";
+export type { JsonObjectSchema, JsonSchema, JsonSchemaOptions, SchemaOf } from "./jsonSchema.js";
+// JSON Schemas of the JSON forms, generated from the SSZ definitions (docs/spec.md §3.8).
+export {
+  decimalJsonSchema,
+  hexJsonSchema,
+  jsonSchemaOf,
+  objectJsonSchema,
+} from "./jsonSchema.js";
 // Table schemas (docs/spec.md §4). Their exports change with the EEZ decoding
 // rule; they get a name-by-name list once that settles.
 export * from "./schemas/index.js";

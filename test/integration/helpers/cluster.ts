@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExecutionTable, Orchestrator } from "@ocp/contracts";
+import { ExecutionTable, OcpAnchor, Orchestrator } from "@ocp/contracts";
 import { type NodeOptionsInput, OcpNode } from "@ocp/node";
 import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { orchestratorCalldata } from "@ocp/node/devnet";
@@ -86,6 +86,10 @@ export interface Cluster {
   mine(blocks?: number): Promise<void>;
   /** The builder's commitment for an observation, submitted through node `via`. */
   commit(observation: Observation, via?: number): Promise<void>;
+  /** The observation root OcpAnchor holds for `slot` of the stream; undefined while none. */
+  anchoredRoot(slot: bigint): Promise<Hex | undefined>;
+  /** Polls OcpAnchor until `slot` is anchored (up to `ms`, 30 s by default); returns its root. */
+  waitAnchored(slot: bigint, ms?: number): Promise<Hex>;
   stop(): Promise<void>;
 }
 
@@ -260,6 +264,18 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         "head",
       );
       await node.submitCommitment(signed);
+    },
+    async anchoredRoot(slot) {
+      const r = await wallet.readContract({
+        address: anchorAddress,
+        abi: OcpAnchor.abi,
+        functionName: "anchored",
+        args: [toHex(stream), slot],
+      });
+      return /^0x0+$/.test(r) ? undefined : r;
+    },
+    waitAnchored(slot, ms = 30_000) {
+      return waitFor(() => cluster.anchoredRoot(slot), ms, `anchor of slot ${slot}`);
     },
     async stop() {
       await Promise.all(nodes.map((n) => n?.stop()));

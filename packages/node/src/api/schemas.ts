@@ -1,29 +1,24 @@
-// JSON schemas of the API: the JSON forms of docs/spec.md §3 and each route's
+// JSON schemas of the API: the JSON forms of docs/spec.md §3.8 (generated from
+// the SSZ definitions by @ocp/protocol's jsonSchemaOf) and each route's
 // responses. Fastify validates requests and serializes responses with them,
 // and /openapi.json is generated from the same objects.
+import {
+  decimalJsonSchema,
+  hexJsonSchema as hex,
+  type JsonObjectSchema,
+  type JsonSchema,
+  jsonSchemaOf,
+  objectJsonSchema as object,
+  sszAttestation,
+  sszCertificate,
+  sszDomain,
+  sszEvidence,
+  sszObservation,
+  sszSignedCommitment,
+  sszStatus,
+} from "@ocp/protocol";
 
-/** A JSON schema as plain data (the subset we write; openapi 3.1 accepts it as is). */
-export type JsonSchema = Readonly<Record<string, unknown>>;
-
-const hex = (bytes: number, description?: string): JsonSchema => ({
-  type: "string",
-  pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$`,
-  ...(description === undefined ? {} : { description }),
-});
-
-/** Canonical decimal uint64 (range checked by the handler or the JSON parser). */
-export const decimalSchema: JsonSchema = {
-  type: "string",
-  pattern: "^(0|[1-9][0-9]{0,19})$",
-  description: "Unsigned decimal integer as a string",
-};
-
-const object = (properties: Record<string, JsonSchema>, optional: string[] = []): JsonSchema => ({
-  type: "object",
-  properties,
-  required: Object.keys(properties).filter((k) => !optional.includes(k)),
-  additionalProperties: false,
-});
+export type { JsonSchema };
 
 const array = (items: JsonSchema, maxItems?: number): JsonSchema => ({
   type: "array",
@@ -33,44 +28,34 @@ const array = (items: JsonSchema, maxItems?: number): JsonSchema => ({
 
 const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: "null" }] });
 
-export const domainSchema = object({
-  name: { type: "string", const: "ocp" },
-  version: { type: "string", const: "1" },
-  chainId: { type: "integer", minimum: 0 },
-  verifyingContract: hex(20),
-});
+/** A field's schema out of a generated one; a renamed field fails at load, not at serialization. */
+function field(s: JsonObjectSchema, name: string): JsonSchema {
+  const f = s.properties[name];
+  if (f === undefined) throw new Error(`api schemas: no field ${name}`);
+  return f;
+}
 
-export const observationSchema = object({
-  stream: hex(32),
-  slot: decimalSchema,
-  l1BlockNumber: decimalSchema,
-  l1BlockHash: hex(32),
-  schema: hex(32),
-  tableDigest: hex(32),
-  entryCount: { type: "integer", minimum: 0, maximum: 4294967295 },
-});
+/** Canonical decimal uint64 (range checked by the handler or the JSON parser). */
+export const decimalSchema = decimalJsonSchema;
 
-export const signedCommitmentSchema = object({
-  domain: domainSchema,
-  commitment: object({ observation: observationSchema, builder: hex(20) }),
-  signature: hex(65, "secp256k1 r‖s‖v over commitmentRoot"),
-});
+/** Descriptions of wire fields in /openapi.json, keyed `SszTypeName.field`. */
+export const WIRE_FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "SignedCommitment.signature": "secp256k1 r‖s‖v over commitmentRoot",
+  "Certificate.signers": "Signer bitfield",
+};
+// The wire types' JSON forms, generated from their SSZ definitions: a field
+// added to a container reaches the API's validation and /openapi.json as is.
+const wire = <T extends Parameters<typeof jsonSchemaOf>[0]>(type: T) =>
+  jsonSchemaOf(type, { descriptions: WIRE_FIELD_DESCRIPTIONS });
 
-export const attestationSchema = object({
-  domain: domainSchema,
-  observation: observationSchema,
-  setId: hex(32),
-  verifierIndex: { type: "integer", minimum: 0 },
-  signature: hex(96),
-});
-
-export const certificateSchema = object({
-  domain: domainSchema,
-  observation: observationSchema,
-  setId: hex(32),
-  signers: { type: "string", pattern: "^0x([0-9a-fA-F]{2})*$", description: "Signer bitfield" },
-  aggregateSignature: hex(96),
-});
+export const domainSchema = wire(sszDomain);
+export const observationSchema = wire(sszObservation);
+export const signedCommitmentSchema = wire(sszSignedCommitment);
+export const attestationSchema = wire(sszAttestation);
+export const certificateSchema = wire(sszCertificate);
+/** Either equivocation, as in the `evidence` topic's union. */
+export const equivocationSchema = wire(sszEvidence);
+const statusSchema = wire(sszStatus);
 
 export const errorSchema = object({ code: { type: "string" }, message: { type: "string" } });
 
@@ -88,14 +73,9 @@ export const evidenceItemSchema: JsonSchema = {
   type: "object",
   properties: {
     kind: { type: "string", enum: ["builder", "verifier"] },
-    stream: hex(32),
-    slot: decimalSchema,
-    evidence: {
-      anyOf: [
-        object({ a: signedCommitmentSchema, b: signedCommitmentSchema }),
-        object({ a: attestationSchema, b: attestationSchema }),
-      ],
-    },
+    stream: field(observationSchema, "stream"),
+    slot: field(observationSchema, "slot"),
+    evidence: equivocationSchema,
   },
   required: ["kind", "stream", "slot", "evidence"],
   additionalProperties: false,
@@ -137,8 +117,8 @@ export const rootWeightSchema = object({
 });
 
 export const slotSchema = object({
-  stream: hex(32),
-  slot: decimalSchema,
+  stream: field(observationSchema, "stream"),
+  slot: field(observationSchema, "slot"),
   commitments: array(signedCommitmentSchema),
   observation: nullable(observationRecordSchema),
   attestations: array(rootWeightSchema),
@@ -195,11 +175,12 @@ export const peerSchema = object(
     score: { type: "number" },
     connectedAtMs: { type: "number" },
     isStatic: { type: "boolean" },
+    // The peer's Status message, without the network id every peer shares.
     status: nullable(
       object({
-        headSlot: decimalSchema,
-        latestCertifiedSlot: decimalSchema,
-        setIds: array(hex(32)),
+        headSlot: field(statusSchema, "headSlot"),
+        latestCertifiedSlot: field(statusSchema, "latestCertifiedSlot"),
+        setIds: field(statusSchema, "setIds"),
       }),
     ),
   },

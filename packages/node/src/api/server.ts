@@ -100,6 +100,9 @@ export interface ApiModules extends ApiReadSources {
 
 const EVIDENCE_LIMIT_DEFAULT = 100;
 
+/** Ajv options of the API's schemas: exact types ("1" is not a number), extra fields an error, not dropped. */
+export const API_AJV_OPTIONS = { coerceTypes: false, removeAdditional: false, allErrors: false } as const;
+
 // packages/node/dashboard, from src/api or lib/api alike.
 const DASHBOARD_DIR = new URL("../../dashboard/", import.meta.url);
 const DASHBOARD_ASSETS: Record<string, string> = {
@@ -163,10 +166,7 @@ export class ApiServer {
       logger: false,
       // SSE streams are long-lived: close() must not wait for them.
       forceCloseConnections: true,
-      ajv: {
-        // Exact types: "1" is not a number and extra fields are an error, not dropped.
-        customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
-      },
+      ajv: { customOptions: API_AJV_OPTIONS },
     });
     this.app = app;
     // JSON only: a text/plain body is a 415, not a string that fails the schema.
