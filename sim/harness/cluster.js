@@ -64,6 +64,7 @@ function isStarted(v) {
  * @property {number[]} [joining] hosts whose keys are not in the first set (they join in a later one)
  * @property {{refreshSlots: number}} [setsFromAnchor] hosts learn their sets from OcpAnchor, not from a file
  * @property {number} [activationLeadSlots] OcpAnchor's activation lead for later sets (its default is 64)
+ * @property {number} [blockGasLimit] the L1's block gas limit (anvil's default: 30M)
  * @property {object} [configOverride] merged into every node.json (experiments)
  * @property {(host: number) => string[]} [nodeFlags] extra Node.js flags for a host's process (profiling)
  * @property {(msg: string) => void} log
@@ -112,6 +113,7 @@ export class SimCluster {
         "--enable-tx-gas-limit",
         "--chain-id",
         String(DEVNET_CHAIN_ID),
+        ...(opts.blockGasLimit ? ["--gas-limit", String(opts.blockGasLimit)] : []),
       ],
       {},
     );

@@ -191,6 +191,8 @@ export class RotationRun {
 
     // Gossip penalties: a vote or certificate under a set a peer had not read yet must not cost anyone.
     let rejects = 0;
+    let ignored = 0;
+    let setsNotCurrent = 0;
     let unknownSetIgnored = 0;
     let bans = 0;
     let graylisted = 0;
@@ -199,6 +201,12 @@ export class RotationRun {
         .then((r) => r.text())
         .catch(() => "");
       rejects += sumMetric(text, "ocp_gossip_validation_total", (l) => l.result === "reject");
+      ignored += sumMetric(text, "ocp_gossip_validation_total", (l) => l.result === "ignore");
+      setsNotCurrent += sumMetric(
+        text,
+        "ocp_gossip_validation_total",
+        (l) => l.result === "ignore" && /SETS_NOT_CURRENT$/.test(l.code ?? ""),
+      );
       unknownSetIgnored += sumMetric(
         text,
         "ocp_gossip_validation_total",
@@ -247,7 +255,9 @@ export class RotationRun {
       set_learnt_max_slots_after_registration: learntSlots.length ? round(Math.max(...learntSlots), 2) : null,
       nodes_without_new_set_at_activation: missingAtActivation,
       gossip_rejects: rejects,
+      gossip_ignored: ignored,
       gossip_unknown_set_ignored: unknownSetIgnored,
+      gossip_sets_not_current_ignored: setsNotCurrent,
       peers_banned: bans,
       peers_graylisted: graylisted,
       node_restarts: cluster.nodes.reduce((a, nd) => a + nd.pids.length - 1, 0),

@@ -167,6 +167,9 @@ export async function runScenario(sc, io) {
           joining: rotation.joining,
           setsFromAnchor: { refreshSlots: rotation.refreshSlots },
           activationLeadSlots: rotation.leadSlots,
+          // Room in one block for the builder's batch (15M gas) and an owner transaction (up to
+          // EIP-7825's 16.7M): at 30M each registration step waited a block behind the batch.
+          blockGasLimit: 45_000_000,
         }
       : {}),
   });
