@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runScenario } from "./harness/scenario.js";
-import { DEFAULT_SCENARIOS, NOT_AVAILABLE, SCENARIOS } from "./scenarios.js";
+import { DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,10 +28,6 @@ const { values, positionals } = parseArgs({
 const resultsDir = values.out ?? join(here, "..", "bench", "results");
 const names = positionals.length ? positionals : DEFAULT_SCENARIOS;
 for (const name of names) {
-  if (NOT_AVAILABLE[name]) {
-    console.error(`sim: ${name}: ${NOT_AVAILABLE[name]}`);
-    process.exit(2);
-  }
   if (!SCENARIOS[name]) {
     console.error(`sim: unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(", ")}`);
     process.exit(2);

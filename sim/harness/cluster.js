@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ExecutionTable, Orchestrator } from "@ocp/contracts";
+import { ExecutionTable, OcpAnchor, Orchestrator } from "@ocp/contracts";
 import { NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { ANVIL_PRIVATE_KEYS, anvilBinary } from "@ocp/node/devnet";
@@ -61,6 +61,10 @@ function isStarted(v) {
  * @property {string} dir where configs, keys and databases go
  * @property {number} [seed]
  * @property {number} [selfProposeDelayMs]
+ * @property {number[]} [joining] hosts whose keys are not in the first set (they join in a later one)
+ * @property {{refreshSlots: number}} [setsFromAnchor] hosts learn their sets from OcpAnchor, not from a file
+ * @property {number} [activationLeadSlots] OcpAnchor's activation lead for later sets (its default is 64)
+ * @property {number} [blockGasLimit] the L1's block gas limit (anvil's default: 30M)
  * @property {object} [configOverride] merged into every node.json (experiments)
  * @property {(host: number) => string[]} [nodeFlags] extra Node.js flags for a host's process (profiling)
  * @property {(msg: string) => void} log
@@ -109,6 +113,7 @@ export class SimCluster {
         "--enable-tx-gas-limit",
         "--chain-id",
         String(DEVNET_CHAIN_ID),
+        ...(opts.blockGasLimit ? ["--gas-limit", String(opts.blockGasLimit)] : []),
       ],
       {},
     );
@@ -152,11 +157,25 @@ export class SimCluster {
     this.orchestrator = await deploy(Orchestrator.abi, Orchestrator.bytecode, [this.table]);
     this.anchor = await deployAnchor(wallet, wallet, { l1ChainId: DEVNET_CHAIN_ID });
     this.bls = getBls();
-    const { keys, set } = generateKeys(this.bls, opts.hosts, opts.keysPerNode);
+    const { keys, set: all } = generateKeys(this.bls, opts.hosts, opts.keysPerNode);
     this.keys = keys;
+    /** Each host's set entries (pubkey, weight, proof of possession), in or out of a set. */
+    this.entries = keys.map((_, i) => all.verifiers.slice(i * opts.keysPerNode, (i + 1) * opts.keysPerNode));
+    const joining = new Set(opts.joining ?? []);
+    const set = { ...all, verifiers: this.entries.flatMap((e, i) => (joining.has(i) ? [] : e)) };
     this.set = set;
     await registerKeys(wallet, wallet, this.anchor, set.verifiers);
     this.setId = await registerSet(wallet, wallet, this.anchor, set);
+    if (opts.activationLeadSlots !== undefined) {
+      // Block-number slots (secondsPerSlot 0), as the nodes count them.
+      const hash = await wallet.writeContract({
+        address: this.anchor,
+        abi: OcpAnchor.abi,
+        functionName: "setSlotClock",
+        args: [0n, 0n, BigInt(opts.activationLeadSlots)],
+      });
+      await wallet.waitForTransactionReceipt({ hash });
+    }
     this.stream = streamId(DEVNET_CHAIN_ID, fromHex(this.table));
     this.domain = { chainId: DEVNET_CHAIN_ID, verifyingContract: fromHex(this.anchor) };
     opts.log(`contracts deployed; ${set.verifiers.length} keys registered, set ${this.setId}`);
@@ -210,7 +229,11 @@ export class SimCluster {
         pollIntervalMs: Math.max(50, Math.min(250, Math.floor(slotMs / 8))),
         slots: { mode: "block-number" },
       },
-      verifierSets: ["../set.json"],
+      // Either the set file every operator was handed, or the sets registered on OcpAnchor
+      // (through the same chain's RPC: this network's anchor chain is its L1).
+      ...(opts.setsFromAnchor
+        ? { setsFromAnchor: { rpcUrl: this.rpcUrl, refreshSlots: opts.setsFromAnchor.refreshSlots } }
+        : { verifierSets: ["../set.json"] }),
       keystores: { dir: "keystores", passwordFile: "password.txt" },
       ...(i < this.anchorers
         ? {
@@ -356,6 +379,39 @@ export class SimCluster {
   /** Restarts host i's node with its config, keys and database. */
   async restartNode(i) {
     return this.startNode(i);
+  }
+
+  /**
+   * Registers a verifier set on OcpAnchor as its owner would: `ocp anchor
+   * register-set` (its keys first, when not yet registered) with the owner's
+   * key. Resolves with the contract's set id once every transaction is mined.
+   */
+  async registerSetWithCli(data) {
+    const { opts } = this;
+    const file = join(opts.dir, `set-${data.epoch}.json`);
+    await writeFile(file, JSON.stringify(verifierSetToJson(data), null, 2));
+    const keyFile = join(opts.dir, "owner.key");
+    await writeFile(keyFile, `${DEPLOYER_KEY}\n`, { mode: 0o600 });
+    const proc = this.procs.spawn(`register-set ${data.epoch}`, process.execPath, [
+      OCP_BIN,
+      "anchor",
+      "register-set",
+      "--rpc",
+      this.rpcUrl,
+      "--anchor",
+      this.anchor,
+      "--set",
+      file,
+      "--private-key-file",
+      keyFile,
+    ]);
+    let out = "";
+    proc.child.stdout.on("data", (c) => {
+      out += c.toString();
+    });
+    const code = await proc.exited;
+    if (code !== 0) throw new Error(`ocp anchor register-set exited with ${code}\n${proc.tail()}`);
+    return out.trim();
   }
 
   /** The L1 slot clock: one block per slot from now on. */

@@ -135,6 +135,20 @@ export class NodeWatcher {
   }
 }
 
+/** Sums a Prometheus text exposition's samples of `name` whose labels pass `where`. */
+export function sumMetric(text, name, where = () => true) {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels = Object.fromEntries(
+      [...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]),
+    );
+    if (where(labels)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 export function percentile(xs, p) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);

@@ -27,6 +27,7 @@ import { getJson, postJson } from "../../packages/cli/lib/devnet/http.js";
 import { BUILDER_KEY, makeWallet } from "../../packages/cli/lib/devnet/network.js";
 import { SimCluster } from "./cluster.js";
 import { cpuMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from "./measure.js";
+import { REGISTRATION_BLOCKS, REGISTRATION_SLACK, RotationRun } from "./rotation.js";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,6 +124,28 @@ export function planEvents(sc, rng) {
 }
 
 /**
+ * The rotation's plan: which hosts run outside the first set and join the
+ * second (the last ones started), which leave it (never host 0, the first
+ * bootstrap peer), when the owner registers it and the activation lead. A
+ * shortened run (--hosts, --slots) keeps the same shape: at least one host
+ * leaves and one joins, and about a third of the slots come after activation.
+ */
+export function planRotation(sc, rng) {
+  const r = sc.rotation;
+  const scale = (k) => Math.max(1, Math.round((k * sc.hosts) / 32));
+  const join = Math.min(scale(r.join), Math.max(1, Math.floor(sc.hosts / 4)));
+  const joining = Array.from({ length: join }, (_, k) => sc.hosts - join + k);
+  const stay = Array.from({ length: sc.hosts - join - 1 }, (_, k) => k + 1);
+  const leaving = pick(rng, stay, Math.min(scale(r.leave), Math.max(1, Math.floor(stay.length / 4))));
+  const atSlot = Math.min(r.atSlot, Math.max(1, Math.floor(sc.slots / 6)));
+  const room = sc.slots - atSlot - REGISTRATION_BLOCKS - REGISTRATION_SLACK - Math.ceil(sc.slots / 3);
+  const leadSlots = Math.max(2, Math.min(r.leadSlots, room));
+  // Refreshes at least twice per lead, so a node never waits on one before it signs.
+  const refreshSlots = Math.max(1, Math.min(r.refreshSlots, Math.floor(leadSlots / 2)));
+  return { joining, leaving, atSlot, leadSlots, refreshSlots };
+}
+
+/**
  * @param {object} sc scenario preset (scenarios.js)
  * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
  */
@@ -130,6 +153,7 @@ export async function runScenario(sc, io) {
   const rng = makeRng(sc.seed ?? 1);
   const dir = await mkdtemp(join(tmpdir(), `ocp-sim-${sc.name}-`));
   const links = makeLinks(sc, rng);
+  const rotation = sc.rotation ? planRotation(sc, rng) : undefined;
   const cluster = new SimCluster({
     hosts: sc.hosts,
     keysPerNode: sc.keysPerNode,
@@ -138,6 +162,16 @@ export async function runScenario(sc, io) {
     dir,
     seed: sc.seed ?? 1,
     log: io.log,
+    ...(rotation
+      ? {
+          joining: rotation.joining,
+          setsFromAnchor: { refreshSlots: rotation.refreshSlots },
+          activationLeadSlots: rotation.leadSlots,
+          // Room in one block for the builder's batch (15M gas) and an owner transaction (up to
+          // EIP-7825's 16.7M): at 30M each registration step waited a block behind the batch.
+          blockGasLimit: 45_000_000,
+        }
+      : {}),
   });
   io.onCluster?.(cluster);
   const t0 = Date.now();
@@ -145,7 +179,7 @@ export async function runScenario(sc, io) {
     await cluster.start();
     const setupS = (Date.now() - t0) / 1000;
     io.log(`setup took ${setupS.toFixed(1)} s`);
-    return await measureRun(sc, cluster, rng, io, setupS);
+    return await measureRun(sc, cluster, rng, io, setupS, rotation);
   } finally {
     await cluster.stop();
     if (io.keep) io.log(`kept ${dir}`);
@@ -153,7 +187,7 @@ export async function runScenario(sc, io) {
   }
 }
 
-async function measureRun(sc, cluster, rng, io, setupS) {
+async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   const n = sc.hosts;
   const slotMs = sc.slotMs;
   const aborted = () => io.signal?.aborted === true;
@@ -183,7 +217,9 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   const watchers = cluster.nodes.map((nd) => new NodeWatcher(nd.index));
   const certByRoot = new Map(); // slot → Set of tableDigest|blockHash
   let certBytes = 0;
+  const rot = rotation ? new RotationRun(cluster, rotation, io.log) : undefined;
   const onCert = (_i, slot, json) => {
+    rot?.onCertificate(json);
     const key = `${json.observation.tableDigest}|${json.observation.l1BlockHash}`;
     const s = certByRoot.get(slot) ?? new Set();
     s.add(key);
@@ -277,6 +313,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
   let last = startBlock;
   for (let k = 0; k < sc.slots && !aborted(); k++) {
     await applyEvents(k);
+    if (rot && k === rotation.atSlot) rot.start(k);
     while (!aborted() && (await builder.getBlockNumber()) < last) await sleep(50);
     const { batches, via } = gen.slot();
     const to = via === "direct" ? cluster.table : cluster.orchestrator;
@@ -320,6 +357,7 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     await applyEvents(k);
     await sleep(slotMs);
   }
+  await rot?.finish();
   const runS = (Date.now() - runStart) / 1000;
   const graphAtEnd = await p2pGraph(cluster);
   const counters1 = cluster.net.dataCounters();
@@ -463,6 +501,16 @@ async function measureRun(sc, cluster, rng, io, setupS) {
     fig.max_slots_to_catch_up = round(catchUpMax, 2);
     fig.certificates_missing_at_end = missing;
   }
+  if (rot)
+    Object.assign(
+      fig,
+      await rot.figures({
+        tabled,
+        anchoredAt,
+        activationTime: heads.seen.get(rot.set1.activationSlot),
+        seen: heads.seen,
+      }),
+    );
   const stats = await cluster.emulator.stats().catch(() => undefined);
   if (stats) {
     const hs = Object.values(stats.hosts);

@@ -257,7 +257,11 @@ export class SlotDuties {
       m.logger.warn({ slot: st.slot.toString() }, "no verifier set governs this slot; not signing");
       return;
     }
-    const results = await m.validators.signObservationAll(m.domain, st.observation, ops);
+    // Only keys of the governing set sign: a removed key, or one that joins later, signs nothing.
+    const members = new Set(set.verifiers.map((v) => toHex(v.pubkey)));
+    const results = await m.validators.signObservationAll(m.domain, st.observation, ops, (pk) =>
+      members.has(toHex(pk)),
+    );
     const own: Attestation[] = [];
     for (const r of results) {
       if (!r.signature) {
@@ -284,7 +288,17 @@ export class SlotDuties {
       ...encoded.map((bytes) => m.publish(GossipKind.attestation, bytes)),
       ...own.map((att) => this.ingestOwnAttestation(att, root)),
     ]);
-    m.logger.info({ stream: st.stream.name, slot: st.slot.toString(), why, root: st.rootHex }, "attested");
+    if (own.length === 0) {
+      m.logger.debug(
+        { stream: st.stream.name, slot: st.slot.toString() },
+        "no key of ours in the governing set",
+      );
+      return;
+    }
+    m.logger.info(
+      { stream: st.stream.name, slot: st.slot.toString(), why, root: st.rootHex, keys: own.length },
+      "attested",
+    );
   }
 
   private async ingestOwnAttestation(att: Attestation, root: Uint8Array): Promise<void> {

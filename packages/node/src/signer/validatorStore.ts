@@ -122,18 +122,21 @@ export class ValidatorStore {
   }
 
   /**
-   * Signs with every key; each key's refusal is reported, not thrown. All
-   * keys' slashing records are written in one synced batch before any
-   * signature exists, and the signatures are self-checked together.
-   * `alsoWrite`: operations written in that same synced batch (even when no
-   * key may sign).
+   * Signs with every key `member` admits (all keys without it); each key's
+   * refusal is reported, not thrown. All keys' slashing records are written
+   * in one synced batch before any signature exists, and the signatures are
+   * self-checked together. `alsoWrite`: operations written in that same
+   * synced batch (even when no key may sign). Keys left out sign nothing and
+   * leave no slashing record: a key removed from the set stops signing.
    */
   signObservationAll(
     domain: Domain,
     observation: Observation,
     alsoWrite: readonly DbOp[] = [],
+    member?: (pubkey: Uint8Array) => boolean,
   ): Promise<SignResult[]> {
-    return this.signWith(this.order, domain, observation, alsoWrite);
+    const keys = member ? this.order.filter((pk) => member(pk)) : this.order;
+    return this.signWith(keys, domain, observation, alsoWrite);
   }
 
   /**

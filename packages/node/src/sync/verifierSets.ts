@@ -51,18 +51,28 @@ export class VerifierSetsSync {
     const { source: src, sets, bls, contract: address } = this.modules;
     if (!src) return 0;
     const startedAt = this.modules.clock.currentSlot() ?? undefined;
-    const [{ createPublicClient, http }, { readVerifierSets }, { OcpAnchor }] = await Promise.all([
-      import("viem"),
-      import("../anchor/admin.js"),
-      import("@ocp/contracts"),
-    ]);
+    const [
+      { createPublicClient, http, BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError },
+      { readVerifierSets },
+      { OcpAnchor },
+    ] = await Promise.all([import("viem"), import("../anchor/admin.js"), import("@ocp/contracts")]);
     this.client ??= createPublicClient({ transport: http(src.rpcUrl) }) as PublicClient;
     const client = this.client;
     const read = (functionName: string): Promise<unknown> =>
       client.readContract({ address, abi: OcpAnchor.abi, functionName, args: [] } as never);
     const [exists, latest] = (await read("latestEpoch")) as readonly [boolean, bigint];
-    // A contract without the view has no lead rule: the node then refreshes before every slot it signs.
-    this.leadSlots = (await read("activationLeadSlots").catch(() => 0n)) as bigint;
+    // A contract without the view has no lead rule: the node then refreshes before every slot it
+    // signs. Only a revert says so; an RPC failure fails this refresh and keeps the last lead
+    // (a lead of 0 would make the node IGNORE every vote until its next refresh).
+    const lead = (await read("activationLeadSlots").catch((e: unknown) => {
+      const noView =
+        e instanceof BaseError &&
+        e.walk(
+          (x) => x instanceof ContractFunctionRevertedError || x instanceof ContractFunctionZeroDataError,
+        );
+      if (noView) return 0n;
+      throw e;
+    })) as bigint;
     let added = 0;
     if (exists && (this.latestEpoch === undefined || latest > this.latestEpoch)) {
       for (const data of await readVerifierSets(client, address)) {
@@ -72,6 +82,7 @@ export class VerifierSetsSync {
       }
       this.latestEpoch = latest;
     }
+    this.leadSlots = lead;
     if (startedAt !== undefined) this.freshAt = startedAt;
     if (added > 0)
       this.modules.logger.info({ added, total: sets.size }, "verifier sets loaded from the anchor contract");

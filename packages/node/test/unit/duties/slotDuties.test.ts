@@ -35,6 +35,8 @@ const stream: StreamContext = {
 const bls = getBls();
 const sk = bls.keygen(new Uint8Array(32).fill(9));
 const pubkey = bls.publicKeyToBytes(bls.publicKey(sk));
+/** A key the node holds that is not in the set (it left it, or joins a later one). */
+const outsider = bls.keygen(new Uint8Array(32).fill(10));
 const set = buildVerifierSet(
   {
     epoch: 0n,
@@ -62,8 +64,10 @@ const sign = (slot: bigint): Decision => ({
 });
 const rootHexAt = (slot: bigint): string => toHex(observationRoot(domain, observationAt(slot)));
 
-function setup(decisions: Map<bigint, Decision>) {
+function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
   const state = {
+    /** Public keys the signer was asked to sign with. */
+    signedWith: [] as string[],
     commitments: new Map<string, PooledCommitment>(),
     published: [] as { kind: GossipKind; bytes: Uint8Array }[],
     accepted: 0,
@@ -90,7 +94,13 @@ function setup(decisions: Map<bigint, Decision>) {
     },
     validators: {
       precompute: () => undefined,
-      signObservationAll: async (d, o) => [{ pubkey, signature: bls.sign(sk, observationRoot(d, o)) }],
+      signObservationAll: async (d, o, _ops, member) =>
+        keys.flatMap((k) => {
+          const pk = bls.publicKeyToBytes(bls.publicKey(k));
+          if (member && !member(pk)) return [];
+          state.signedWith.push(toHex(pk));
+          return [{ pubkey: pk, signature: bls.sign(k, observationRoot(d, o)) }];
+        }),
     },
     sets: { governing: () => set },
     chain: {
@@ -146,6 +156,25 @@ describe("slot duties", () => {
     expect(await value("ocp_slot_decisions_total", { verdict: "sign", reason: "" })).toBe(1);
     expect(await value("ocp_attestations_signed_total")).toBe(1);
     expect(await value("ocp_head_slot")).toBe(10);
+  });
+
+  it("signs only with its keys in the governing set: a key outside it signs nothing", async () => {
+    const both = setup(new Map([[9n, sign(9n)]]), [sk, outsider]);
+    both.state.commitments.set(rootHexAt(9n), { slot: 9n, rootHex: rootHexAt(9n) } as PooledCommitment);
+    both.duties.onSlot(10n);
+    await settle();
+    expect(both.state.signedWith).toEqual([toHex(pubkey)]);
+    expect(both.state.published.map((p) => decodeAttestationSsz(p.bytes).verifierIndex)).toEqual([0]);
+    expect(await both.value("ocp_attestations_signed_total")).toBe(1);
+
+    // A node whose only key left the set: no signature at all, nothing published.
+    const none = setup(new Map([[9n, sign(9n)]]), [outsider]);
+    none.state.commitments.set(rootHexAt(9n), { slot: 9n, rootHex: rootHexAt(9n) } as PooledCommitment);
+    none.duties.onSlot(10n);
+    await settle();
+    expect(none.state.signedWith).toEqual([]);
+    expect(none.state.published).toHaveLength(0);
+    expect(await none.value("ocp_attestations_signed_total")).toBe(0);
   });
 
   it("without a commitment, attests to its own observation at the self-proposal deadline", async () => {

@@ -1,4 +1,4 @@
-import { blstBls, nobleBls, observationRoot, ProtocolError } from "@ocp/protocol";
+import { blstBls, nobleBls, observationRoot, ProtocolError, toHex } from "@ocp/protocol";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../../src/db/database.js";
 import { SlashingErrorCode } from "../../../src/signer/errors.js";
@@ -105,6 +105,23 @@ describe("slashing protection", () => {
     const again = await s.signObservationAll(DOMAIN, a);
     expect(again.map((r) => r.signature)).toEqual(results.map((r) => r.signature));
     expect(again[1]!.error?.code).toBe(SlashingErrorCode.DOUBLE_SIGN);
+  });
+
+  it("signObservationAll signs only with the keys `member` admits, and records nothing for the others", async () => {
+    const sp = new SlashingProtection({ db: tmp.db });
+    const s = new ValidatorStore({}, { bls: blstBls, slashingProtection: sp });
+    for (const i of [0, 1, 2]) s.addKey(blstBls.secretKeyFromBytes(secret(i)));
+    const a = observation(40n, 1);
+    const b = observation(40n, 2);
+    // Key 1 left the set that governs slot 40.
+    const out = s.pubkeys[1]!;
+    const results = await s.signObservationAll(DOMAIN, a, [], (pk) => toHex(pk) !== toHex(out));
+    expect(results.map((r) => toHex(r.pubkey))).toEqual([toHex(s.pubkeys[0]!), toHex(s.pubkeys[2]!)]);
+    const root = observationRoot(DOMAIN, a);
+    for (const r of results) expect(nobleVerifies(r, root)).toBe(true);
+    expect(await sp.get({ pubkey: out, domain: DOMAIN, stream: a.stream, slot: 40n })).toBeUndefined();
+    // Nothing was recorded for it: it may still sign another root for that slot.
+    await expect(s.signObservation(1, DOMAIN, b)).resolves.toBeInstanceOf(Uint8Array);
   });
 
   it("precomputed signatures leave only through slashing protection, and are reused when they do", async () => {
