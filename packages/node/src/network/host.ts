@@ -211,7 +211,6 @@ const GOSSIP_D_HIGH = 12;
 const GOSSIP_D_LAZY = 6; // peers that get IHAVE gossip each heartbeat
 export const GOSSIP_HEARTBEAT_MS = 700;
 const GOSSIP_FANOUT_TTL_MS = 60_000;
-const GOSSIP_IDONTWANT_MIN_BYTES = 0;
 export const GOSSIP_MCACHE_LENGTH = 6; // heartbeats a message stays retrievable by IWANT
 const GOSSIP_MCACHE_GOSSIP = 3; // heartbeats a message is advertised in IHAVE
 // How long gossipsub remembers a message id (its own dedup, before our
@@ -456,15 +455,15 @@ class GatedGossipStream extends EventTarget {
   }
 }
 
-/** A turn's writes are joined up to this size; a larger batch is written at once. */
+/** Writes joined in one job go out at up to this size; a larger batch is written at once. */
 export const COALESCE_MAX_BYTES = 64 * 1024;
 
 /**
- * The muxer factory with every connection's frames joined per event-loop
- * turn. Each gossip RPC to each peer is its own muxer frame, and each frame
+ * The muxer factory with every connection's frames joined per job (until the
+ * microtask queue drains). Each gossip RPC to each peer is its own muxer frame, and each frame
  * would be its own noise frame (an AEAD seal with a 16-byte tag) and socket
  * write; a slot's votes are validated in batches and forwarded together, so
- * dozens of frames leave for one peer in one turn. Joined, they cost one seal
+ * dozens of frames leave for one peer in one job. Joined, they cost one seal
  * and one write, and the receiver one read and one decrypt. The muxer sees an
  * ordinary MessageStream, so nothing reaches into library internals.
  */
@@ -481,8 +480,9 @@ function coalescingMuxer<C>(
 }
 
 /**
- * `conn` with `send` buffered until the end of the event-loop turn (or
- * COALESCE_MAX_BYTES). Back-pressure is the connection's own: `send` answers
+ * `conn` with `send` buffered until the microtask queue drains (or
+ * COALESCE_MAX_BYTES): later than that would hold messages behind other
+ * sockets' work. Back-pressure is the connection's own: `send` answers
  * false only while the connection itself waits for 'drain', which it will
  * emit. Bytes still buffered when the connection closes are dropped, as
  * unsent bytes are on any closed stream.
@@ -490,14 +490,13 @@ function coalescingMuxer<C>(
 export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_MAX_BYTES): MessageStream {
   let parts: Uint8Array[] = [];
   let size = 0;
-  let pending: NodeJS.Immediate | undefined;
+  let pending = false;
   let needsDrain = false;
   conn.addEventListener("drain", () => {
     needsDrain = false;
   });
   const flush = (): void => {
-    if (pending !== undefined) clearImmediate(pending);
-    pending = undefined;
+    pending = false;
     if (parts.length === 0) return;
     const chunk = parts.length === 1 ? parts[0]! : joinBytes(parts, size);
     parts = [];
@@ -513,7 +512,10 @@ export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_
     parts.push(bytes);
     size += bytes.length;
     if (size >= maxBytes) flush();
-    else pending ??= setImmediate(flush);
+    else if (!pending) {
+      pending = true;
+      queueMicrotask(flush);
+    }
     return !needsDrain;
   };
   // Everything but `send` is the connection's own; its methods are bound to it
@@ -711,11 +713,6 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           doPX: opts.peerExchange,
           emitSelf: false,
           fallbackToFloodsub: false,
-          // IDONTWANT for every message, not only ≥ 512 bytes: ours are 150–400
-          // bytes, and each mesh peer that validated a message before hearing we
-          // have it sends it again. A 20-byte id, joined into the next write to
-          // that peer, costs far less than the copy it saves (docs/spec.md §9.6).
-          idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES,
           D: g.D ?? GOSSIP_D,
           Dlo: g.Dlo ?? GOSSIP_D_LOW,
           Dhi: g.Dhi ?? GOSSIP_D_HIGH,

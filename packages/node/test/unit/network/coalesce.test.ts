@@ -18,6 +18,7 @@ class RecordingConn extends EventTarget {
   }
 }
 
+// The flush runs once the microtask queue drains: after it, before any I/O.
 const turn = () => new Promise<void>((r) => setImmediate(r));
 const bytes = (...xs: number[]) => Uint8Array.from(xs);
 
@@ -26,7 +27,7 @@ function wrap(conn: RecordingConn, max?: number): MessageStream {
 }
 
 describe("coalesceWrites", () => {
-  it("joins one turn's sends into one write, in order", async () => {
+  it("joins one job's sends into one write, in order", async () => {
     const conn = new RecordingConn();
     const s = wrap(conn);
     expect(s.send(bytes(1, 2))).toBe(true);
@@ -41,7 +42,17 @@ describe("coalesceWrites", () => {
     expect(conn.sent).toEqual([bytes(1, 2, 3, 4, 5, 6), bytes(7)]);
   });
 
-  it("writes at once when a turn's bytes reach the limit", () => {
+  it("flushes once the job's microtasks have run, without waiting for I/O", async () => {
+    const conn = new RecordingConn();
+    const s = wrap(conn);
+    s.send(bytes(1));
+    s.send(bytes(2));
+    // One microtask later (no I/O, no timers) the joined write has gone out.
+    await Promise.resolve();
+    expect(conn.sent).toEqual([bytes(1, 2)]);
+  });
+
+  it("writes at once when a job's bytes reach the limit", () => {
     const conn = new RecordingConn();
     const s = wrap(conn, 4);
     s.send(bytes(1, 2));
