@@ -30,7 +30,7 @@ import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
-import { ProtocolError } from "@ocp/protocol";
+import { concatBytes, ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
@@ -498,7 +498,7 @@ export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_
   const flush = (): void => {
     pending = false;
     if (parts.length === 0) return;
-    const chunk = parts.length === 1 ? parts[0]! : joinBytes(parts, size);
+    const chunk = parts.length === 1 ? parts[0]! : concatBytes(...parts);
     parts = [];
     size = 0;
     try {
@@ -527,16 +527,6 @@ export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_
       return typeof v === "function" && !Object.hasOwn(target, prop) ? v.bind(target) : v;
     },
   });
-}
-
-function joinBytes(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Pauses a readable stream that is still open (pause throws on a closing one). */
