@@ -103,6 +103,11 @@ async function runShape(shape, log) {
         .map((k) => `${k} ${Math.round(pb(k))}`)
         .join(", ")}`,
     );
+    const mb = (x) => Math.round(x / 2 ** 20);
+    const mem = statsAfter[0];
+    log(
+      `  ${shape.name}: node 0 memory MiB: rss ${mb(mem.rss)} heapTotal ${mb(mem.heapTotal)} heapUsed ${mb(mem.heapUsed)} external ${mb(mem.external)} arrayBuffers ${mb(mem.arrayBuffers)}`,
+    );
     const g = statsAfter[0].gossip;
     const perSlot = (k) => ((g[k] - (statsBefore[0].gossip[k] ?? 0)) / SLOTS).toFixed(1);
     log(
