@@ -24,7 +24,12 @@ export function checkAddress(value: string, what: string): `0x${string}` {
 }
 
 export function publicClientFor(rpc: string): PublicClient {
-  return createPublicClient({ transport: http(checkUrl(rpc, "--rpc"), { retryCount: 0, timeout: 10_000 }) });
+  return createPublicClient({
+    // Receipts are seen within a second of their block (viem's default is 4 s), so a command
+    // that sends its transactions one after another (register-set) spans fewer blocks.
+    pollingInterval: 1_000,
+    transport: http(checkUrl(rpc, "--rpc"), { retryCount: 0, timeout: 10_000 }),
+  });
 }
 
 /** eth_chainId of `rpc`; exits 1 when the RPC does not answer. */
@@ -36,11 +41,28 @@ export async function chainIdOf(client: PublicClient, rpc: string): Promise<numb
   }
 }
 
-/** viem errors carry pages of context; the first line says what happened. */
+/**
+ * viem errors carry pages of context; the first line says what happened, and a contract's
+ * custom error (e.g. ActivationTooSoon(21, 22)) says why.
+ */
 export function shortRpcError(e: unknown): string {
   const msg = reason(e);
-  const short = (e as { shortMessage?: string }).shortMessage;
-  return short ?? msg.split("\n")[0] ?? msg;
+  const short = (e as { shortMessage?: string }).shortMessage ?? msg.split("\n")[0] ?? msg;
+  const custom = revertReason(e);
+  return custom === undefined ? short : `${short} ${custom}`;
+}
+
+/** The decoded custom error of a reverted call, found down the error's cause chain. */
+function revertReason(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c !== null && typeof c === "object" && depth < 8; depth++) {
+    const data = (c as { data?: { errorName?: unknown; args?: unknown } }).data;
+    if (data !== undefined && typeof data.errorName === "string") {
+      const args = Array.isArray(data.args) ? data.args.map((a) => String(a)).join(", ") : "";
+      return `${data.errorName}(${args})`;
+    }
+    c = (c as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export interface AccountOpts {
