@@ -41,7 +41,7 @@ export const SCENARIOS = {
     anchorersDown: { atSlot: 2, hosts: [2, 3] },
   },
   /**
-   * A live set rotation: at slot 3 the owner registers set 1 with `ocp anchor register-set`
+   * A live set rotation: at slot 2 the owner registers set 1 with `ocp anchor register-set`
    * (three keys leave, the keys of three hosts that have run outside the set join), activating
    * `leadSlots` after its registration; nodes read sets from OcpAnchor every `refreshSlots`
    * and are never restarted. The lead is short so that the run sees both sides of it.
@@ -50,7 +50,7 @@ export const SCENARIOS = {
     ...internet,
     name: "rotation",
     slots: 20,
-    rotation: { atSlot: 3, leave: 3, join: 3, leadSlots: 4, refreshSlots: 2 },
+    rotation: { atSlot: 2, leave: 3, join: 3, leadSlots: 4, refreshSlots: 2 },
   },
   /** CI's short version: 6 hosts, 5 slots of 2 s, with delay, jitter and loss. */
   smoke: {

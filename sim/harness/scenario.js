@@ -128,7 +128,7 @@ export function planEvents(sc, rng) {
  * second (the last ones started), which leave it (never host 0, the first
  * bootstrap peer), when the owner registers it and the activation lead. A
  * shortened run (--hosts, --slots) keeps the same shape: at least one host
- * leaves and one joins, and about a third of the slots come after activation.
+ * leaves and one joins, and about a quarter of the slots come after activation.
  */
 export function planRotation(sc, rng) {
   const r = sc.rotation;
@@ -138,7 +138,7 @@ export function planRotation(sc, rng) {
   const stay = Array.from({ length: sc.hosts - join - 1 }, (_, k) => k + 1);
   const leaving = pick(rng, stay, Math.min(scale(r.leave), Math.max(1, Math.floor(stay.length / 4))));
   const atSlot = Math.min(r.atSlot, Math.max(1, Math.floor(sc.slots / 6)));
-  const room = sc.slots - atSlot - REGISTRATION_BLOCKS - REGISTRATION_SLACK - Math.ceil(sc.slots / 3);
+  const room = sc.slots - atSlot - REGISTRATION_BLOCKS - REGISTRATION_SLACK - Math.ceil(sc.slots / 4);
   const leadSlots = Math.max(2, Math.min(r.leadSlots, room));
   // Refreshes at least twice per lead, so a node never waits on one before it signs.
   const refreshSlots = Math.max(1, Math.min(r.refreshSlots, Math.floor(leadSlots / 2)));
@@ -469,6 +469,11 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     run_s: round(runS, 1),
     anchored_share: round(anchored.length / slots, 4),
     certified_share: round(certified.length / slots, 4),
+    // Which slots, so that a miss can be looked for in that slot's logs.
+    slots_not_certified: tabled
+      .filter(({ slot }) => firstCert(slot) === undefined)
+      .map(({ slot }) => Number(slot)),
+    slots_not_anchored: tabled.filter(({ slot }) => !anchoredAt.has(slot)).map(({ slot }) => Number(slot)),
     cert_p50_slot_fraction: round(percentile(latencies, 50), 4),
     cert_p99_slot_fraction: round(percentile(latencies, 99), 4),
     anchor_delay_blocks_max: anchorDelays.length ? Math.max(...anchorDelays) : null,
