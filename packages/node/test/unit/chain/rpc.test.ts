@@ -1,35 +1,22 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type JsonRpcTestServer, startJsonRpcServer } from "../../../../../test/utils/jsonRpcServer.js";
 import { httpJsonRpc, RpcError } from "../../../src/chain/l1/rpc.js";
 
 // A local JSON-RPC server whose answer depends on the method name.
-let server: Server;
+let server: JsonRpcTestServer;
 let url: string;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      const { method, id } = JSON.parse(body) as { method: string; id: number };
-      if (method === "stall") return; // never answers
-      if (method === "garbage") return res.end("<html>");
-      if (method === "fail")
-        return res.end(JSON.stringify({ jsonrpc: "2.0", id, error: { message: "boom" } }));
-      if (method === "empty") return res.end(JSON.stringify({ jsonrpc: "2.0", id }));
-      return res.end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x2a" }));
-    });
+  server = await startJsonRpcServer(({ method, id }, res) => {
+    if (method === "stall") return; // never answers
+    if (method === "garbage") return res.end("<html>");
+    if (method === "fail") return res.end(JSON.stringify({ jsonrpc: "2.0", id, error: { message: "boom" } }));
+    if (method === "empty") return res.end(JSON.stringify({ jsonrpc: "2.0", id }));
+    return res.end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x2a" }));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/key/secret`;
+  url = `${server.url}/key/secret`;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => server.close());
 
 async function kindOf(p: Promise<unknown>): Promise<string> {
   try {

@@ -1,11 +1,10 @@
 // VerifierSetsSync against a local JSON-RPC server standing in for the anchor
 // chain's node: which answers keep the node's sets "current" for a slot.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { OcpAnchor } from "@ocp/contracts";
 import { getBls, VerifierSetRegistry } from "@ocp/protocol";
 import { encodeFunctionResult, type Hex, toFunctionSelector } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type JsonRpcTestServer, startJsonRpcServer } from "../../../../../test/utils/jsonRpcServer.js";
 import { VerifierSetsSync } from "../../../src/sync/verifierSets.js";
 import { nullLogger } from "../../../src/util/logger.js";
 
@@ -14,56 +13,42 @@ const selector = (sig: string): string => toFunctionSelector(sig).slice(2);
 
 /** How the server answers `activationLeadSlots()`: a value, an RPC error, or a revert (no such view). */
 let leadAnswer: { lead: bigint } | "rpc-error" | "revert" = { lead: 4n };
-let server: Server;
-let url: string;
+let server: JsonRpcTestServer;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      const { id, method, params } = JSON.parse(body) as { id: number; method: string; params: unknown[] };
-      const reply = (o: object): void => void res.end(JSON.stringify({ jsonrpc: "2.0", id, ...o }));
-      if (method !== "eth_call") return reply({ result: "0x1" });
-      const data = (params[0] as { data?: Hex; input?: Hex }).data ?? (params[0] as { input: Hex }).input;
-      if (data.slice(2, 10) === selector("latestEpoch()"))
-        // No set registered: the refresh reads nothing else.
-        return reply({
-          result: encodeFunctionResult({
-            abi: OcpAnchor.abi,
-            functionName: "latestEpoch",
-            result: [false, 0n],
-          }),
-        });
-      if (data.slice(2, 10) === selector("activationLeadSlots()")) {
-        if (leadAnswer === "rpc-error")
-          return reply({ error: { code: -32000, message: "request timed out" } });
-        if (leadAnswer === "revert")
-          return reply({ error: { code: 3, message: "execution reverted", data: "0x" } });
-        return reply({
-          result: encodeFunctionResult({
-            abi: OcpAnchor.abi,
-            functionName: "activationLeadSlots",
-            result: leadAnswer.lead,
-          }),
-        });
-      }
-      return reply({ error: { code: -32601, message: "unexpected call" } });
-    });
+  server = await startJsonRpcServer(({ id, method, params }, res) => {
+    const reply = (o: object): void => void res.end(JSON.stringify({ jsonrpc: "2.0", id, ...o }));
+    if (method !== "eth_call") return reply({ result: "0x1" });
+    const data = (params[0] as { data?: Hex; input?: Hex }).data ?? (params[0] as { input: Hex }).input;
+    if (data.slice(2, 10) === selector("latestEpoch()"))
+      // No set registered: the refresh reads nothing else.
+      return reply({
+        result: encodeFunctionResult({
+          abi: OcpAnchor.abi,
+          functionName: "latestEpoch",
+          result: [false, 0n],
+        }),
+      });
+    if (data.slice(2, 10) === selector("activationLeadSlots()")) {
+      if (leadAnswer === "rpc-error") return reply({ error: { code: -32000, message: "request timed out" } });
+      if (leadAnswer === "revert")
+        return reply({ error: { code: 3, message: "execution reverted", data: "0x" } });
+      return reply({
+        result: encodeFunctionResult({
+          abi: OcpAnchor.abi,
+          functionName: "activationLeadSlots",
+          result: leadAnswer.lead,
+        }),
+      });
+    }
+    return reply({ error: { code: -32601, message: "unexpected call" } });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => server.close());
 
 function sync(clock: { slot: bigint }): VerifierSetsSync {
   return new VerifierSetsSync({
-    source: { rpcUrl: url, refreshSlots: 2 },
+    source: { rpcUrl: server.url, refreshSlots: 2 },
     contract: ANCHOR,
     sets: new VerifierSetRegistry(),
     bls: getBls(),
