@@ -149,6 +149,11 @@ describe("dashboard in a browser", () => {
     // Narrow window: the page itself does not scroll sideways (tables scroll in their boxes).
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // ...and the slot and peer tables fit their boxes: status and latency are seen without scrolling.
+    for (const id of ["timeline", "peers"]) {
+      const hidden = await page.$eval(`#${id}`, (t) => t.scrollWidth - (t.parentElement?.clientWidth ?? 0));
+      expect(hidden, `#${id} wider than its box by ${hidden} px`).toBeLessThanOrEqual(0);
+    }
     expect(errors).toEqual([]);
   }, 150_000);
 

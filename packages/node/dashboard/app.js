@@ -408,9 +408,10 @@ async function main() {
   for (const e of (await getJson("/v1/evidence?limit=50")) ?? []) onEvidence(e);
   connectEvents();
   await backfill();
-  await Promise.all([pollHealth(), pollPeers()]);
-  setInterval(pollHealth, 2000);
-  setInterval(pollPeers, 5000);
+  // Health and peers in one cycle, so the header's peer count and the peers table agree.
+  const poll = () => Promise.all([pollHealth(), pollPeers()]);
+  await poll();
+  setInterval(poll, 2000);
   render();
 }
 
