@@ -162,6 +162,10 @@ export async function runScenario(sc, io) {
     dir,
     seed: sc.seed ?? 1,
     log: io.log,
+    // OCP_SIM_PROF_DIR=<dir>: V8 CPU profiles of hosts 0 and 1 (a busy host and a quiet one), for profiling.
+    ...(process.env.OCP_SIM_PROF_DIR
+      ? { nodeFlags: (i) => (i < 2 ? ["--cpu-prof", `--cpu-prof-dir=${process.env.OCP_SIM_PROF_DIR}`] : []) }
+      : {}),
     ...(rotation
       ? {
           joining: rotation.joining,

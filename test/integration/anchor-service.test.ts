@@ -91,7 +91,24 @@ describe("anchoring service: stuck transactions", () => {
     await c?.stop();
   });
 
-  it("replaces a stuck transaction with a higher fee, never above the cap, and records the receipt", async () => {
+  const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {
+    const res = await fetch(c.anvil.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    return ((await res.json()) as { result: unknown }).result;
+  };
+  /** Hashes and max fees of the transactions in anvil's pending pool, added to `seen`. */
+  const collectPending = async (seen: Map<string, bigint>): Promise<void> => {
+    const pool = (await rpc("txpool_content")) as {
+      pending: Record<string, Record<string, { hash: string; maxFeePerGas: string }>>;
+    };
+    for (const byNonce of Object.values(pool.pending ?? {})) {
+      for (const tx of Object.values(byNonce)) seen.set(tx.hash, BigInt(tx.maxFeePerGas));
+    }
+  };
+  const certifiedSlot = async () => {
     const { slot, observation } = await c.post([randomBatch(rng)], "direct");
     await c.commit(observation);
     await c.mine(1);
@@ -100,50 +117,70 @@ describe("anchoring service: stuck transactions", () => {
       20_000,
       "certificate",
     );
-
-    const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {
-      const res = await fetch(c.anvil.rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      });
-      return ((await res.json()) as { result: unknown }).result;
-    };
-    // Anvil starts near 2 gwei; +50 % per replacement reaches this cap on the 5th send.
-    const cap = 8_000_000_000n;
-    const service = new AnchorService(
+    return { slot, cert };
+  };
+  const service = (key: `0x${string}`, opts: { receiptTimeoutMs: number; cap: bigint }) =>
+    new AnchorService(
       {
         rpcUrl: c.anvil.rpcUrl,
         chainId: 31337,
         contract: c.anchorAddress,
         index: 0,
-        receiptTimeoutMs: 700,
+        receiptTimeoutMs: opts.receiptTimeoutMs,
         gasBumpPercent: 50,
-        maxFeePerGasWei: cap,
+        maxFeePerGasWei: opts.cap,
         maxAttempts: 6,
       },
       {
-        privateKey: ANVIL_PRIVATE_KEYS[5],
+        privateKey: key,
         sets: c.nodes[0]!.sets,
         receipts: c.nodes[0]!.db.anchorReceipts,
         logger: pino({ level: "silent" }),
       },
     );
-    // Nothing gets mined until we say so: the first transaction is stuck.
+
+  it("does not replace a transaction that no block has passed by, however long its receipt takes", async () => {
+    const { slot, cert } = await certifiedSlot();
+    const s = service(ANVIL_PRIVATE_KEYS[6], { receiptTimeoutMs: 1000, cap: 8_000_000_000n });
+    // No block until we mine one: three receipt waits pass with no block at all,
+    // as when the chain's blocks are slower than the wait (or were measured so).
     await rpc("evm_setAutomine", [false]);
-    const outcome = service.submit(cert);
+    const outcome = s.submit(cert);
     const seen = new Map<string, bigint>();
     await waitFor(
       async () => {
-        const pool = (await rpc("txpool_content")) as {
-          pending: Record<string, Record<string, { hash: string; maxFeePerGas: string }>>;
-        };
-        for (const byNonce of Object.values(pool.pending ?? {})) {
-          for (const tx of Object.values(byNonce)) seen.set(tx.hash, BigInt(tx.maxFeePerGas));
-        }
-        return seen.size >= 1 && [...seen.values()].some((f) => f === cap) ? true : undefined;
+        await collectPending(seen);
+        return seen.size >= 1 ? true : undefined;
       },
       20_000,
+      "the first transaction",
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    await collectPending(seen);
+    expect(seen.size, "transactions sent before any block").toBe(1);
+    await rpc("evm_setAutomine", [true]);
+    await rpc("evm_mine");
+    expect(await outcome).toBe("anchored");
+    const r = await c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot });
+    expect(r?.txHash).toBe([...seen.keys()][0]);
+    await s.stop();
+  });
+
+  it("replaces a transaction stuck on a chain that mines nothing with a higher fee, never above the cap, and records the receipt", async () => {
+    const { slot, cert } = await certifiedSlot();
+    // Anvil starts near 2 gwei; +50 % per replacement reaches this cap on the 5th send.
+    const cap = 8_000_000_000n;
+    // No block comes at all: each send is given up after ten receipt waits (3 s).
+    const s = service(ANVIL_PRIVATE_KEYS[5], { receiptTimeoutMs: 300, cap });
+    await rpc("evm_setAutomine", [false]);
+    const outcome = s.submit(cert);
+    const seen = new Map<string, bigint>();
+    await waitFor(
+      async () => {
+        await collectPending(seen);
+        return seen.size >= 1 && [...seen.values()].some((f) => f === cap) ? true : undefined;
+      },
+      40_000,
       "a replacement at the fee cap",
     );
     await rpc("evm_setAutomine", [true]);
@@ -155,6 +192,6 @@ describe("anchoring service: stuck transactions", () => {
     for (const f of fees) expect(f <= cap).toBe(true);
     const r = await c.nodes[0]!.db.anchorReceipts.get({ stream: c.stream, slot });
     expect(r?.outcome).toBe("anchored");
-    await service.stop();
-  });
+    await s.stop();
+  }, 60_000);
 });

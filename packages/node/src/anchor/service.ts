@@ -99,6 +99,10 @@ export const defaultAnchorOptions: Omit<
 
 /** Used when the block time can be neither read nor measured (Ethereum's slot). */
 export const FALLBACK_BLOCK_TIME_MS = 12_000;
+/** Blocks mined after a send without it, and the receipt wait over: the transaction is stuck. */
+const STUCK_AFTER_BLOCKS = 2n;
+/** A chain that mines nothing: give up waiting for blocks after this many receipt waits. */
+const STUCK_WAIT_CAP = 10;
 
 export interface AnchorTiming {
   blockTimeMs: number;
@@ -281,12 +285,25 @@ export class AnchorService {
     await this.reconcile(true);
     this.tickTimer = setInterval(() => this.drain(), 250);
     this.tickTimer.unref();
-    this.reconcileTimer = setInterval(
-      () =>
-        void this.reconcile(false).catch((e) => this.modules.logger.warn({ err: String(e) }, "reconcile")),
-      this.opts.reconcileIntervalMs,
-    );
+    this.reconcileTimer = setInterval(() => {
+      void this.reconcile(false).catch((e) => this.modules.logger.warn({ err: String(e) }, "reconcile"));
+      void this.remeasureBlockTime().catch(() => undefined);
+    }, this.opts.reconcileIntervalMs);
     this.reconcileTimer.unref();
+  }
+
+  /**
+   * Measures the block time again (unless configured) and re-derives the
+   * timing when it changed: the one measured at start may have seen a burst
+   * of blocks (a devnet's setup) or a chain that changed pace since.
+   */
+  async remeasureBlockTime(): Promise<void> {
+    if (this.opts.blockTimeMs !== undefined || this.stopped) return;
+    const blockTimeMs = await measureBlockTimeMs(this.client);
+    if (blockTimeMs === undefined || blockTimeMs === this.timing.blockTimeMs) return;
+    const { warnings: _, ...timing } = anchorTiming(this.opts, blockTimeMs);
+    this.timing = timing;
+    this.modules.logger.info(timing, "anchoring timing");
   }
 
   /** Anchor root of (stream, slot) at `blockTag`, or undefined when not anchored. */
@@ -522,6 +539,8 @@ export class AnchorService {
     const nonce = await this.client.getTransactionCount({ address: this.address, blockTag: "pending" });
     const sent: Hex[] = [];
     for (let attempt = 0; attempt < this.opts.maxAttempts && !this.stopped; attempt++) {
+      // Stuck means blocks came and went without it: the wait below counts blocks from here.
+      const sentAtBlock = await this.client.getBlockNumber();
       try {
         const hash = await this.wallet.writeContract({
           ...request,
@@ -541,7 +560,7 @@ export class AnchorService {
           "anchor replacement failed",
         );
       }
-      const mined = await this.waitAny(sent);
+      const mined = await this.waitAny(sent, this.timing.receiptTimeoutMs, sentAtBlock);
       if (mined) return this.record(cert, mined);
       // Stuck: bump fees (capped) and replace with the same nonce.
       const bump = (v: bigint): bigint => (v * BigInt(100 + this.opts.gasBumpPercent)) / 100n + 1n;
@@ -559,11 +578,21 @@ export class AnchorService {
     );
   }
 
+  /**
+   * Waits for a receipt of any of `hashes` for `timeoutMs`. With `sentAtBlock`,
+   * the wait also lasts until STUCK_AFTER_BLOCKS blocks were mined after it
+   * (at most STUCK_WAIT_CAP times the timeout, for a chain that stops): a
+   * transaction is stuck only when blocks passed it by, whatever the block
+   * time was thought to be. Timed on the wall clock alone, a block time
+   * measured short (a chain whose recent blocks came in a burst, as at a
+   * devnet's setup) replaced every transaction once before its first block.
+   */
   private async waitAny(
     hashes: Hex[],
-    timeoutMs = this.timing.receiptTimeoutMs,
+    timeoutMs: number,
+    sentAtBlock?: bigint,
   ): Promise<Receipt | undefined> {
-    const until = Date.now() + timeoutMs;
+    const start = Date.now();
     for (;;) {
       for (const hash of hashes) {
         try {
@@ -572,7 +601,20 @@ export class AnchorService {
           // not mined yet
         }
       }
-      if (Date.now() > until || this.stopped) return undefined;
+      if (this.stopped) return undefined;
+      const waited = Date.now() - start;
+      if (waited > timeoutMs) {
+        if (sentAtBlock === undefined || waited > STUCK_WAIT_CAP * timeoutMs) return undefined;
+        const head = await this.client.getBlockNumber().catch(() => undefined);
+        if (head !== undefined && head >= sentAtBlock + STUCK_AFTER_BLOCKS) {
+          // The receipt may have come with those blocks: one last look before bumping.
+          for (const hash of hashes) {
+            const r = await this.client.getTransactionReceipt({ hash }).catch(() => undefined);
+            if (r) return r;
+          }
+          return undefined;
+        }
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
