@@ -633,9 +633,13 @@ export const AnchorSchema = section("the anchorer role (`anchor.*` below); absen
   ),
   gasBumpPercent: opt(int(10, "fee increase per replacement (replacements need ≥ 10 %)", { default: 20 })),
   receiptTimeoutMs: opt(
-    int(1, "wait for a receipt before bumping (and two blocks mined since the send); below 1 block a warning is logged", {
-      defaultText: "max(6000, 2 blocks)",
-    }),
+    int(
+      1,
+      "wait for a receipt before bumping (and two blocks mined since the send); below 1 block a warning is logged",
+      {
+        defaultText: "max(6000, 2 blocks)",
+      },
+    ),
   ),
   maxAttempts: opt(
     int(1, "fee replacements per submission round; the slot stays queued after a failed round", {
