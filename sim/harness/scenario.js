@@ -241,6 +241,8 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   let partitionGroups = null;
 
   const events = planEvents(sc, rng);
+  /** Restarts under way (their outage closes when the node is up). */
+  const restarting = new Set();
   const applyEvents = async (k) => {
     for (const e of events.filter((x) => x.at === k)) {
       const t = Date.now();
@@ -253,13 +255,19 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
         }
       } else if (e.kind === "restart") {
         io.log(`slot ${k}: restart hosts ${e.hosts.join(",")}`);
+        // Not awaited: a start-up on the loaded machine takes up to ~30 s, and the slots
+        // (blocks, batches, commitments) must keep their pace meanwhile, as on a real network.
         for (const h of e.hosts) {
-          await cluster.restartNode(h);
-          // A restarted process's CPU counts from zero, its start-up included.
-          cpuBase[h] = 0;
-          watchers[h].follow(cluster.nodes[h].api, onCert);
-          closeOutage(h, downSince.get(h), Date.now());
-          downSince.delete(h);
+          const started = cluster.restartNode(h).then(() => {
+            // A restarted process's CPU counts from zero, its start-up included.
+            cpuBase[h] = 0;
+            watchers[h].follow(cluster.nodes[h].api, onCert);
+            closeOutage(h, downSince.get(h), Date.now());
+            downSince.delete(h);
+            sampleQuorum();
+          });
+          restarting.add(started);
+          void started.finally(() => restarting.delete(started)).catch(() => undefined);
         }
       } else if (e.kind === "anchorer-down") {
         io.log(`slot ${k}: anchorers of hosts ${e.hosts.join(",")} lose their RPC`);
@@ -361,6 +369,7 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     await applyEvents(k);
     await sleep(slotMs);
   }
+  await Promise.all([...restarting]);
   await rot?.finish();
   const runS = (Date.now() - runStart) / 1000;
   const graphAtEnd = await p2pGraph(cluster);
