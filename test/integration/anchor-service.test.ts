@@ -3,7 +3,7 @@
 // anchorers are up; the fallback anchors when the slot's leader is down.
 import { OcpAnchor } from "@ocp/contracts";
 import { AnchorService } from "@ocp/node/anchor";
-import { observationRoot, toHex } from "@ocp/protocol";
+import { type Certificate, observationRoot, toHex } from "@ocp/protocol";
 import { pino } from "pino";
 import { createPublicClient, http } from "viem";
 import { foundry } from "viem/chains";
@@ -108,6 +108,27 @@ describe("anchoring service: stuck transactions", () => {
       for (const tx of Object.values(byNonce)) seen.set(tx.hash, BigInt(tx.maxFeePerGas));
     }
   };
+  /** Submits `cert` with automining off; resolves once anvil's pool shows what `done` waits for. */
+  const submitUnmined = async (
+    s: AnchorService,
+    cert: Certificate,
+    done: (fees: bigint[]) => boolean,
+    ms: number,
+    what: string,
+  ) => {
+    await rpc("evm_setAutomine", [false]);
+    const outcome = s.submit(cert);
+    const seen = new Map<string, bigint>();
+    await waitFor(
+      async () => {
+        await collectPending(seen);
+        return done([...seen.values()]) ? true : undefined;
+      },
+      ms,
+      what,
+    );
+    return { outcome, seen };
+  };
   const certifiedSlot = async () => {
     const { slot, observation } = await c.post([randomBatch(rng)], "direct");
     await c.commit(observation);
@@ -144,14 +165,10 @@ describe("anchoring service: stuck transactions", () => {
     const s = service(ANVIL_PRIVATE_KEYS[6], { receiptTimeoutMs: 1000, cap: 8_000_000_000n });
     // No block until we mine one: three receipt waits pass with no block at all,
     // as when the chain's blocks are slower than the wait (or were measured so).
-    await rpc("evm_setAutomine", [false]);
-    const outcome = s.submit(cert);
-    const seen = new Map<string, bigint>();
-    await waitFor(
-      async () => {
-        await collectPending(seen);
-        return seen.size >= 1 ? true : undefined;
-      },
+    const { outcome, seen } = await submitUnmined(
+      s,
+      cert,
+      (fees) => fees.length >= 1,
       20_000,
       "the first transaction",
     );
@@ -172,14 +189,10 @@ describe("anchoring service: stuck transactions", () => {
     const cap = 8_000_000_000n;
     // No block comes at all: each send is given up after ten receipt waits (3 s).
     const s = service(ANVIL_PRIVATE_KEYS[5], { receiptTimeoutMs: 300, cap });
-    await rpc("evm_setAutomine", [false]);
-    const outcome = s.submit(cert);
-    const seen = new Map<string, bigint>();
-    await waitFor(
-      async () => {
-        await collectPending(seen);
-        return seen.size >= 1 && [...seen.values()].some((f) => f === cap) ? true : undefined;
-      },
+    const { outcome, seen } = await submitUnmined(
+      s,
+      cert,
+      (fees) => fees.some((f) => f === cap),
       40_000,
       "a replacement at the fee cap",
     );
