@@ -49,6 +49,7 @@ export type {
   BuildCertificateOptions,
   CertificateVerification,
   VerifierSetSource,
+  VerifyCertificateOptions,
 } from "./certificate.js";
 // Certificates: build, verify, signature sets.
 export {

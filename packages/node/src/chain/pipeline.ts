@@ -129,7 +129,6 @@ export class ChainPipeline {
       ...(modules.ownRoot ? { ownRoot: (st: Uint8Array, slot: bigint) => modules.ownRoot?.(st, slot) } : {}),
     });
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
-      sets: modules.sets,
       onCertificate: (ev) => this.onAggregated(ev),
       heldWeight: (g) => this.pools.certificates.weightFor(g.slotKey, g.rootHex),
       ...(modules.now === undefined ? {} : { now: modules.now }),

@@ -10,7 +10,6 @@ import {
   ProtocolError,
   toHex,
 } from "@ocp/protocol";
-import { verifySameMessage } from "../chain/bls/sameMessage.js";
 import type { DbOp } from "../db/database.js";
 import { type Logger, nullLogger } from "../util/logger.js";
 import type { DoppelgangerGuard } from "./doppelganger.js";
@@ -163,13 +162,24 @@ export class ValidatorStore {
     while (this.#ahead.size > MAX_PRECOMPUTED_ROOTS) this.#ahead.delete(this.#ahead.keys().next().value!);
   }
 
+  /**
+   * One pairing check of the sum of our fresh signatures against the sum of
+   * their keys. A faulty signature (a bit flip, a broken library) cannot
+   * cancel out in the sum, and these are not adversarial input, so the
+   * randomized check used for gossip (a 64-bit scalar multiplication per
+   * signature, ~0.14 ms each) buys nothing here.
+   */
   private selfCheck(root: Uint8Array, ids: readonly string[], sigs: readonly Uint8Array[]): boolean {
-    return verifySameMessage(
-      this.bls,
-      root,
-      ids.map((id) => this.handles.get(id)!),
-      sigs,
-    );
+    try {
+      return this.bls.fastAggregateVerify(
+        ids.map((id) => this.handles.get(id)!),
+        root,
+        this.bls.aggregateVerifiedSignatureBytes(sigs),
+      );
+    } catch {
+      // Undecodable, infinity or outside the subgroup: not a signature of ours.
+      return false;
+    }
   }
 
   /** The one signing path, for any of the node's keys (`pubkeys` are known keys). */

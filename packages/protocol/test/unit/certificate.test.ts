@@ -17,7 +17,7 @@ import {
   verifyCertificate,
 } from "@ocp/protocol";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { nonSubgroupG2 } from "./bls/points.js";
 import { setData, type TestVerifier, testVerifiers } from "./helpers/verifiers.js";
 
@@ -251,6 +251,55 @@ describe("buildCertificate", () => {
     );
     expect(() => blstBls.aggregateVerifiedSignatureBytes([])).toThrow();
     expect(() => blstBls.aggregateVerifiedSignatureBytes([new Uint8Array(95)])).toThrow();
+  });
+
+  it("signaturesVerified: a vote's point is decompressed once, and a changed byte array is decoded afresh", () => {
+    const atts = attest(set1, six.slice(0, 5));
+    const first = buildCertificate(atts, set1, { signaturesVerified: true });
+    expect(buildCertificate(atts, set1, { signaturesVerified: true })).toEqual(first);
+    // The same array now holds another vote's signature: the sum must follow the bytes.
+    const other = attest(set1, six.slice(5, 6))[0]!;
+    const reused = atts[4]!.signature;
+    reused.set(other.signature);
+    const moved = [...atts.slice(0, 4), { ...other, signature: reused }];
+    const fresh = [...atts.slice(0, 4).map((a) => ({ ...a, signature: a.signature.slice() })), other];
+    expect(buildCertificate(moved, set1, { signaturesVerified: true }).aggregateSignature).toEqual(
+      buildCertificate(fresh, set1).aggregateSignature,
+    );
+    // And to a point outside the subgroup: the check on the sum still sees it.
+    reused.set(nonSubgroupG2());
+    expect(() => buildCertificate(moved, set1, { signaturesVerified: true })).toThrow(
+      CertificateErrorCode.INVALID_SIGNATURE_ENCODING,
+    );
+  });
+
+  it("verifiedAggregate: equal to the certificate's sum skips the pairing; anything else is checked in full", () => {
+    const c = cert(5);
+    const pairing = vi.spyOn(set1.bls, "fastAggregateVerify");
+    try {
+      const seen: number[][] = [];
+      const same = verifyCertificate(c, registry, {
+        verifiedAggregate: (set, signers) => {
+          expect(set).toBe(set1);
+          seen.push([...signers]);
+          return c.aggregateSignature.slice();
+        },
+      });
+      expect(same.ok && same.value.signedWeight).toBe(5n);
+      expect(seen).toEqual([[0, 1, 2, 3, 4].map((i) => set1.size - 1 - i).sort((a, b) => a - b)]);
+      expect(pairing).not.toHaveBeenCalled();
+      // A sum the caller holds that differs: the certificate's own signature decides.
+      const tampered = { ...c, aggregateSignature: cert(4).aggregateSignature };
+      const r = verifyCertificate(tampered, registry, { verifiedAggregate: () => c.aggregateSignature });
+      expect(r.ok ? "ok" : r.code).toBe(CertificateErrorCode.BAD_SIGNATURE);
+      expect(pairing).toHaveBeenCalledTimes(1);
+      const other = verifyCertificate(c, registry, { verifiedAggregate: () => cert(4).aggregateSignature });
+      expect(other.ok).toBe(true);
+      expect(verifyCertificate(c, registry, { verifiedAggregate: () => undefined }).ok).toBe(true);
+      expect(pairing).toHaveBeenCalledTimes(3);
+    } finally {
+      pairing.mockRestore();
+    }
   });
 
   it("signature sets are plain data that batch-verify (and fail when tampered)", () => {

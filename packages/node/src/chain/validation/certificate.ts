@@ -1,14 +1,17 @@
 // Gossip validation of the `certificate` topic (DESIGN §5): full verification,
-// and [IGNORE] unless it carries more weight than the one held for its root.
+// and [IGNORE] unless it carries more weight than the one held for its root;
+// the pairing is skipped for the sum of votes already verified (docs/spec.md §6).
 import {
   type Certificate,
   decodeCertificateSsz,
   observationRoot,
   signedWeightOf,
   toHex,
+  type VerifierSet,
   validateBitfield,
   verifyCertificate,
 } from "@ocp/protocol";
+import { groupKey } from "../pools/attestationPool.js";
 import type { PooledCertificate } from "../pools/certificatePool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
 import { CertificateGossipErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
@@ -59,7 +62,9 @@ export async function validateGossipCertificate(
     ctx.onUnknownSet(cert.setId);
     throw ignore(CertificateGossipErrorCode.UNKNOWN_SET, toHex(cert.setId));
   }
-  const r = verifyCertificate(cert, ctx.sets);
+  const r = verifyCertificate(cert, ctx.sets, {
+    verifiedAggregate: (set, signers) => verifiedAggregate(ctx, place.slotKey, rootHex, set, signers),
+  });
   // [REJECT] fails verifyCertificate (unknown or wrong set, bitfield, quorum, signature)
   if (!r.ok)
     throw reject(
@@ -80,4 +85,32 @@ export async function validateGossipCertificate(
     slotKey: place.slotKey,
     slot,
   };
+}
+
+/**
+ * The sum of the pooled votes of `signers` for this root, when the pool holds
+ * every one of them (each was verified on receipt): a certificate carrying
+ * exactly that sum needs no pairing check. Most certificates a node accepts
+ * are built from the same votes it already verified.
+ */
+function verifiedAggregate(
+  ctx: ValidationContext,
+  slotKey: string,
+  rootHex: string,
+  set: VerifierSet,
+  signers: readonly number[],
+): Uint8Array | undefined {
+  const group = ctx.pools.attestations.group(groupKey({ slotKey, rootHex, set }));
+  if (group === undefined || group.byIndex.size < signers.length) return undefined;
+  const sigs = new Array<Uint8Array>(signers.length);
+  for (let k = 0; k < signers.length; k++) {
+    const vote = group.byIndex.get(signers[k]!);
+    if (vote === undefined) return undefined;
+    sigs[k] = vote.signature;
+  }
+  try {
+    return set.bls.signatureToBytes(set.bls.aggregateVerifiedSignatureBytes(sigs));
+  } catch {
+    return undefined;
+  }
 }

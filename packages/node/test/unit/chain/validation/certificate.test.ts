@@ -6,7 +6,7 @@ import {
   encodeCertificateSsz,
   type VerifierSet,
 } from "@ocp/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AttestationErrorCode, CertificateGossipErrorCode } from "../../../../src/chain/index.js";
 import { GossipAction, GossipActionError } from "../../../../src/network/errors.js";
 import {
@@ -144,5 +144,38 @@ describe("validateGossipCertificate", () => {
       action: GossipAction.IGNORE,
       code: CertificateGossipErrorCode.SLOT_TOO_OLD,
     });
+  });
+
+  it("a certificate that is exactly the sum of votes already verified needs no pairing; others get one", async () => {
+    const pairing = vi.spyOn(set.bls, "fastAggregateVerify");
+    try {
+      const c = chain();
+      const o = observation(HEAD);
+      const pooled = [0, 1, 2].map((i) => attest(keys[i]!, set, i, o));
+      for (const a of pooled)
+        c.pipeline.attestation.accept(await c.pipeline.attestation.validate(encodeAttestationSsz(a)));
+      // Validated in the same tick as the votes, before our own aggregator builds.
+      const v = await c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2])));
+      expect(v.signedWeight).toBe(3n);
+      expect(pairing).not.toHaveBeenCalled();
+      // Vote 3 was never seen here: the pairing decides.
+      expect(
+        (await c.pipeline.certificate.validate(encodeCertificateSsz(cert([0, 1, 2, 3])))).signedWeight,
+      ).toBe(4n);
+      expect(pairing).toHaveBeenCalledTimes(1);
+
+      // Same signers as the pool, a wrong signature: not the pool's sum, so checked, and rejected.
+      const d = chain();
+      for (const a of pooled)
+        d.pipeline.attestation.accept(await d.pipeline.attestation.validate(encodeAttestationSsz(a)));
+      const forged = { ...cert([0, 1, 2]), aggregateSignature: cert([1, 2, 3]).aggregateSignature };
+      expect(await outcome(d.pipeline.certificate.validate(encodeCertificateSsz(forged)))).toMatchObject({
+        action: GossipAction.REJECT,
+        code: CertificateGossipErrorCode.INVALID,
+      });
+      expect(pairing).toHaveBeenCalledTimes(2);
+    } finally {
+      pairing.mockRestore();
+    }
   });
 });
