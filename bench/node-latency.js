@@ -92,6 +92,14 @@ async function runShape(shape, log) {
     const statsAfter = await c.stats();
     const cpu = statsAfter.map((s, j) => (s.cpuMs - statsBefore[j].cpuMs) / SLOTS);
     log(`  ${shape.name}: CPU ms per slot per node ${cpu.map((x) => Math.round(x)).join(" ")}`);
+    if (process.env.OCP_BENCH_PAIRED !== undefined) {
+      const half = (odd) => cpu.filter((_, j) => j % 2 === (odd ? 1 : 0));
+      const avg = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const rssHalf = (odd) => Math.max(...c.peakRssMb().filter((_, j) => j % 2 === (odd ? 1 : 0)));
+      log(
+        `  ${shape.name}: paired: this checkout (even nodes) ${r1(avg(half(false)))} ms, ${process.env.OCP_BENCH_PAIRED} (odd nodes) ${r1(avg(half(true)))} ms CPU per slot; ratio ${(avg(half(false)) / avg(half(true))).toFixed(3)}; peak RSS ${Math.round(rssHalf(false))} / ${Math.round(rssHalf(true))} MiB`,
+      );
+    }
     // Per slot per node: BLS verifier wall time and calls (sets per call), node 0's gossip outcomes.
     const per = (f) => statsAfter.map((s, j) => (f(s) - f(statsBefore[j])) / SLOTS);
     const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(" ");

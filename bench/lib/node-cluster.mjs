@@ -28,6 +28,13 @@ import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 
 const RUNNER = fileURLToPath(new URL("./node-runner.mjs", import.meta.url));
+// OCP_BENCH_PAIRED=<another built checkout>: odd-numbered nodes run that
+// checkout's node, even ones this one, in the same network and the same run.
+// Machine speed drifts by ±10 % between runs here; within one run both halves
+// see the same drift, so their CPU per slot compares as a ratio (before/after).
+const PAIRED = process.env.OCP_BENCH_PAIRED;
+const runnerFor = (i) =>
+  PAIRED !== undefined && i % 2 === 1 ? `${PAIRED.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER;
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e";
 const BUILDER_KEY = ANVIL_PRIVATE_KEYS[1];
 
@@ -184,7 +191,7 @@ export async function startProcessCluster({
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
       const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
       // The V8 options of every ocp node process (the `ocp` launcher uses the same).
-      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, RUNNER, cfgFile], {
+      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
       });
       children.push(new Child(i, proc));

@@ -5,7 +5,7 @@ import { blstBls } from "./bls/blst.js";
 import { type BuildVerifierSetOptions, buildVerifierSetWith, type VerifierSet } from "./sets.js";
 import type { VerifierSetData } from "./types.js";
 
-export { blstBls } from "./bls/blst.js";
+export { blstBls, uncompressedSignature } from "./bls/blst.js";
 export { getBls } from "./bls/index.js";
 export { hkdfModR, nobleBls } from "./bls/noble.js";
 export * from "./core.js";

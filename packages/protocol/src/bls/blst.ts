@@ -2,7 +2,7 @@
 // (attestation and certificate verification, batch verification).
 import * as blst from "@chainsafe/blst";
 import { ProtocolError } from "../errors.js";
-import { bytesEqual } from "../hex.js";
+import { toHex } from "../hex.js";
 import {
   BLS_PUBKEY_LENGTH,
   BLS_SECRET_KEY_LENGTH,
@@ -63,23 +63,47 @@ function decodeSignature(bytes: Uint8Array): blst.Signature {
 }
 
 /**
- * Decompressed points of verified signatures, by the byte array they came
- * from. A node builds a certificate from its vote pool more than once per
- * slot (the first at quorum, then heavier ones), and decompression (a square
- * root in Fp2, ~0.04 ms) was most of that cost; each vote is now decompressed
- * once. The entry keeps a copy of the bytes and is used only while they are
- * unchanged; it lives as long as the array does (a pooled vote).
+ * Decompressed signature points of recent votes, by their bytes. A vote's
+ * signature is decompressed (a square root in Fp2, ~0.04 ms) once: for its
+ * gossip check, which then takes the uncompressed form, and for the
+ * certificates built or checked from it in the next seconds (the first at
+ * quorum, heavier ones after). Two generations of at most
+ * `POINT_MEMO_GENERATION` entries each: a full young generation becomes the
+ * old one and the old one is dropped, so the memo holds at most twice that
+ * (~1.5 MB) whatever arrives. Decompression checks nothing beyond the
+ * encoding: callers still check the subgroup (the gossip check per
+ * signature, a certificate's sum once).
  */
-const verifiedPoints = new WeakMap<Uint8Array, { bytes: Uint8Array; point: blst.Signature }>();
+const POINT_MEMO_GENERATION = 1024;
+let youngPoints = new Map<string, blst.Signature>();
+let oldPoints = new Map<string, blst.Signature>();
 
-/** Unchecked decode (no subgroup check) of a signature verified before. */
-function decodeVerified(bytes: Uint8Array): blst.Signature {
-  const hit = verifiedPoints.get(bytes);
-  if (hit !== undefined && bytesEqual(hit.bytes, bytes)) return hit.point;
+/** The signature's point, decompressed without a subgroup check (memoised). */
+function decompress(bytes: Uint8Array): blst.Signature {
+  const key = toHex(bytes);
+  const hit = youngPoints.get(key) ?? oldPoints.get(key);
+  if (hit !== undefined) return hit;
   precheckCompressed(bytes, BLS_SIGNATURE_LENGTH, "signature");
   const point = blst.Signature.fromBytes(bytes, false);
-  verifiedPoints.set(bytes, { bytes: bytes.slice(), point });
+  if (youngPoints.size >= POINT_MEMO_GENERATION) {
+    oldPoints = youngPoints;
+    youngPoints = new Map();
+  }
+  youngPoints.set(key, point);
   return point;
+}
+
+/**
+ * The 192-byte uncompressed form of a 96-byte compressed signature, for
+ * blst's batch entry points (which then skip the square root). Throws on a
+ * bad encoding; nothing is said about the subgroup.
+ */
+export function uncompressedSignature(bytes: Uint8Array): Uint8Array {
+  try {
+    return decompress(bytes).toBytes(false);
+  } catch (e) {
+    throw mapBlstError(e, "signature");
+  }
 }
 
 // blst's JS binding hard-codes the signature DST and exposes no hash-to-curve
@@ -167,7 +191,7 @@ export const blstBls: BlsBackend = {
     let agg: blst.Signature;
     try {
       const points = new Array<blst.Signature>(list.length);
-      for (let i = 0; i < list.length; i++) points[i] = decodeVerified(list[i]!);
+      for (let i = 0; i < list.length; i++) points[i] = decompress(list[i]!);
       agg = blst.aggregateSignatures(points, false);
       agg.sigValidate(true);
     } catch (e) {

@@ -2,7 +2,7 @@
 // common case (every honest verifier signs the same observationRoot). Costs one
 // multi-scalar sum per side and a single pairing check instead of n+1 pairings.
 import * as blst from "@chainsafe/blst";
-import type { BlsBackend, BlsPublicKey, BlsSignatureSet } from "@ocp/protocol";
+import { type BlsBackend, type BlsPublicKey, type BlsSignatureSet, uncompressedSignature } from "@ocp/protocol";
 
 /**
  * True iff (with probability ≥ 1 − 2^-64) every signature verifies over
@@ -28,10 +28,12 @@ export function verifySameMessage(
         const pk = pubkeys[i] as unknown;
         // Handles decoded by another backend cannot enter blst.
         if (!(pk instanceof blst.PublicKey)) return false;
-        items[i] = { pk, sig: signatures[i]! };
+        // Decompressed once per vote and remembered: the certificates built
+        // from it later reuse the point (docs/spec.md §6, "Aggregation").
+        items[i] = { pk, sig: uncompressedSignature(signatures[i]!) };
       }
       if (items.length === 1) {
-        const sig = blst.Signature.fromBytes(signatures[0]!, true);
+        const sig = blst.Signature.fromBytes(items[0]!.sig, true);
         return blst.verify(message, items[0]!.pk, sig, false, false);
       }
       const agg = blst.aggregateWithRandomness(items);

@@ -114,6 +114,27 @@ describe("BatchingBlsVerifier", () => {
     expect(results.map((r, i) => (r ? -1 : i)).filter((i) => i >= 0)).toEqual([0, 31]);
   });
 
+  it("verifySameMessage: subgroup and infinity checks hold on the decompressed path, and the memo follows the bytes", () => {
+    const ns = nonSubgroupG2();
+    const inf = new Uint8Array(96);
+    inf[0] = 0xc0;
+    for (const bad of [ns, inf]) {
+      expect(verifySameMessage(blstBls, msg, pks.slice(0, 1), [bad])).toBe(false);
+      expect(verifySameMessage(blstBls, msg, pks.slice(0, 2), [sigs[0]!, bad])).toBe(false);
+      // 32 sets: blst's multi-scalar path.
+      expect(verifySameMessage(blstBls, msg, pks, [...sigs.slice(0, 31), bad])).toBe(false);
+    }
+    expect(verifySameMessage(blstBls, msg, pks, sigs)).toBe(true);
+    // An array checked once, then overwritten with another signature: judged on its new bytes.
+    const reused = sigs[2]!.slice();
+    expect(verifySameMessage(blstBls, msg, [pks[2]!], [reused])).toBe(true);
+    reused.set(sigs[3]!);
+    expect(verifySameMessage(blstBls, msg, [pks[2]!], [reused])).toBe(false);
+    expect(verifySameMessage(blstBls, msg, [pks[3]!], [reused])).toBe(true);
+    reused.set(ns);
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 2), [sigs[0]!, reused])).toBe(false);
+  });
+
   it("non-batchable sets are verified at once; empty input is false", async () => {
     const stats = new BlsVerifierStats();
     const v = new BatchingBlsVerifier({}, { metrics: stats });
