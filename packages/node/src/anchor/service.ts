@@ -593,6 +593,7 @@ export class AnchorService {
     sentAtBlock?: bigint,
   ): Promise<Receipt | undefined> {
     const start = Date.now();
+    let lastLook = false;
     for (;;) {
       for (const hash of hashes) {
         try {
@@ -601,18 +602,15 @@ export class AnchorService {
           // not mined yet
         }
       }
-      if (this.stopped) return undefined;
+      if (lastLook || this.stopped) return undefined;
       const waited = Date.now() - start;
       if (waited > timeoutMs) {
         if (sentAtBlock === undefined || waited > STUCK_WAIT_CAP * timeoutMs) return undefined;
         const head = await this.client.getBlockNumber().catch(() => undefined);
+        // The receipt may have come with those blocks: one last look before bumping.
         if (head !== undefined && head >= sentAtBlock + STUCK_AFTER_BLOCKS) {
-          // The receipt may have come with those blocks: one last look before bumping.
-          for (const hash of hashes) {
-            const r = await this.client.getTransactionReceipt({ hash }).catch(() => undefined);
-            if (r) return r;
-          }
-          return undefined;
+          lastLook = true;
+          continue;
         }
       }
       await new Promise((r) => setTimeout(r, 200));
