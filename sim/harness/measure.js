@@ -19,6 +19,17 @@ export function cpuMs(pid) {
   }
 }
 
+/** User and system CPU time of a process so far, in ms; undefined once it is gone. */
+export function cpuSplitMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: (Number(f[11]) * 1000) / TICKS_PER_S, sys: (Number(f[12]) * 1000) / TICKS_PER_S };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak resident set (VmHWM) of a process, in MiB. */
 export function peakRssMb(pid) {
   try {

@@ -26,7 +26,7 @@ import { BatchGenerator, makeRng } from "../../packages/cli/lib/devnet/batch.js"
 import { getJson, postJson } from "../../packages/cli/lib/devnet/http.js";
 import { BUILDER_KEY, makeWallet } from "../../packages/cli/lib/devnet/network.js";
 import { SimCluster } from "./cluster.js";
-import { cpuMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from "./measure.js";
+import { cpuMs, cpuSplitMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from "./measure.js";
 import { REGISTRATION_BLOCKS, REGISTRATION_SLACK, RotationRun } from "./rotation.js";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -313,6 +313,12 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   const counters0 = cluster.net.dataCounters();
   const cpuBase = cluster.nodes.map((nd) => cpuMs(nd.pid));
   const cpuSpent = cluster.nodes.map(() => 0);
+  // Hosts never killed keep one process: their user/system split, and their CPU
+  // over the second half of the slots (JIT compilation is mostly over by then;
+  // the 8 × 8 benchmark skips 60 warm-up slots for the same reason).
+  const pid0 = cluster.nodes.map((nd) => nd.pid);
+  const split0 = cluster.nodes.map((nd) => cpuSplitMs(nd.pid));
+  let half; // { block, cpu: per host }
   const runStart = Date.now();
   sampleQuorum();
   const startBlock = await cluster.wallet.getBlockNumber();
@@ -325,6 +331,8 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   let last = startBlock;
   for (let k = 0; k < sc.slots && !aborted(); k++) {
     await applyEvents(k);
+    if (k === Math.floor(sc.slots / 2))
+      half = { block: await cluster.wallet.getBlockNumber(), cpu: cluster.nodes.map((nd) => cpuMs(nd.pid)) };
     if (rot && k === rotation.atSlot) rot.start(k);
     while (!aborted() && (await builder.getBlockNumber()) < last) await sleep(50);
     const { batches, via } = gen.slot();
@@ -377,6 +385,18 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   const endBlock = await cluster.wallet.getBlockNumber();
   const blocks = Number(endBlock - startBlock);
   const cpuPerNode = cluster.nodes.map((nd, i) => cpuSpent[i] + (nd.up ? cpuMs(nd.pid) - cpuBase[i] : 0));
+  const steady = cluster.nodes
+    .map((_, i) => i)
+    .filter((i) => cluster.nodes[i].up && cluster.nodes[i].pid === pid0[i]);
+  const split1 = cluster.nodes.map((nd) => cpuSplitMs(nd.pid));
+  const sumOf = (f) => steady.reduce((a, i) => a + (f(i) ?? 0), 0);
+  const userMs = sumOf((i) => split1[i]?.user - split0[i]?.user);
+  const sysMs = sumOf((i) => split1[i]?.sys - split0[i]?.sys);
+  const halfBlocks = half === undefined ? 0 : Number(endBlock - half.block);
+  const secondHalfCpu =
+    steady.length > 0 && halfBlocks > 0
+      ? sumOf((i) => cpuMs(cluster.nodes[i].pid) - half.cpu[i]) / steady.length / halfBlocks
+      : null;
   const rss = cluster.nodes.map((nd) => peakRssMb(nd.pid)).filter((x) => x !== undefined);
   await heads.stop();
 
@@ -496,6 +516,10 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     unique_bytes_per_node_per_slot: uniqueRx,
     bytes_ratio_to_unique: round(rxMean / uniqueRx, 2),
     cpu_ms_per_node_per_slot: round(mean(cpuPerNode) / blocks, 1),
+    // Hosts never killed, from the middle slot on (JIT compilation mostly done).
+    cpu_ms_per_node_per_slot_second_half: secondHalfCpu === null ? null : round(secondHalfCpu, 1),
+    // Kernel time (veth, bridge, TUN forwarding of the emulated links are charged to the sender).
+    cpu_system_share: userMs + sysMs > 0 ? round(sysMs / (userMs + sysMs), 3) : null,
     idle_cpu_ms_per_s: round(mean(idlePerNode), 2),
     idle_cpu_ms_per_s_max: round(Math.max(...idlePerNode), 2),
     idle_bytes_per_node_per_s: Math.round(idleBytesPerS),

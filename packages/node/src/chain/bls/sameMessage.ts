@@ -2,7 +2,12 @@
 // common case (every honest verifier signs the same observationRoot). Costs one
 // multi-scalar sum per side and a single pairing check instead of n+1 pairings.
 import * as blst from "@chainsafe/blst";
-import { type BlsBackend, type BlsPublicKey, type BlsSignatureSet, uncompressedSignature } from "@ocp/protocol";
+import {
+  type BlsBackend,
+  type BlsPublicKey,
+  type BlsSignatureSet,
+  uncompressedSignature,
+} from "@ocp/protocol";
 
 /**
  * True iff (with probability ≥ 1 − 2^-64) every signature verifies over
