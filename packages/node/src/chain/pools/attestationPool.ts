@@ -21,6 +21,8 @@ export interface AttestationGroup {
   readonly observationRoot: Uint8Array;
   readonly domain: Domain;
   readonly observation: Observation;
+  /** The first vote's setId: every vote of the group shares it (and domain, observation). */
+  readonly setId: Uint8Array;
   readonly set: VerifierSet;
   /** Counted votes by verifier index. */
   readonly byIndex: Map<number, Attestation>;
@@ -114,14 +116,16 @@ export class AttestationPool {
         observationRoot: p.observationRoot,
         domain: p.attestation.domain,
         observation: p.attestation.observation,
+        setId: p.attestation.setId,
         set: p.set,
         byIndex: new Map(),
         signedWeight: 0n,
       };
       entry.groups.set(gk, group);
     }
-    entry.votes.set(voteKey, { pooled: p });
-    group.byIndex.set(index, p.attestation);
+    const pooled = group.byIndex.size === 0 ? p : shareGroupFields(p, group);
+    entry.votes.set(voteKey, { pooled });
+    group.byIndex.set(index, pooled.attestation);
     group.signedWeight += p.set.weights[index]!;
     this.total++;
     return { status: "added", group };
@@ -166,6 +170,29 @@ export class AttestationPool {
 }
 
 /** `slotKey|rootHex|setIdHex` */
+/**
+ * The vote as held: one group's votes all carry the same domain, observation
+ * and setId (equal roots), so they point at the group's copies instead of
+ * keeping their own: about 1.4 KB less per vote (eight byte arrays, two
+ * objects, two bigints and three strings), over `retentionSlots` of votes.
+ */
+function shareGroupFields(p: PooledAttestation, group: AttestationGroup): PooledAttestation {
+  return {
+    attestation: {
+      domain: group.domain,
+      observation: group.observation,
+      setId: group.setId,
+      verifierIndex: p.attestation.verifierIndex,
+      signature: p.attestation.signature,
+    },
+    observationRoot: group.observationRoot,
+    rootHex: group.rootHex,
+    set: p.set,
+    slotKey: group.slotKey,
+    slot: p.slot,
+  };
+}
+
 export function groupKey(p: { slotKey: string; rootHex: string; set: VerifierSet }): string {
   return `${p.slotKey}|${p.rootHex}|${p.set.setIdHex}`;
 }

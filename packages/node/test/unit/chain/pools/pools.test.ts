@@ -115,6 +115,37 @@ describe("AttestationPool", () => {
   });
 });
 
+describe("AttestationPool: one copy of what a group's votes share", () => {
+  it("later votes point at the group's domain, observation, setId, root and slot key; their own fields stay", () => {
+    const p = new AttestationPool();
+    const fresh = (i: number): PooledAttestation => {
+      const a = attest(keys[i]!, set, i, observation(1n));
+      return { ...pooledAtt(1n, i, 1), attestation: a, observationRoot: bytes(32, 1), slotKey: `d|s|${1}` };
+    };
+    const first = fresh(0);
+    const second = fresh(1);
+    p.add(first);
+    const r = p.add(second);
+    expect(r.status).toBe("added");
+    const g = r.status === "added" ? r.group : undefined;
+    const held = p.voteOf("d|s|1", set.setIdHex, 1)!;
+    // Same content as what was added…
+    expect(held.attestation).toEqual(second.attestation);
+    expect(held.rootHex).toBe(second.rootHex);
+    expect(held.observationRoot).toEqual(second.observationRoot);
+    // …held as the group's copies, not the vote's own.
+    expect(held.attestation.observation).toBe(g!.observation);
+    expect(held.attestation.domain).toBe(g!.domain);
+    expect(held.attestation.setId).toBe(first.attestation.setId);
+    expect(held.observationRoot).toBe(g!.observationRoot);
+    expect(held.attestation.observation).not.toBe(second.attestation.observation);
+    expect(held.attestation.signature).toBe(second.attestation.signature);
+    expect(g!.byIndex.get(1)).toBe(held.attestation);
+    // The first vote is held as it came.
+    expect(p.voteOf("d|s|1", set.setIdHex, 0)).toBe(first);
+  });
+});
+
 describe("CertificatePool", () => {
   it("keeps the heaviest certificate per root, bounded roots and slots", () => {
     const p = new CertificatePool({ maxRootsPerSlot: 2, maxSlots: 3 });
