@@ -2,13 +2,7 @@
 // strictly passes quorum, build and emit; later votes may emit a heavier
 // certificate, at most once per group per upgrade interval (docs/spec.md §6,
 // "Aggregation").
-import {
-  buildCertificate,
-  type Certificate,
-  quorumReached,
-  signedWeightOf,
-  type VerifierSet,
-} from "@ocp/protocol";
+import { buildCertificate, type Certificate, quorumReached, type VerifierSet } from "@ocp/protocol";
 import { type Logger, nullLogger } from "../../util/logger.js";
 import type { AttestationGroup } from "../pools/attestationPool.js";
 
@@ -141,16 +135,12 @@ export class Aggregator {
     const held = this.modules.heldWeight?.(group);
     if (held !== undefined && group.signedWeight <= held) return undefined;
     let certificate: Certificate;
-    let signedWeight: bigint;
     try {
       // Pool votes passed their signature check (with subgroup check) on receipt,
       // and a sum of valid signatures over one root is a valid aggregate under
       // the sum of their keys: no pairing check of our own build (it was ~1.5 ms
       // per certificate). The sum itself is checked (not infinity, in the subgroup).
       certificate = buildCertificate([...group.byIndex.values()], group.set, { signaturesVerified: true });
-      signedWeight = signedWeightOf(group.set, certificate.signers);
-      if (!quorumReached(group.set, signedWeight))
-        throw new Error(`signed weight ${signedWeight} below quorum`);
     } catch (e) {
       this.selfCheckFailures++;
       this.logger.error(
@@ -159,6 +149,8 @@ export class Aggregator {
       );
       return undefined;
     }
+    // The group's weight is that of exactly these signers, past quorum (onGroupUpdated).
+    const signedWeight = group.signedWeight;
     const ev: CertificateEvent = {
       kind: st.lastEmitMs === undefined ? "new" : "upgrade",
       certificate,

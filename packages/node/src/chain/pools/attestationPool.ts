@@ -169,7 +169,6 @@ export class AttestationPool {
   }
 }
 
-/** `slotKey|rootHex|setIdHex` */
 /**
  * The vote as held: one group's votes all carry the same domain, observation
  * and setId (equal roots), so they point at the group's copies instead of
@@ -193,6 +192,7 @@ function shareGroupFields(p: PooledAttestation, group: AttestationGroup): Pooled
   };
 }
 
+/** `slotKey|rootHex|setIdHex` */
 export function groupKey(p: { slotKey: string; rootHex: string; set: VerifierSet }): string {
   return `${p.slotKey}|${p.rootHex}|${p.set.setIdHex}`;
 }
