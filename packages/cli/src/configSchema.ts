@@ -477,6 +477,9 @@ export const ChainSchema = section(
         maxBufferWaitMs: opt(num(0, "longest a set waits for others", { default: bls.maxBufferWaitMs })),
         bigBatchSets: opt(int(1, "sets from which the wait shrinks", { default: bls.bigBatchSets })),
         bigBatchWaitMs: opt(num(0, "the shrunk wait", { default: bls.bigBatchWaitMs })),
+        maxMultiSetSets: opt(
+          int(1, "most distinct-message sets in one library call", { default: bls.maxMultiSetSets }),
+        ),
         singleChecksPerFailedPeer: opt(
           int(0, "single checks spent on a peer whose batch failed", {
             default: bls.singleChecksPerFailedPeer,

@@ -218,4 +218,72 @@ describe("BatchingBlsVerifier", () => {
     expect(stats.verifyCalls).toBeGreaterThan(2);
     expect(seen).toBeLessThan(stats.verifyCalls);
   });
+
+  it("batches flushed together verify in separate turns of the event loop, one library call per turn", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 1000, maxBufferWaitMs: 60_000 }, { metrics: stats });
+    // Three flushes before any I/O turn: each one's check used to wait for the
+    // same turn, so all three ran back to back in it.
+    const pending: Promise<boolean>[] = [];
+    for (let f = 0; f < 3; f++) {
+      pending.push(...sets().map((s) => v.verifySignatureSets([s], { batchable: true })));
+      v.flush();
+    }
+    const seen: number[] = [];
+    const probe = (): Promise<void> =>
+      new Promise((resolve) =>
+        setImmediate(() => {
+          seen.push(stats.verifyCalls);
+          resolve();
+        }),
+      );
+    for (let i = 0; i < 4; i++) await probe();
+    expect((await Promise.all(pending)).every(Boolean)).toBe(true);
+    expect(stats.verifyCalls).toBe(3);
+    expect(seen).toEqual([0, 1, 2, 3]);
+  });
+
+  it("splits distinct-message sets into calls of at most maxMultiSetSets", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier(
+      { maxBufferedSets: 1000, maxBufferWaitMs: 60_000, maxMultiSetSets: 8 },
+      { metrics: stats },
+    );
+    const items = keys.slice(0, 20).map((k, i) => {
+      const m = new Uint8Array(32).fill(i + 1);
+      return { pubkeys: [pks[i]!], message: m, signature: blstBls.sign(k.sk, m) };
+    });
+    const pending = items.map((s) => v.verifySignatureSets([s], { batchable: true }));
+    v.flush();
+    expect((await Promise.all(pending)).every(Boolean)).toBe(true);
+    expect(stats.batches).toBe(1);
+    expect(stats.verifyCallsByKind.multi_set).toBe(3);
+    expect(() => new BatchingBlsVerifier({ maxMultiSetSets: 0 })).toThrow(RangeError);
+  });
+
+  it("a peer's batches queued behind its failures are dropped at their turn, unverified", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier(
+      {
+        maxBufferedSets: 1000,
+        maxBufferWaitMs: 60_000,
+        maxMultiSetSets: 4,
+        singleChecksPerFailedPeer: 1,
+        maxFailuresPerPeer: 2,
+      },
+      { metrics: stats },
+    );
+    // 24 forged votes over distinct messages in one flush: 6 calls' worth.
+    const forged = keys.slice(0, 24).map((_, i) => {
+      const m = new Uint8Array(32).fill(i + 1);
+      return { pubkeys: [pks[i]!], message: m, signature: blstBls.sign(keys[(i + 1) % 32]!.sk, m) };
+    });
+    const verdicts = forged.map((s) => v.judgeSignatureSets([s], { batchable: true, peer: "attacker" }));
+    v.flush();
+    const out = await Promise.all(verdicts);
+    // Two failing calls, one single check each; the four calls behind them never run.
+    expect(stats.verifyCalls).toBe(4);
+    expect(out.filter((x) => x === "invalid")).toHaveLength(2);
+    expect(out.filter((x) => x === "dropped")).toHaveLength(22);
+  });
 });

@@ -6,7 +6,7 @@ import {
   verifyVerifierEquivocation,
 } from "@ocp/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { settledAfter } from "../../../../../../test/utils/wait.js";
+import { FAKED_TIMERS, settledAfter } from "../../../../../../test/utils/wait.js";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
 import type { BlsVerifierStats } from "../../../../src/chain/bls/metrics.js";
 import type { BatchingBlsVerifier } from "../../../../src/chain/bls/verifier.js";
@@ -53,7 +53,7 @@ afterEach(async () => {
 describe("validateGossipAttestation", () => {
   it("votes wait for their batch, except the one that can complete a certificate: then all are checked at once", async () => {
     // Six keys of weight 1: quorum is 5 votes. Time is fake, so no timer flushes the batch.
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: [...FAKED_TIMERS] });
     const { pipeline } = chain({ blsVerifier: { maxBufferWaitMs: 60_000 } });
     const vote = (i: number, tag = 0) =>
       pipeline.attestation.validate(encodeAttestationSsz(attest(keys[i]!, set0, i, observation(HEAD, tag))));
