@@ -32,7 +32,11 @@ const RUNNER = fileURLToPath(new URL("./node-runner.mjs", import.meta.url));
 // checkout's node, even ones this one, in the same network and the same run.
 // Machine speed drifts by ±10 % between runs here; within one run both halves
 // see the same drift, so their CPU per slot compares as a ratio (before/after).
+// OCP_BENCH_PAIRED_NODE_ARGS: node flags for the odd-numbered nodes only,
+// after the others (V8 takes a flag's last value): with OCP_BENCH_PAIRED set
+// to this checkout, it compares runtime flags the same way.
 const PAIRED = process.env.OCP_BENCH_PAIRED;
+const PAIRED_ARGS = process.env.OCP_BENCH_PAIRED_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
 const runnerFor = (i) =>
   PAIRED !== undefined && i % 2 === 1 ? `${PAIRED.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER;
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e";
@@ -166,7 +170,12 @@ export async function startProcessCluster({
         JSON.stringify({
           options: {
             dataDir: join(dir, "db"),
-            network: { network: "bench", localNetwork: true },
+            network: {
+              network: "bench",
+              localNetwork: true,
+              // OCP_BENCH_GOSSIP: JSON gossip options (e.g. mesh degrees) for every node.
+              ...(process.env.OCP_BENCH_GOSSIP ? { gossip: JSON.parse(process.env.OCP_BENCH_GOSSIP) } : {}),
+            },
             domain: { chainId: 31337, verifyingContract: ANCHOR_ADDRESS },
             streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
             l1: {
@@ -191,7 +200,8 @@ export async function startProcessCluster({
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
       const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
       // The V8 options of every ocp node process (the `ocp` launcher uses the same).
-      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, runnerFor(i), cfgFile], {
+      const own = PAIRED !== undefined && i % 2 === 1 ? PAIRED_ARGS : [];
+      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
       });
       children.push(new Child(i, proc));
@@ -205,7 +215,8 @@ export async function startProcessCluster({
     await Promise.all(
       children.map((c, i) => c.request({ cmd: "dial", addrs: started.slice(0, i).map((s) => s.addrs[0]) }, "dialed")),
     );
-    const wantMesh = Math.min(nodes - 1, 6);
+    const gossipOpts = process.env.OCP_BENCH_GOSSIP ? JSON.parse(process.env.OCP_BENCH_GOSSIP) : {};
+    const wantMesh = Math.min(nodes - 1, gossipOpts.Dlo ?? 6);
     const meshBy = Date.now() + 30_000;
     for (;;) {
       const meshes = await Promise.all(children.map((c) => c.request({ cmd: "mesh" }, "mesh")));
