@@ -93,9 +93,10 @@ async function runShape(shape, log) {
     const cpu = statsAfter.map((s, j) => (s.cpuMs - statsBefore[j].cpuMs) / SLOTS);
     log(`  ${shape.name}: CPU ms per slot per node ${cpu.map((x) => Math.round(x)).join(" ")}`);
     if (process.env.OCP_BENCH_PAIRED !== undefined) {
-      const half = (odd) => cpu.filter((_, j) => j % 2 === (odd ? 1 : 0));
+      const of = (xs, odd) => xs.filter((_, j) => j % 2 === (odd ? 1 : 0));
+      const half = (odd) => of(cpu, odd);
       const avg = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      const rssHalf = (odd) => Math.max(...c.peakRssMb().filter((_, j) => j % 2 === (odd ? 1 : 0)));
+      const rssHalf = (odd) => Math.max(...of(c.peakRssMb(), odd));
       log(
         `  ${shape.name}: paired: this checkout (even nodes) ${r1(avg(half(false)))} ms, ${process.env.OCP_BENCH_PAIRED} (odd nodes) ${r1(avg(half(true)))} ms CPU per slot; ratio ${(avg(half(false)) / avg(half(true))).toFixed(3)}; peak RSS ${Math.round(rssHalf(false))} / ${Math.round(rssHalf(true))} MiB`,
       );

@@ -37,8 +37,10 @@ const RUNNER = fileURLToPath(new URL("./node-runner.mjs", import.meta.url));
 // to this checkout, it compares runtime flags the same way.
 const PAIRED = process.env.OCP_BENCH_PAIRED;
 const PAIRED_ARGS = process.env.OCP_BENCH_PAIRED_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-const runnerFor = (i) =>
-  PAIRED !== undefined && i % 2 === 1 ? `${PAIRED.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER;
+const isPaired = (i) => PAIRED !== undefined && i % 2 === 1;
+const runnerFor = (i) => (isPaired(i) ? `${PAIRED?.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER);
+// OCP_BENCH_GOSSIP: JSON gossip options (e.g. mesh degrees) for every node.
+const GOSSIP = process.env.OCP_BENCH_GOSSIP ? JSON.parse(process.env.OCP_BENCH_GOSSIP) : undefined;
 const ANCHOR_ADDRESS = "0x00000000000000000000000000000000000a0c4e";
 const BUILDER_KEY = ANVIL_PRIVATE_KEYS[1];
 
@@ -170,12 +172,7 @@ export async function startProcessCluster({
         JSON.stringify({
           options: {
             dataDir: join(dir, "db"),
-            network: {
-              network: "bench",
-              localNetwork: true,
-              // OCP_BENCH_GOSSIP: JSON gossip options (e.g. mesh degrees) for every node.
-              ...(process.env.OCP_BENCH_GOSSIP ? { gossip: JSON.parse(process.env.OCP_BENCH_GOSSIP) } : {}),
-            },
+            network: { network: "bench", localNetwork: true, ...(GOSSIP ? { gossip: GOSSIP } : {}) },
             domain: { chainId: 31337, verifyingContract: ANCHOR_ADDRESS },
             streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
             l1: {
@@ -200,7 +197,7 @@ export async function startProcessCluster({
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
       const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
       // The V8 options of every ocp node process (the `ocp` launcher uses the same).
-      const own = PAIRED !== undefined && i % 2 === 1 ? PAIRED_ARGS : [];
+      const own = isPaired(i) ? PAIRED_ARGS : [];
       const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
       });
@@ -215,8 +212,7 @@ export async function startProcessCluster({
     await Promise.all(
       children.map((c, i) => c.request({ cmd: "dial", addrs: started.slice(0, i).map((s) => s.addrs[0]) }, "dialed")),
     );
-    const gossipOpts = process.env.OCP_BENCH_GOSSIP ? JSON.parse(process.env.OCP_BENCH_GOSSIP) : {};
-    const wantMesh = Math.min(nodes - 1, gossipOpts.Dlo ?? 6);
+    const wantMesh = Math.min(nodes - 1, GOSSIP?.Dlo ?? 6);
     const meshBy = Date.now() + 30_000;
     for (;;) {
       const meshes = await Promise.all(children.map((c) => c.request({ cmd: "mesh" }, "mesh")));

@@ -7,27 +7,22 @@ import { readFileSync } from "node:fs";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
-/** CPU time (user + system) of a process so far, in ms; undefined once it is gone. */
-export function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start at ") ".
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return undefined;
-  }
-}
-
 /** User and system CPU time of a process so far, in ms; undefined once it is gone. */
 export function cpuSplitMs(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at ") ".
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return { user: (Number(f[11]) * 1000) / TICKS_PER_S, sys: (Number(f[12]) * 1000) / TICKS_PER_S };
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system) of a process so far, in ms; undefined once it is gone. */
+export function cpuMs(pid) {
+  const t = cpuSplitMs(pid);
+  return t === undefined ? undefined : t.user + t.sys;
 }
 
 /** Peak resident set (VmHWM) of a process, in MiB. */

@@ -101,11 +101,7 @@ export interface VerifyCertificateOptions {
    * key and message, so a certificate whose aggregate equals these bytes
    * verifies: the pairing check is skipped. Any other value is checked in full.
    */
-  verifiedAggregate?: (
-    set: VerifierSet,
-    signers: readonly number[],
-    root: Uint8Array,
-  ) => Uint8Array | undefined;
+  verifiedAggregate?: (set: VerifierSet, signers: readonly number[]) => Uint8Array | undefined;
 }
 
 /**
@@ -174,8 +170,7 @@ function verifyUnchecked(
     return { ok: false, code: CertificateErrorCode.BELOW_QUORUM, detail: `signed weight ${signedWeight}` };
   }
 
-  const root = observationRoot(cert.domain, cert.observation);
-  const known = opts.verifiedAggregate?.(set, indices, root);
+  const known = opts.verifiedAggregate?.(set, indices);
   if (known !== undefined && bytesEqual(known, cert.aggregateSignature)) {
     return { ok: true, value: { set, signedWeight } };
   }
@@ -190,6 +185,7 @@ function verifyUnchecked(
       detail: e instanceof Error ? e.message : String(e),
     };
   }
+  const root = observationRoot(cert.domain, cert.observation);
   // [REJECT] aggregate signature must verify over observationRoot
   if (!set.bls.fastAggregateVerify(pubkeys, root, signature)) {
     return { ok: false, code: CertificateErrorCode.BAD_SIGNATURE };

@@ -296,23 +296,23 @@ export class BatchingBlsVerifier implements IBlsVerifier {
       // At its turn, a batch leaves out the sets of peers whose BLS budget
       // ran out while it waited: one peer's queued batches cost nothing more.
       const live: number[] = [];
+      let jobs: Job[] = all;
       const ok = await this.inTurn(() => {
         for (let i = 0; i < all.length; i++) {
           const p = all[i]!.peer;
           if (p === undefined || !this.budgetSpent(p)) live.push(i);
         }
-        if (live.length < all.length) this.metrics.onDropped?.(all.length - live.length);
-        return (
-          live.length > 0 &&
-          this.check(live.length === all.length ? all : live.map((i) => all[i]!), sameMessage)
-        );
+        if (live.length < all.length) {
+          this.metrics.onDropped?.(all.length - live.length);
+          jobs = live.map((i) => all[i]!);
+        }
+        return jobs.length > 0 && this.check(jobs, sameMessage);
       });
       if (ok) {
         for (const i of live) results[i] = "valid";
         return;
       }
-      if (live.length === 0) return;
-      const jobs = live.map((i) => all[i]!);
+      if (jobs.length === 0) return;
       // Split by forwarding peer: one peer's bad sets must not cost honest ones.
       const byPeer = new Map<string | undefined, number[]>();
       for (let i = 0; i < jobs.length; i++) {
