@@ -149,6 +149,11 @@ export function planRotation(sc, rng) {
  * @param {object} sc scenario preset (scenarios.js)
  * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
  */
+function profileFlags(dir) {
+  const hosts = (process.env.OCP_SIM_PROF_HOSTS ?? "0,1").split(",").map(Number);
+  return (i) => (hosts.includes(i) ? ["--cpu-prof", `--cpu-prof-dir=${dir}/h${i}`] : []);
+}
+
 export async function runScenario(sc, io) {
   const rng = makeRng(sc.seed ?? 1);
   const dir = await mkdtemp(join(tmpdir(), `ocp-sim-${sc.name}-`));
@@ -162,10 +167,11 @@ export async function runScenario(sc, io) {
     dir,
     seed: sc.seed ?? 1,
     log: io.log,
-    // OCP_SIM_PROF_DIR=<dir>: V8 CPU profiles of hosts 0 and 1 (a busy host and a quiet one), for profiling.
-    ...(process.env.OCP_SIM_PROF_DIR
-      ? { nodeFlags: (i) => (i < 2 ? ["--cpu-prof", `--cpu-prof-dir=${process.env.OCP_SIM_PROF_DIR}`] : []) }
-      : {}),
+    // OCP_SIM_CONFIG='<json>': merged into every host's node.json (experiments, e.g. gossip options).
+    ...(process.env.OCP_SIM_CONFIG ? { configOverride: JSON.parse(process.env.OCP_SIM_CONFIG) } : {}),
+    // OCP_SIM_PROF_DIR=<dir>: V8 CPU profiles of hosts 0 and 1 (a busy host and a quiet one), or of the
+    // hosts listed in OCP_SIM_PROF_HOSTS (e.g. "5,17"), for profiling.
+    ...(process.env.OCP_SIM_PROF_DIR ? { nodeFlags: profileFlags(process.env.OCP_SIM_PROF_DIR) } : {}),
     ...(rotation
       ? {
           joining: rotation.joining,
@@ -485,6 +491,7 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   const bytesPerNode = counters1.map((c, i) => ({
     tx: (c.txBytes - counters0[i].txBytes) / blocks,
     rx: (c.rxBytes - counters0[i].rxBytes) / blocks,
+    rxPackets: (c.rxPackets - counters0[i].rxPackets) / blocks,
   }));
   const uniqueRx =
     SSZ_GOSSIP_MIN_BYTES.commitment +
@@ -513,9 +520,12 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     bytes_per_node_per_slot: Math.round(mean(bytesPerNode.map((b) => b.tx + b.rx))),
     bytes_sent_per_node_per_slot: Math.round(mean(bytesPerNode.map((b) => b.tx))),
     bytes_received_per_node_per_slot: Math.round(rxMean),
+    // Each packet brings 66 bytes of Ethernet, IP and TCP headers of its own.
+    packets_received_per_node_per_slot: Math.round(mean(bytesPerNode.map((b) => b.rxPackets))),
     unique_bytes_per_node_per_slot: uniqueRx,
     bytes_ratio_to_unique: round(rxMean / uniqueRx, 2),
     cpu_ms_per_node_per_slot: round(mean(cpuPerNode) / blocks, 1),
+    cpu_ms_per_slot_by_host: cpuPerNode.map((c) => Math.round(c / blocks)),
     // Hosts never killed, from the middle slot on (JIT compilation mostly done).
     cpu_ms_per_node_per_slot_second_half: secondHalfCpu === null ? null : round(secondHalfCpu, 1),
     // Kernel time (veth, bridge, TUN forwarding of the emulated links are charged to the sender).

@@ -110,6 +110,10 @@ export const GossipSchema = section(
     Dhi: opt(int(1, "mesh degree high watermark", { default: 12 })),
     Dlazy: opt(int(0, "peers sent IHAVE gossip each heartbeat", { default: 6 })),
     heartbeatIntervalMs: opt(num(1, "gossipsub heartbeat", { default: 700 })),
+    floodPublish: opt(bool("own messages go to every topic peer, not only the mesh", { default: true })),
+    idontwantMinDataSize: opt(
+      int(0, "received messages this large or larger are announced with IDONTWANT", { default: 512 }),
+    ),
     maxInboundRpcBytes: opt(
       int(1, "largest RPC frame accepted from a peer, bytes", { default: gossip.maxInboundRpcBytes }),
     ),
@@ -503,6 +507,16 @@ export const ChainSchema = section(
         upgradeJitterMs: opt(
           num(0, "random extra wait before an upgrade, at most", {
             default: defaultAggregatorOptions.upgradeJitterMs,
+          }),
+        ),
+        rankDelayMs: opt(
+          num(0, "wait per place in the slot's order before building a certificate", {
+            default: defaultAggregatorOptions.rankDelayMs,
+          }),
+        ),
+        maxRankDelayMs: opt(
+          num(0, "longest wait from the place in the order", {
+            default: defaultAggregatorOptions.maxRankDelayMs,
           }),
         ),
       }),

@@ -15,6 +15,7 @@ import {
 import type { BoundSnapshot, BoundsReport } from "../metrics/bounds.js";
 import { type Logger, nullLogger } from "../util/logger.js";
 import { Aggregator, type AggregatorOptions, type CertificateEvent } from "./aggregation/aggregator.js";
+import { aggregatorRank } from "./aggregation/rank.js";
 import { BatchingBlsVerifier, type BlsVerifierOptions, type IBlsVerifier } from "./bls/verifier.js";
 import { AttestationPool, type AttestationPoolOptions } from "./pools/attestationPool.js";
 import {
@@ -72,7 +73,11 @@ export interface ChainPipelineModules {
   logger?: Logger;
   /** @default Date.now (aggregator rate limit) */
   now?: () => number;
-  /** A certificate entered the pool: formed here ("aggregator", gossip it) or received ("gossip"). */
+  /** This node's verifier keys: their best rank in a slot's order sets when it builds a certificate. */
+  ownKeys?: { readonly pubkeys: readonly Uint8Array[] };
+  /** Gossips a certificate built here, when its turn comes and no peer's made it unneeded. */
+  publishCertificate?(cert: PooledCertificate): void;
+  /** A certificate entered the pool: formed here ("aggregator") or received ("gossip"). */
   onCertificate?(cert: PooledCertificate, source: "aggregator" | "gossip", ev?: CertificateEvent): void;
   /** New evidence to store (and gossip when local). */
   onEvidence?(ev: EvidenceEvent): void;
@@ -99,6 +104,9 @@ export class ChainPipeline {
   readonly aggregator: Aggregator;
   private readonly modules: ChainPipelineModules;
   private readonly logger: Logger;
+  private readonly publishTimers = new Set<NodeJS.Timeout>();
+  /** Certificates built here and gossiped / held back because a peer's was already on the wire. */
+  readonly certificatesBuilt = { gossiped: 0, heldBack: 0 };
 
   constructor(opts: Partial<ChainPipelineOptions>, modules: ChainPipelineModules) {
     this.modules = modules;
@@ -131,6 +139,7 @@ export class ChainPipeline {
     this.aggregator = new Aggregator(opts.aggregator ?? {}, {
       onCertificate: (ev) => this.onAggregated(ev),
       heldWeight: (g) => this.pools.certificates.weightFor(g.slotKey, g.rootHex),
+      ...(modules.ownKeys === undefined ? {} : { rank: aggregatorRank(modules.ownKeys) }),
       ...(modules.now === undefined ? {} : { now: modules.now }),
       logger: this.logger,
     });
@@ -207,6 +216,8 @@ export class ChainPipeline {
 
   acceptCertificate(v: ValidatedCertificate): void {
     const r = this.pools.certificates.add(v);
+    // Verified and gossiped on: on the wire even when one built here is heavier.
+    this.pools.certificates.noteOnWire(v.slotKey, v.rootHex, v.signedWeight);
     if (r === "added" || r === "upgraded") this.modules.onCertificate?.(v, "gossip");
   }
 
@@ -262,6 +273,8 @@ export class ChainPipeline {
 
   async stop(): Promise<void> {
     this.aggregator.stop();
+    for (const t of this.publishTimers) clearTimeout(t);
+    this.publishTimers.clear();
     await this.verifier.close();
   }
 
@@ -288,6 +301,34 @@ export class ChainPipeline {
     };
     const r = this.pools.certificates.add(pooled);
     // A heavier certificate for the root may already have arrived by gossip.
-    if (r === "added" || r === "upgraded") this.modules.onCertificate?.(pooled, "aggregator", ev);
+    if (r !== "added" && r !== "upgraded") return;
+    this.modules.onCertificate?.(pooled, "aggregator", ev);
+    if (ev.publishDelayMs <= 0) {
+      this.publishBuilt(pooled, ev.kind);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.publishTimers.delete(t);
+      this.publishBuilt(pooled, ev.kind);
+    }, ev.publishDelayMs);
+    this.publishTimers.add(t);
+  }
+
+  /**
+   * Our certificate's turn (§6 "Aggregation"): gossiped unless a heavier one
+   * replaced it here, or a peer's is on the wire already — any for a first
+   * certificate, one at least as heavy for an upgrade.
+   */
+  private publishBuilt(pooled: PooledCertificate, kind: CertificateEvent["kind"]): void {
+    const pool = this.pools.certificates;
+    if (pool.forRoot(pooled.slotKey, pooled.rootHex) !== pooled) return;
+    const wire = pool.wireWeightFor(pooled.slotKey, pooled.rootHex);
+    if (wire !== undefined && (kind === "new" || wire >= pooled.signedWeight)) {
+      this.certificatesBuilt.heldBack++;
+      return;
+    }
+    pool.noteOnWire(pooled.slotKey, pooled.rootHex, pooled.signedWeight);
+    this.certificatesBuilt.gossiped++;
+    this.modules.publishCertificate?.(pooled);
   }
 }

@@ -696,7 +696,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           allowPublishToZeroTopicPeers: false,
           ignoreDuplicatePublishError: false,
           // Own messages go to every topic peer above publishThreshold, not just the mesh.
-          floodPublish: true,
+          floodPublish: g.floodPublish ?? true,
           // A PRUNE (mesh over D_high, or a peer leaving the topic at shutdown) carries up to
           // 16 other peers with their signed peer records; the pruned peer dials them only
           // when our score is at least acceptPXThreshold (network.ts: configured peers).
@@ -708,6 +708,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           Dhi: g.Dhi ?? GOSSIP_D_HIGH,
           Dlazy: g.Dlazy ?? GOSSIP_D_LAZY,
           heartbeatInterval: g.heartbeatIntervalMs ?? GOSSIP_HEARTBEAT_MS,
+          ...(g.idontwantMinDataSize === undefined ? {} : { idontwantMinDataSize: g.idontwantMinDataSize }),
           fanoutTTL: GOSSIP_FANOUT_TTL_MS,
           mcacheLength: GOSSIP_MCACHE_LENGTH,
           mcacheGossip: GOSSIP_MCACHE_GOSSIP,

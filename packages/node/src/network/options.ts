@@ -18,6 +18,17 @@ export interface GossipOptions {
   /** @default 700 (Ethereum consensus p2p spec) */
   heartbeatIntervalMs?: number;
   /**
+   * Own messages go to every topic peer above the publish threshold, not only
+   * to the mesh. @default true
+   */
+  floodPublish?: boolean;
+  /**
+   * A received message of at least this many data bytes is announced with
+   * IDONTWANT to the other mesh peers before it is validated. @default 512
+   * (gossipsub's own)
+   */
+  idontwantMinDataSize?: number;
+  /**
    * Largest RPC frame gossipsub accepts from a peer (several messages plus control).
    * @default 1 MiB: 256 maximum-size messages
    */

@@ -55,7 +55,7 @@ export class Recorder {
     );
   }
 
-  /** A certificate entered the pool: counted, ours gossiped, announced, the best one per slot stored. */
+  /** A certificate entered the pool: counted, announced, the best one per slot stored. */
   async onCertificate(c: PooledCertificate, source: CertificateSource): Promise<void> {
     const { m } = this;
     const cert = c.certificate;
@@ -70,9 +70,6 @@ export class Recorder {
     const decidedAtMs = m.duties.decidedAtMs(stateKey);
     if (decidedAtMs !== undefined)
       m.metrics?.node.observeCertificateLatency(stateKey, source, (Date.now() - decidedAtMs) / 1000);
-    // Ours goes out first: every node without a certificate is waiting for it.
-    const published =
-      source === "aggregator" ? m.publish(GossipKind.certificate, encodeCertificateSsz(cert)) : undefined;
     // Held from here on (the pool; `bestCertificate` reads it before the db).
     m.events.emit("certificate", cert, { source, signedWeight: c.signedWeight });
     try {
@@ -85,7 +82,11 @@ export class Recorder {
     } catch (e) {
       m.logger.error({ err: String(e) }, "storing certificate failed");
     }
-    await published;
+  }
+
+  /** Gossips a certificate built here (the chain pipeline decides when, and whether). */
+  publishCertificate(c: PooledCertificate): Promise<void> {
+    return this.m.publish(GossipKind.certificate, encodeCertificateSsz(c.certificate));
   }
 
   /** The best certificate held for a slot: the pool's (recent slots), else the stored one. */

@@ -1,7 +1,8 @@
 // Forms certificates from the attestation pool: when a group's signed weight
 // strictly passes quorum, build and emit; later votes may emit a heavier
-// certificate, at most once per group per upgrade interval (docs/spec.md §6,
-// "Aggregation").
+// certificate, at most once per group per upgrade interval. Each emission
+// carries when to gossip it, from this node's place in the slot's order
+// (rank.ts; docs/spec.md §6, "Aggregation").
 import { buildCertificate, type Certificate, quorumReached, type VerifierSet } from "@ocp/protocol";
 import { type Logger, nullLogger } from "../../util/logger.js";
 import type { AttestationGroup } from "../pools/attestationPool.js";
@@ -22,9 +23,26 @@ export interface AggregatorOptions {
    * @default 250
    */
   upgradeJitterMs: number;
+  /**
+   * Wait per place in the slot's order (rank.ts) before a certificate built
+   * here is gossiped: the first-placed node gossips at once, the next one
+   * this much later, and so on; a certificate of a peer that arrives
+   * meanwhile makes ours unneeded. The build itself is not delayed, so the
+   * node holds its certificate at once. Of the order of one gossip hop
+   * across the internet.
+   * @default 200
+   */
+  rankDelayMs: number;
+  /** Longest wait from the place (late places, and nodes without keys in the set). @default 2000 */
+  maxRankDelayMs: number;
 }
 
-export const defaultAggregatorOptions: AggregatorOptions = { upgradeIntervalMs: 500, upgradeJitterMs: 250 };
+export const defaultAggregatorOptions: AggregatorOptions = {
+  upgradeIntervalMs: 500,
+  upgradeJitterMs: 250,
+  rankDelayMs: 200,
+  maxRankDelayMs: 2000,
+};
 
 export interface CertificateEvent {
   /** "new": first certificate for the group; "upgrade": more weight than the last one emitted. */
@@ -36,6 +54,8 @@ export interface CertificateEvent {
   rootHex: string;
   slotKey: string;
   slot: bigint;
+  /** How long to hold the certificate back before gossiping it (this node's place in the slot's order). */
+  publishDelayMs: number;
 }
 
 export interface AggregatorModules {
@@ -45,6 +65,8 @@ export interface AggregatorModules {
    * a peer's): building one of no more weight would only repeat it.
    */
   heldWeight?: (group: AttestationGroup) => bigint | undefined;
+  /** This node's place in the group's slot order (0 = first to gossip); @default 0 */
+  rank?: (group: AttestationGroup) => number;
   /** @default Date.now */
   now?: () => number;
   logger?: Logger;
@@ -160,6 +182,10 @@ export class Aggregator {
       rootHex: group.rootHex,
       slotKey: group.slotKey,
       slot: group.slot,
+      publishDelayMs: Math.min(
+        (this.modules.rank?.(group) ?? 0) * this.opts.rankDelayMs,
+        this.opts.maxRankDelayMs,
+      ),
     };
     st.emittedWeight = signedWeight;
     st.lastEmitMs = this.now();

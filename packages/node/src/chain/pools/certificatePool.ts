@@ -31,6 +31,12 @@ export type CertificateAddResult = "added" | "upgraded" | "not_better" | "droppe
 interface SlotEntry {
   slot: bigint;
   byRoot: Map<string, PooledCertificate>;
+  /**
+   * Per root, the heaviest signed weight known to be on the wire: gossiped by
+   * this node or received from a peer and verified. A certificate built here
+   * and not (yet) gossiped is held in `byRoot` but does not count.
+   */
+  wire: Map<string, bigint>;
 }
 
 export class CertificatePool {
@@ -72,7 +78,7 @@ export class CertificatePool {
         this.dropped++;
         return "dropped";
       }
-      entry = { slot: c.slot, byRoot: new Map() };
+      entry = { slot: c.slot, byRoot: new Map(), wire: new Map() };
       this.slots.set(c.slotKey, entry);
     }
     if (entry.byRoot.size >= this.opts.maxRootsPerSlot) {
@@ -86,6 +92,22 @@ export class CertificatePool {
   /** Signed weight of the certificate held for this root, if any. */
   weightFor(slotKey: string, rootHex: string): bigint | undefined {
     return this.slots.get(slotKey)?.byRoot.get(rootHex)?.signedWeight;
+  }
+
+  /** The heaviest weight of a certificate for this root known to be on the wire, if any. */
+  wireWeightFor(slotKey: string, rootHex: string): bigint | undefined {
+    return this.slots.get(slotKey)?.wire.get(rootHex);
+  }
+
+  /**
+   * A certificate of this weight for a held root went out or came in verified.
+   * Only roots held here are tracked (the pool's bounds hold).
+   */
+  noteOnWire(slotKey: string, rootHex: string, weight: bigint): void {
+    const entry = this.slots.get(slotKey);
+    if (entry === undefined || !entry.byRoot.has(rootHex)) return;
+    const w = entry.wire.get(rootHex);
+    if (w === undefined || weight > w) entry.wire.set(rootHex, weight);
   }
 
   forRoot(slotKey: string, rootHex: string): PooledCertificate | undefined {

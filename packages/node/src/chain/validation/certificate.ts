@@ -40,14 +40,17 @@ export async function validateGossipCertificate(
   const place = checkPlace(ctx, cert.domain, cert.observation.stream, slot, PLACE_CODES);
   const root = observationRoot(cert.domain, cert.observation);
   const rootHex = toHex(root);
-  const held = ctx.pools.certificates.weightFor(place.slotKey, rootHex);
+  // Compared with what is on the wire, not with a certificate built here and
+  // held back (§6 "Aggregation"): a peer's certificate of that weight is
+  // still news to the peers this node would forward it to.
+  const held = ctx.pools.certificates.wireWeightFor(place.slotKey, rootHex);
 
   // Cheap pre-check before the pairing, when the weight can be read off the bitfield.
   if (held !== undefined) {
     const set = ctx.sets.get(cert.setId);
     if (set !== undefined && validateBitfield(cert.signers, set.size).ok) {
       const weight = signedWeightOf(set, cert.signers);
-      // [IGNORE] no more weight than the certificate already held for this root
+      // [IGNORE] no more weight than a certificate for this root already on the wire
       if (weight <= held) throw ignore(CertificateGossipErrorCode.NOT_BETTER, `${weight} ≤ ${held}`);
     }
   }
@@ -72,7 +75,7 @@ export async function validateGossipCertificate(
       r.detail === undefined ? r.code : `${r.code}: ${r.detail}`,
     );
   const { set, signedWeight } = r.value;
-  // [IGNORE] no more weight than the certificate already held for this root
+  // [IGNORE] no more weight than a certificate for this root already on the wire
   if (held !== undefined && signedWeight <= held) {
     throw ignore(CertificateGossipErrorCode.NOT_BETTER, `${signedWeight} ≤ ${held}`);
   }

@@ -8,7 +8,8 @@ import {
 } from "@ocp/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FAKED_TIMERS } from "../../../../../../test/utils/wait.js";
-import { domainKey, slotKey } from "../../../../src/chain/index.js";
+import { SlotPermutation } from "../../../../src/chain/aggregation/rank.js";
+import { domainKey, type PooledCertificate, slotKey } from "../../../../src/chain/index.js";
 import {
   attest,
   DOMAIN,
@@ -176,5 +177,116 @@ describe("Aggregator", () => {
       await advance(1);
       expect(c.certificates.map((x) => x[2]?.kind)).toEqual(["new", "upgrade"]);
     }
+  });
+
+  describe("order of gossiping within a slot", () => {
+    const set = makeSet(keys); // 4 × weight 1: quorum needs 3
+    const perm = new SlotPermutation(set.size, set.setId, HEAD);
+    /** The key index at `place` in this slot's order. */
+    const at = (place: number) => [0, 1, 2, 3].find((i) => perm.rankOf(i) === place)!;
+    type Ranked = TestChain & { gossiped: PooledCertificate[] };
+    function ranked(own: number[], rankDelayMs = 50, maxRankDelayMs = 1000): Ranked {
+      const gossiped: PooledCertificate[] = [];
+      const c = testChain(
+        [set],
+        HEAD,
+        {
+          aggregator: { upgradeIntervalMs: 500, upgradeJitterMs: 0, rankDelayMs, maxRankDelayMs },
+          blsVerifier: { maxBufferWaitMs: 0 },
+        },
+        {
+          ownKeys: { pubkeys: own.map((i) => keys[i]!.pubkey) },
+          publishCertificate: (cert) => void gossiped.push(cert),
+        },
+      );
+      chains.push(c);
+      return Object.assign(c, { gossiped });
+    }
+    const quorum = async (c: TestChain) => {
+      for (const i of [0, 1, 2]) await vote(c, set, keys[i]!, i);
+    };
+    const peerCert = (signers: number[]) =>
+      encodeCertificateSsz(
+        buildCertificate(
+          signers.map((i) => attest(keys[i]!, set, i, observation(HEAD))),
+          set,
+        ),
+      );
+
+    it("every node holds its certificate at once; the first-placed gossips it at once, place 2 two steps later", async () => {
+      const first = ranked([at(0)]);
+      await quorum(first);
+      await advance(1);
+      expect(first.certificates.map((x) => x[1])).toEqual(["aggregator"]);
+      expect(first.gossiped).toHaveLength(1);
+
+      const third = ranked([at(3), at(2)]);
+      await quorum(third);
+      await advance(1);
+      expect(third.certificates.map((x) => x[2]?.kind)).toEqual(["new"]);
+      await advance(97);
+      expect(third.gossiped).toHaveLength(0);
+      await advance(2);
+      expect(third.gossiped.map((c) => c.signedWeight)).toEqual([3n]);
+      expect(third.pipeline.certificatesBuilt).toEqual({ gossiped: 1, heldBack: 0 });
+    });
+
+    it("a peer's certificate arriving during the wait is gossiped on, and ours is held back", async () => {
+      const c = ranked([at(1)]);
+      await quorum(c);
+      await advance(30);
+      // Same weight as the one built here, but that one is not on the wire: the peer's is news.
+      const v = await c.pipeline.certificate.validate(peerCert([0, 1, 2]));
+      c.pipeline.certificate.accept(v);
+      await advance(200);
+      expect(c.gossiped).toHaveLength(0);
+      expect(c.pipeline.certificatesBuilt).toEqual({ gossiped: 0, heldBack: 1 });
+      // Once on the wire, another certificate of that weight is not.
+      await expect(c.pipeline.certificate.validate(peerCert([0, 1, 3]))).rejects.toMatchObject({
+        code: "CERTIFICATE_ERROR_NOT_BETTER",
+      });
+    });
+
+    it("a node without keys in the set waits the longest", async () => {
+      const c = ranked([], 50, 120);
+      await quorum(c);
+      await advance(119);
+      expect(c.certificates).toHaveLength(1);
+      expect(c.gossiped).toHaveLength(0);
+      await advance(1);
+      expect(c.gossiped).toHaveLength(1);
+    });
+
+    it("four nodes reaching quorum together, 10 ms apart on the wire, gossip one certificate", async () => {
+      const nodes = [0, 1, 2, 3].map((i) => ranked([i]));
+      // Every certificate gossiped reaches the other nodes 10 ms later; a node gossips on what it accepts.
+      const deliver = (from: Ranked, cert: PooledCertificate) => {
+        const bytes = encodeCertificateSsz(cert.certificate);
+        for (const to of nodes) {
+          if (to === from) continue;
+          setTimeout(() => {
+            void to.pipeline.certificate.validate(bytes).then(
+              (v) => {
+                to.pipeline.certificate.accept(v);
+                deliver(to, v);
+              },
+              () => undefined,
+            );
+          }, 10);
+        }
+      };
+      for (const n of nodes) {
+        const push = n.gossiped.push.bind(n.gossiped);
+        n.gossiped.push = (...items) => {
+          for (const cert of items) deliver(n, cert);
+          return push(...items);
+        };
+      }
+      await Promise.all(nodes.map(quorum));
+      await advance(1000);
+      expect(nodes.map((n) => n.certificates.length)).toEqual([1, 1, 1, 1]);
+      expect(nodes.reduce((a, n) => a + n.gossiped.length, 0)).toBe(1);
+      expect(nodes.reduce((a, n) => a + n.pipeline.certificatesBuilt.heldBack, 0)).toBe(3);
+    });
   });
 });
