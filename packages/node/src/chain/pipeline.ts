@@ -53,6 +53,9 @@ export interface ChainPipelineOptions {
   certificatePool: Partial<CertificatePoolOptions>;
 }
 
+/** What became of a certificate built here when its turn came. */
+export type CertificateTurn = "gossip" | "held_back";
+
 export interface EvidenceEvent {
   evidence: SszEvidence;
   offence: Offence;
@@ -75,8 +78,11 @@ export interface ChainPipelineModules {
   now?: () => number;
   /** This node's verifier keys: their best rank in a slot's order sets when it builds a certificate. */
   ownKeys?: { readonly pubkeys: readonly Uint8Array[] };
-  /** Gossips a certificate built here, when its turn comes and no peer's made it unneeded. */
-  publishCertificate?(cert: PooledCertificate): void;
+  /**
+   * The turn of a certificate built here (§6 "Aggregation"): "gossip" it, or
+   * "held_back" because a peer's is on the wire already.
+   */
+  onCertificateTurn?(cert: PooledCertificate, outcome: CertificateTurn): void;
   /** A certificate entered the pool: formed here ("aggregator") or received ("gossip"). */
   onCertificate?(cert: PooledCertificate, source: "aggregator" | "gossip", ev?: CertificateEvent): void;
   /** New evidence to store (and gossip when local). */
@@ -325,10 +331,11 @@ export class ChainPipeline {
     const wire = pool.wireWeightFor(pooled.slotKey, pooled.rootHex);
     if (wire !== undefined && (kind === "new" || wire >= pooled.signedWeight)) {
       this.certificatesBuilt.heldBack++;
+      this.modules.onCertificateTurn?.(pooled, "held_back");
       return;
     }
     pool.noteOnWire(pooled.slotKey, pooled.rootHex, pooled.signedWeight);
     this.certificatesBuilt.gossiped++;
-    this.modules.publishCertificate?.(pooled);
+    this.modules.onCertificateTurn?.(pooled, "gossip");
   }
 }

@@ -18,6 +18,8 @@ export interface DutiesMetrics {
 /** What becomes of accepted chain messages (chain/recorder.ts). */
 export interface RecorderMetrics {
   certificates: Counter<"source">;
+  /** Certificates built here, by what became of them at their turn (gossip | held_back). */
+  certificateTurns: Counter<"outcome">;
   evidence: Counter<"source">;
   health: ChainHealthMetrics;
   node: NodeMetrics;
@@ -83,6 +85,12 @@ export function createMetrics(
         name: "ocp_certificates_total",
         help: "Certificates entering the pool by source",
         labelNames: ["source"],
+        registers,
+      }),
+      certificateTurns: new Counter({
+        name: "ocp_certificate_turns_total",
+        help: "Certificates built here at their turn: gossiped, or held back because a peer's was on the wire",
+        labelNames: ["outcome"],
         registers,
       }),
       evidence: new Counter({

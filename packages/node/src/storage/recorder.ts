@@ -10,7 +10,7 @@ import {
   signedWeightOf,
   toHex,
 } from "@ocp/protocol";
-import type { ChainPipeline, EvidenceEvent } from "../chain/pipeline.js";
+import type { CertificateTurn, ChainPipeline, EvidenceEvent } from "../chain/pipeline.js";
 import type { PooledCertificate } from "../chain/pools/certificatePool.js";
 import type { PooledCommitment } from "../chain/pools/commitmentPool.js";
 import { domainKey, slotKey } from "../chain/pools/keys.js";
@@ -84,8 +84,10 @@ export class Recorder {
     }
   }
 
-  /** Gossips a certificate built here (the chain pipeline decides when, and whether). */
-  publishCertificate(c: PooledCertificate): Promise<void> {
+  /** The turn of a certificate built here: counted, and gossiped unless held back (the pipeline decides). */
+  onCertificateTurn(c: PooledCertificate, outcome: CertificateTurn): Promise<void> {
+    this.m.metrics?.certificateTurns.inc({ outcome });
+    if (outcome === "held_back") return Promise.resolve();
     return this.m.publish(GossipKind.certificate, encodeCertificateSsz(c.certificate));
   }
 

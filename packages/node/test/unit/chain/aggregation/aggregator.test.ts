@@ -196,7 +196,7 @@ describe("Aggregator", () => {
         },
         {
           ownKeys: { pubkeys: own.map((i) => keys[i]!.pubkey) },
-          publishCertificate: (cert) => void gossiped.push(cert),
+          onCertificateTurn: (cert, outcome) => void (outcome === "gossip" && gossiped.push(cert)),
         },
       );
       chains.push(c);
