@@ -33,6 +33,8 @@ import { ANCHOR_RPC_IP, checkPrerequisites, dataIp, L1_IP, mgmtIp, SimNetwork, s
 
 const OCP_BIN = fileURLToPath(new URL("../../packages/cli/bin/ocp.js", import.meta.url));
 const P2P_PORT = 9000;
+/** The one stream every host follows (its name in the node's config and API paths). */
+export const STREAM_NAME = "eez";
 const API_PORT = 8080;
 const RPC_PORT = 8545;
 /** Bootstrap peers each host is given (from the hosts already running). */
@@ -221,7 +223,7 @@ export class SimCluster {
         bootstrapPeers,
       },
       domain: { chainId: DEVNET_CHAIN_ID, verifyingContract: this.anchor },
-      streams: [{ name: "eez", l1ChainId: DEVNET_CHAIN_ID, tableContract: this.table }],
+      streams: [{ name: STREAM_NAME, l1ChainId: DEVNET_CHAIN_ID, tableContract: this.table }],
       l1: {
         rpcUrls: [this.rpcUrl],
         wsUrl: this.rpcUrl.replace(/^http/, "ws"),

@@ -87,8 +87,16 @@ export class NodeWatcher {
     this.controller = undefined;
   }
 
-  /** (Re)subscribes to `api`. */
-  follow(api, onCertificate) {
+  /**
+   * (Re)subscribes to `api`. The stream carries only what happens after it
+   * opens: a node that restarted may already hold certificates (from its db
+   * or from sync) by then, so each time it opens, the slots in `backfill()`
+   * this watcher has no certificate for are asked for one by one.
+   * @param {string} api
+   * @param {(i: number, slot: bigint, cert: object) => void} [onCertificate]
+   * @param {{stream: string, slots: () => Iterable<bigint>}} [backfill]
+   */
+  follow(api, onCertificate, backfill) {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
@@ -98,6 +106,7 @@ export class NodeWatcher {
           const res = await fetch(`${api}/v1/events?topics=certificate,evidence`, {
             signal: controller.signal,
           });
+          if (backfill) await this.backfill(api, backfill, onCertificate, controller.signal);
           const decoder = new TextDecoder();
           let buf = "";
           for await (const chunk of res.body) {
@@ -115,6 +124,21 @@ export class NodeWatcher {
         if (!controller.signal.aborted) await sleep(500);
       }
     })();
+  }
+
+  async backfill(api, { stream, slots }, onCertificate, signal) {
+    for (const slot of [...slots()]) {
+      if (this.certs.has(slot)) continue;
+      const res = await fetch(`${api}/v1/streams/${stream}/certificates/${slot}`, { signal });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        continue;
+      }
+      const cert = await res.json();
+      if (this.certs.has(slot)) continue;
+      this.certs.set(slot, Date.now());
+      onCertificate?.(this.index, slot, cert);
+    }
   }
 
   onFrame(frame, onCertificate) {

@@ -25,7 +25,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { BatchGenerator, makeRng } from "../../packages/cli/lib/devnet/batch.js";
 import { getJson, postJson } from "../../packages/cli/lib/devnet/http.js";
 import { BUILDER_KEY, makeWallet } from "../../packages/cli/lib/devnet/network.js";
-import { SimCluster } from "./cluster.js";
+import { SimCluster, STREAM_NAME } from "./cluster.js";
 import { cpuMs, cpuSplitMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from "./measure.js";
 import { REGISTRATION_BLOCKS, REGISTRATION_SLACK, RotationRun } from "./rotation.js";
 
@@ -236,7 +236,9 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     certByRoot.set(slot, s);
     if (certBytes === 0) certBytes = encodeCertificateSsz(parseCertificateJson(json)).length;
   };
-  for (const w of watchers) w.follow(cluster.nodes[w.index].api, onCert);
+  // On each (re)connection a watcher asks for the certified slots it has missed.
+  const backfill = { stream: STREAM_NAME, slots: () => certByRoot.keys() };
+  for (const w of watchers) w.follow(cluster.nodes[w.index].api, onCert, backfill);
 
   // Host state timeline for quorum and catch-up accounting.
   const downSince = new Map(); // host → time
@@ -267,7 +269,7 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
           const started = cluster.restartNode(h).then(() => {
             // A restarted process's CPU counts from zero, its start-up included.
             cpuBase[h] = 0;
-            watchers[h].follow(cluster.nodes[h].api, onCert);
+            watchers[h].follow(cluster.nodes[h].api, onCert, backfill);
             closeOutage(h, downSince.get(h), Date.now());
             downSince.delete(h);
             sampleQuorum();
@@ -451,6 +453,8 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   const outageAt = (h, t) => outages[h].find((o) => o.from <= t && t < o.to);
   const latencies = [];
   let catchUpMax = 0;
+  /** Where the longest catch-up was, to look for it in that host's log. */
+  let catchUpWorst;
   let missing = 0;
   for (const { slot } of tabled) {
     const d = decidable(slot);
@@ -469,14 +473,17 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
         latencies.push((t - d) / slotMs);
       }
       if (first === undefined) continue;
-      // Catch-up: from when the certificate existed and this host could reach the network.
-      const o = outageAt(h, first);
+      // Catch-up: from when the certificate existed and this host could reach the network,
+      // or from its return when it went down before it held the certificate.
+      const o = outageAt(h, first) ?? outages[h].find((x) => x.from >= first && (t === undefined || x.from < t));
       const ref = o ? o.to : first;
       if (ref === Number.POSITIVE_INFINITY) continue;
-      if (t === undefined) {
-        missing++;
-        catchUpMax = Math.max(catchUpMax, (endTime - ref) / slotMs);
-      } else catchUpMax = Math.max(catchUpMax, Math.max(0, t - ref) / slotMs);
+      const catchUp = (t === undefined ? endTime - ref : Math.max(0, t - ref)) / slotMs;
+      if (t === undefined) missing++;
+      if (catchUp > catchUpMax) {
+        catchUpMax = catchUp;
+        catchUpWorst = { host: h, slot: Number(slot), after_outage: o !== undefined };
+      }
     }
   }
   const certified = tabled.filter(({ slot }) => firstCert(slot) !== undefined);
@@ -552,6 +559,7 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
       : null;
     fig.max_slots_to_catch_up = round(catchUpMax, 2);
     fig.certificates_missing_at_end = missing;
+    fig.max_catch_up_at = catchUpWorst ?? null;
   }
   if (rot)
     Object.assign(

@@ -65,12 +65,7 @@ export interface ReadinessOptions {
 }
 
 export interface SyncOptions {
-  /**
-   * Periodic gap filling with certificates_by_range. A tick without gaps
-   * sends nothing, so this sets how soon a node that missed a certificate's
-   * gossip (restarted, or meshed after it went out) has it.
-   * @default 2_000
-   */
+  /** Periodic gap filling with certificates_by_range; a tick without gaps sends nothing. @default 10_000 */
   intervalMs: number;
   /**
    * A slot this node decided less than this long ago is not a gap yet: its
@@ -139,7 +134,7 @@ export const defaultNodeOptions = {
   doppelganger: { enabled: true, windowSlots: 2 },
   retention: {},
   chain: {},
-  sync: { intervalMs: 2_000, formingGraceMs: 3_000, lookbackSlots: 64 },
+  sync: { intervalMs: 10_000, formingGraceMs: 3_000, lookbackSlots: 64 },
   readiness: { minPeers: 1, l1HeadMaxAgeMs: 30_000 },
 } satisfies Partial<{ [K in keyof NodeOptions]: Partial<NodeOptions[K]> }>;
 

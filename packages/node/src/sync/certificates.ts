@@ -97,6 +97,7 @@ export class CertificateSync {
         const left = gaps.last - start + 1n;
         const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
+        const round = { failed: 0, received: 0, added: 0, refused: {} as Record<string, number> };
         for (const peer of peers) {
           let certs: Certificate[];
           try {
@@ -107,22 +108,31 @@ export class CertificateSync {
             );
             certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
           } catch (e) {
+            round.failed++;
             m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
             continue;
           }
           for (const cert of certs) {
             if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
+            round.received++;
             try {
               // Through the same validation as gossip: a peer's range answer is untrusted.
               const v = await m.chain.certificate.validate(encodeCertificateSsz(cert));
               const before = m.chain.pools.certificates.best(v.slotKey);
               m.chain.certificate.accept(v);
-              if (m.chain.pools.certificates.best(v.slotKey) !== before) added++;
-            } catch {
+              if (m.chain.pools.certificates.best(v.slotKey) !== before) round.added++;
+            } catch (e) {
               // IGNORE (already held) or REJECT (bad certificate): nothing to add.
+              const code = (e as { code?: string }).code ?? "ERROR";
+              round.refused[code] = (round.refused[code] ?? 0) + 1;
             }
           }
         }
+        added += round.added;
+        m.logger[round.added > 0 || round.failed > 0 ? "info" : "debug"](
+          { stream: stream.name, startSlot: start.toString(), count, peers: peers.length, ...round },
+          "certificate gaps asked for",
+        );
       }
     }
     return added;
