@@ -475,7 +475,8 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
       if (first === undefined) continue;
       // Catch-up: from when the certificate existed and this host could reach the network,
       // or from its return when it went down before it held the certificate.
-      const o = outageAt(h, first) ?? outages[h].find((x) => x.from >= first && (t === undefined || x.from < t));
+      const o =
+        outageAt(h, first) ?? outages[h].find((x) => x.from >= first && (t === undefined || x.from < t));
       const ref = o ? o.to : first;
       if (ref === Number.POSITIVE_INFINITY) continue;
       const catchUp = (t === undefined ? endTime - ref : Math.max(0, t - ref)) / slotMs;
