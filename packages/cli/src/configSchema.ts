@@ -750,11 +750,6 @@ export const NodeConfigSchema = section("", {
   sync: opt(
     section("certificate gap filling (`sync.*` below)", {
       intervalMs: opt(num(1, "periodic certificate gap filling", { default: sync.intervalMs })),
-      formingGraceMs: opt(
-        num(0, "a slot decided this recently is not a gap yet (its certificate is forming)", {
-          default: sync.formingGraceMs,
-        }),
-      ),
       lookbackSlots: opt(int(0, "how far back gaps are filled", { default: sync.lookbackSlots })),
     }),
   ),

@@ -23,7 +23,7 @@ import { domainKey, slotKey } from "./chain/pools/keys.js";
 import { createCheckers } from "./checkers/index.js";
 import { ObserveChecker } from "./checkers/observe.js";
 import { CheckerPipeline } from "./checkers/pipeline.js";
-import { type StreamContext, streamContexts, streamSlotId, type TableChecker } from "./checkers/types.js";
+import { type StreamContext, streamContexts, type TableChecker } from "./checkers/types.js";
 import { NodeDb } from "./db/nodeDb.js";
 import { defaultRetentionOptions } from "./db/retention.js";
 import { SlotDuties } from "./duties/slotDuties.js";
@@ -183,7 +183,6 @@ export function createNodeComponents(
     ...shared,
     opts: { ...opts.sync, confirmations },
     knownEmpty: (stream, slot) => slotDuties.knownEmpty(stream, slot),
-    decidedAtMs: (stream, slot) => slotDuties.decidedAtMs(streamSlotId(stream, slot)),
   });
   return {
     events,

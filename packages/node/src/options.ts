@@ -67,11 +67,6 @@ export interface ReadinessOptions {
 export interface SyncOptions {
   /** Periodic gap filling with certificates_by_range; a tick without gaps sends nothing. @default 10_000 */
   intervalMs: number;
-  /**
-   * A slot this node decided less than this long ago is not a gap yet: its
-   * certificate is still forming and its gossip on the way. @default 3_000
-   */
-  formingGraceMs: number;
   /** How far back (slots) a node fills certificate gaps. @default 64 */
   lookbackSlots: number;
 }
@@ -134,7 +129,7 @@ export const defaultNodeOptions = {
   doppelganger: { enabled: true, windowSlots: 2 },
   retention: {},
   chain: {},
-  sync: { intervalMs: 10_000, formingGraceMs: 3_000, lookbackSlots: 64 },
+  sync: { intervalMs: 10_000, lookbackSlots: 64 },
   readiness: { minPeers: 1, l1HeadMaxAgeMs: 30_000 },
 } satisfies Partial<{ [K in keyof NodeOptions]: Partial<NodeOptions[K]> }>;
 

@@ -29,10 +29,6 @@ export interface CertificateSyncModules {
   db: { certificates: Pick<NodeDb["certificates"], "getBestSync"> };
   /** Slots decided "nothing": no certificate can exist (duties/slotDuties.ts). */
   knownEmpty(stream: Uint8Array, slot: bigint): boolean;
-  /** When this node decided the slot (duties/slotDuties.ts); undefined if it did not (e.g. it was down). */
-  decidedAtMs(stream: Uint8Array, slot: bigint): number | undefined;
-  /** @default Date.now */
-  now?: () => number;
   logger: Logger;
 }
 
@@ -40,8 +36,6 @@ export class CertificateSync {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private running = false;
-  /** Slots found in the db by an earlier tick (stream hex → slots): not read again. */
-  private readonly stored = new Map<string, Set<bigint>>();
 
   constructor(private readonly m: CertificateSyncModules) {}
 
@@ -138,33 +132,18 @@ export class CertificateSync {
     return added;
   }
 
-  /**
-   * First and last slot in [from, to] without a certificate held, not known
-   * empty, and not decided here within the forming grace.
-   */
+  /** First and last slot in [from, to] without a certificate held and not known empty. */
   private gaps(stream: StreamContext, from: bigint, to: bigint): { first: bigint; last: bigint } | undefined {
     const { m } = this;
     const domain = domainKey(m.domain);
     const streamHex = toHex(stream.id);
-    const now = (m.now ?? Date.now)();
-    let stored = this.stored.get(streamHex);
-    if (stored === undefined) {
-      stored = new Set();
-      this.stored.set(streamHex, stored);
-    }
-    for (const s of stored) if (s < from) stored.delete(s);
     let first: bigint | undefined;
     let last: bigint | undefined;
     for (let slot = from; slot <= to; slot++) {
-      if (m.knownEmpty(stream.id, slot) || stored.has(slot)) continue;
+      if (m.knownEmpty(stream.id, slot)) continue;
       if (m.chain.pools.certificates.best(slotKey(domain, streamHex, slot))) continue;
-      const decided = m.decidedAtMs(stream.id, slot);
-      if (decided !== undefined && now - decided < m.opts.formingGraceMs) continue;
       // Held from before a restart: in the db, not yet in the pool.
-      if (m.db.certificates.getBestSync(stream.id, slot)) {
-        stored.add(slot);
-        continue;
-      }
+      if (m.db.certificates.getBestSync(stream.id, slot)) continue;
       first ??= slot;
       last = slot;
     }
