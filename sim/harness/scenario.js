@@ -145,15 +145,16 @@ export function planRotation(sc, rng) {
   return { joining, leaving, atSlot, leadSlots, refreshSlots };
 }
 
-/**
- * @param {object} sc scenario preset (scenarios.js)
- * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
- */
+/** Node flags per host: CPU profiles of the hosts in OCP_SIM_PROF_HOSTS (default "0,1": a busy host and a quiet one). */
 function profileFlags(dir) {
   const hosts = (process.env.OCP_SIM_PROF_HOSTS ?? "0,1").split(",").map(Number);
   return (i) => (hosts.includes(i) ? ["--cpu-prof", `--cpu-prof-dir=${dir}/h${i}`] : []);
 }
 
+/**
+ * @param {object} sc scenario preset (scenarios.js)
+ * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
+ */
 export async function runScenario(sc, io) {
   const rng = makeRng(sc.seed ?? 1);
   const dir = await mkdtemp(join(tmpdir(), `ocp-sim-${sc.name}-`));

@@ -510,7 +510,7 @@ export const ChainSchema = section(
           }),
         ),
         rankDelayMs: opt(
-          num(0, "wait per place in the slot's order before building a certificate", {
+          num(0, "wait per place in the slot's order before gossiping a certificate built here", {
             default: defaultAggregatorOptions.rankDelayMs,
           }),
         ),

@@ -76,7 +76,7 @@ export interface ChainPipelineModules {
   logger?: Logger;
   /** @default Date.now (aggregator rate limit) */
   now?: () => number;
-  /** This node's verifier keys: their best rank in a slot's order sets when it builds a certificate. */
+  /** This node's verifier keys: their best place in a slot's order sets when it gossips a certificate. */
   ownKeys?: { readonly pubkeys: readonly Uint8Array[] };
   /**
    * The turn of a certificate built here (§6 "Aggregation"): "gossip" it, or

@@ -1,12 +1,12 @@
-// Which node publishes a slot's certificate first (docs/spec.md §6,
-// "Aggregation"). Every node that reaches quorum can build one, and with
-// network delays of a few hundred milliseconds many of them reach it before
-// anyone's certificate arrives: 32 hosts gossiped about 16 distinct
-// certificates per slot, each flooding the mesh. Instead the set's indices are
-// put in a per-slot order and a node waits `rank × rankDelayMs` before its
-// build, the rank being that of its best key; the first certificate to arrive
-// cancels the later builds. A node that withholds only costs one step, and the
-// order changes every slot.
+// Which node gossips a slot's certificate first (docs/spec.md §6,
+// "Aggregation"). Every node that reaches quorum builds one, and with network
+// delays of a few hundred milliseconds many of them reach it before anyone's
+// certificate arrives: 32 hosts gossiped about 16 distinct certificates per
+// slot, each flooding the mesh. Instead the set's indices are put in a per-slot
+// order and a node gossips its certificate `rank × rankDelayMs` after building
+// it, the rank being that of its best key; a peer's certificate arriving first
+// makes it unneeded. A node that withholds only costs one step, and the order
+// changes every slot.
 import { createHash } from "node:crypto";
 import type { AttestationGroup } from "../pools/attestationPool.js";
 
