@@ -247,6 +247,24 @@ describe("Aggregator", () => {
       });
     });
 
+    it("a forged certificate during the wait is refused and does not hold ours back", async () => {
+      const c = ranked([at(1)]);
+      await quorum(c);
+      await advance(10);
+      // Three signer bits, but the aggregate is one key's vote: verification fails.
+      const forged = buildCertificate(
+        [0, 1, 2].map((i) => attest(keys[i]!, set, i, observation(HEAD))),
+        set,
+      );
+      forged.aggregateSignature = attest(keys[0]!, set, 0, observation(HEAD)).signature;
+      await expect(c.pipeline.certificate.validate(encodeCertificateSsz(forged))).rejects.toMatchObject({
+        code: "CERTIFICATE_ERROR_INVALID",
+      });
+      await advance(60);
+      expect(c.gossiped.map((x) => x.signedWeight)).toEqual([3n]);
+      expect(c.pipeline.certificatesBuilt).toEqual({ gossiped: 1, heldBack: 0 });
+    });
+
     it("a node without keys in the set waits the longest", async () => {
       const c = ranked([], 50, 120);
       await quorum(c);
