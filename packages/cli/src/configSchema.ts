@@ -352,6 +352,13 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
       { default: net.pingTimeoutMs },
     ),
   ),
+  knownPeersSaveIntervalMs: opt(
+    int(
+      0,
+      "the connected peers worth redialing after a crash (past Status, score ≥ 0) are saved this often when they changed, and at stop; `0`: at stop only",
+      { default: net.knownPeersSaveIntervalMs },
+    ),
+  ),
   staticPeerRedialMinMs: opt(
     int(1, "static peer redial backoff, first delay", { default: net.staticPeerRedialMinMs }),
   ),

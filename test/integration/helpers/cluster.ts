@@ -58,6 +58,8 @@ export interface ClusterOptions {
    * by default every node started before it is both.
    */
   bootstrapOf?: (i: number) => number[];
+  /** Network options merged into every node's (e.g. redial backoff). */
+  network?: Record<string, unknown>;
   /** Runs after the table contracts are deployed, before any node starts; its result overrides node options. */
   setup?: (ctx: { rpcUrl: string; table: Hex }) => Promise<Partial<NodeOptionsInput>>;
 }
@@ -184,7 +186,13 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
       const statics = opts.bootstrapOf ? [] : bootstrap;
       return {
         dataDir: dirs[i]!,
-        network: { network: "itest", localNetwork: true, bootstrapPeers: bootstrap, staticPeers: statics },
+        network: {
+          network: "itest",
+          localNetwork: true,
+          bootstrapPeers: bootstrap,
+          staticPeers: statics,
+          ...opts.network,
+        },
         domain: { chainId: 31337, verifyingContract: anchorAddress },
         streams: [{ name: "eez", l1ChainId: 31337, tableContract: table }],
         verifierSets: [set],

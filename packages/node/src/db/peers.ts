@@ -33,4 +33,11 @@ export class PeerRepository extends Repository<string, PeerRecord> {
     all.sort((a, b) => b.record.lastSeenMs - a.record.lastSeenMs);
     return all.slice(0, limit);
   }
+
+  /** Forgets all but the `keep` most recently seen peers; returns how many were forgotten. */
+  async prune(keep: number): Promise<number> {
+    const stale = (await this.recent(Number.POSITIVE_INFINITY)).slice(keep).map((p) => p.peerId);
+    if (stale.length > 0) await this.batchDelete(stale);
+    return stale.length;
+  }
 }

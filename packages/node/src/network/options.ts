@@ -130,6 +130,13 @@ export interface NetworkOptions {
    * @default 15000
    */
   pingTimeoutMs: number;
+  /**
+   * The connected peers worth dialing after a restart (past Status, score not
+   * below zero, at most targetPeers) are saved this often when they changed,
+   * and at stop: a node that crashed, and whose bootstrap peers are gone as
+   * well, redials them at start. 0 saves at stop only. @default 30000
+   */
+  knownPeersSaveIntervalMs: number;
   /** Static peer redial backoff: first delay, doubling up to the max. @default 1000 / 60000 */
   staticPeerRedialMinMs: number;
   staticPeerRedialMaxMs: number;
@@ -168,6 +175,7 @@ export const defaultNetworkOptions: NetworkOptions = {
   dialTimeoutMs: 10_000,
   pingIntervalMs: 30_000,
   pingTimeoutMs: 15_000,
+  knownPeersSaveIntervalMs: 30_000,
   staticPeerRedialMinMs: 1_000,
   staticPeerRedialMaxMs: 60_000,
   statusAttempts: 3,

@@ -28,9 +28,12 @@ import { ResponseCode, ResponseError } from "./reqresp/types.js";
 
 /** Persistence of known peers (the db layer's PeerRepository implements it). */
 export interface KnownPeersStore {
-  /** Multiaddrs with /p2p/<id>, dialed once at start. */
+  /** Multiaddrs with /p2p/<id>, most recently seen first: redialed at start like learned peers. */
   load(): Promise<string[]>;
-  /** Replaces the stored list; called at stop with the connected peers' addresses. */
+  /**
+   * Records the peers connected now (multiaddrs with /p2p/<id>) as seen now;
+   * called every `knownPeersSaveIntervalMs` while the set changes, and at stop.
+   */
   save(addrs: string[]): Promise<void>;
 }
 
@@ -148,6 +151,9 @@ export class PeerManager {
   private readonly networkId: Uint8Array;
   private readonly timers = new Set<NodeJS.Timeout>();
   private scoreTimer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  /** Peer ids of the last saved known-peer list (a save is skipped while it does not change). */
+  private lastSaved = "";
   private running = false;
   /** Bans forgotten early to stay within MAX_BANS. */
   bansEvicted = 0;
@@ -192,11 +198,23 @@ export class PeerManager {
     this.running = true;
     this.scoreTimer = setInterval(() => this.checkScores(), this.opts.scoring.checkIntervalMs);
     this.scoreTimer.unref();
+    // The peers of the previous run, saved while it ran: a node that crashed
+    // and whose bootstrap peers are gone too still finds its way back. They are
+    // learned peers (given up after a few failed dials), at most targetPeers
+    // (docs/spec.md §5.5).
+    let learned = 0;
+    for (const addr of await this.loadKnownPeers()) {
+      if (learned >= this.opts.targetPeers) break;
+      const peer = peerIdOfMultiaddr(addr);
+      if (this.redialPeers.has(peer)) continue;
+      this.redialPeers.set(peer, { addr, failures: 0, timer: undefined, isStatic: false, learned: true });
+      learned++;
+    }
+    if (learned > 0) this.modules.logger.info({ peers: learned }, "dialing peers known from the last run");
     for (const peer of this.redialPeers.keys()) void this.dialRedial(peer);
-    const known = await this.loadKnownPeers();
-    for (const addr of known) {
-      const signal = AbortSignal.timeout(this.opts.dialTimeoutMs);
-      this.modules.host.dial(addr, signal).catch(() => undefined); // stale entries are expected
+    if (this.modules.knownPeers !== undefined && this.opts.knownPeersSaveIntervalMs > 0) {
+      this.saveTimer = setInterval(() => void this.saveKnownPeers(), this.opts.knownPeersSaveIntervalMs);
+      this.saveTimer.unref();
     }
   }
 
@@ -205,6 +223,7 @@ export class PeerManager {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.scoreTimer);
+    clearInterval(this.saveTimer);
     for (const peer of [...this.statusWaiters.keys()]) this.settleStatusWaiters(peer, false);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -573,12 +592,27 @@ export class PeerManager {
     }
   }
 
+  /**
+   * Saves the peers worth dialing after a restart: connected, past Status on
+   * our network, not scored below zero, best score first, at most
+   * targetPeers. Skipped when that set did not change since the last save.
+   */
   private async saveKnownPeers(): Promise<void> {
     if (this.modules.knownPeers === undefined) return;
     try {
+      const chosen = [...this.peers]
+        .filter(([, e]) => e.announced)
+        .map(([peer]) => ({ peer, score: this.modules.getScore(peer) }))
+        .filter((p) => p.score >= 0)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, this.opts.targetPeers)
+        .map((p) => p.peer);
+      const key = [...chosen].sort().join(",");
+      if (key === this.lastSaved) return;
       const addrs: string[] = [];
-      for (const peer of this.peers.keys()) addrs.push(...(await this.modules.host.getPeerAddrs(peer)));
+      for (const peer of chosen) addrs.push(...(await this.modules.host.getPeerAddrs(peer)));
       await this.modules.knownPeers.save(addrs);
+      this.lastSaved = key;
     } catch (e) {
       this.modules.logger.warn({ err: e }, "could not save known peers");
     }

@@ -5,6 +5,10 @@ import type { NodeDb } from "../../db/nodeDb.js";
 import type { KnownPeersStore } from "../peers.js";
 
 const PEER_KEY_META = "peerKey";
+/** Peers remembered; the least recently seen beyond it are forgotten at each save. */
+const MAX_KNOWN_PEERS = 64;
+/** Addresses kept per peer (identify may announce many). */
+const MAX_ADDRS_PER_PEER = 4;
 
 export interface PeerStore {
   /** The stored libp2p private key, if any (NetworkModules.privateKey). */
@@ -25,13 +29,21 @@ export function peerStore(db: Pick<NodeDb, "meta" | "peers">): PeerStore {
         await db.meta.putJson(PEER_KEY_META, toHex(network.privateKey), { sync: true });
     },
     knownPeers: {
-      load: async () => (await db.peers.recent(32)).flatMap((p) => p.record.multiaddrs),
+      load: async () => (await db.peers.recent(MAX_KNOWN_PEERS)).flatMap((p) => p.record.multiaddrs),
       save: async (addrs) => {
-        const now = Date.now();
+        const byPeer = new Map<string, string[]>();
         for (const a of addrs) {
           const id = a.split("/p2p/")[1];
-          if (id) await db.peers.put(id, { multiaddrs: [a], lastSeenMs: now });
+          if (!id) continue;
+          const list = byPeer.get(id);
+          if (list === undefined) byPeer.set(id, [a]);
+          else if (list.length < MAX_ADDRS_PER_PEER) list.push(a);
         }
+        const lastSeenMs = Date.now();
+        await db.peers.batchPut(
+          [...byPeer].map(([key, multiaddrs]) => ({ key, value: { multiaddrs, lastSeenMs } })),
+        );
+        await db.peers.prune(MAX_KNOWN_PEERS);
       },
     },
   };

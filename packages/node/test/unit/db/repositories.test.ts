@@ -6,6 +6,7 @@ import { readUint64BE, uint64BE } from "../../../src/db/keys.js";
 import { MetaKey } from "../../../src/db/meta.js";
 import { DbErrorCode, NodeDb } from "../../../src/db/nodeDb.js";
 import { bytesCodec, Repository } from "../../../src/db/repository.js";
+import { peerStore } from "../../../src/network/handlers/peerStore.js";
 import {
   attestation,
   certificate,
@@ -256,5 +257,25 @@ describe("NodeDb repositories", () => {
     expect(err).toBeInstanceOf(ProtocolError);
     expect((err as ProtocolError).code).toBe(DbErrorCode.SCHEMA_MISMATCH);
     expect(db.database.isOpen).toBe(false);
+  });
+
+  it("known peers: one record per peer with its addresses, the least recently seen forgotten beyond 64", async () => {
+    const store = peerStore(db).knownPeers;
+    const addr = (i: number, port = 9000) => `/ip4/10.0.${i >> 8}.${i & 255}/tcp/${port}/p2p/peer${i}`;
+    // Two addresses of one peer are both kept.
+    await store.save([addr(0), addr(0, 9001)]);
+    expect((await db.peers.get("peer0"))?.multiaddrs).toEqual([addr(0), addr(0, 9001)]);
+    // 80 more peers, in saves a millisecond apart: the oldest are forgotten.
+    for (let i = 1; i <= 80; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      await store.save([addr(i)]);
+    }
+    const kept = await db.peers.recent(1000);
+    expect(kept).toHaveLength(64);
+    expect(kept[0]!.peerId).toBe("peer80");
+    expect(await db.peers.get("peer0")).toBeUndefined();
+    const loaded = await store.load();
+    expect(loaded[0]).toBe(addr(80));
+    expect(loaded).toHaveLength(64);
   });
 });

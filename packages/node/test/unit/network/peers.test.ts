@@ -1,3 +1,4 @@
+import { encodeStatusSsz, sszNetworkId } from "@ocp/protocol";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -213,5 +214,79 @@ describe("outbound dials", () => {
     // A banned peer never is.
     await pm.ban(boot, 60_000, "test");
     expect(pm.isDialDenied(boot)).toBe(true);
+  });
+});
+
+describe("known peers", () => {
+  it("saves connected peers past Status with a score ≥ 0, only when they change; the next start redials them", async () => {
+    const ids = await Promise.all([0, 1, 2].map(async () => peerIdFromPeerKey(await generatePeerKey())));
+    const [good, negative, silent] = ids as [string, string, string];
+    const addrOf = (peer: string) => `/ip4/203.0.113.${ids.indexOf(peer) + 1}/tcp/9000/p2p/${peer}`;
+    const saved: string[][] = [];
+    let stored: string[] = [];
+    const knownPeers = {
+      load: async () => stored,
+      save: async (addrs: string[]) => {
+        saved.push(addrs);
+        stored = addrs;
+      },
+    };
+    const local = { setIds: [], latestCertifiedSlot: 0n, headSlot: 0n };
+    const make = () => {
+      const connect: ((peer: string) => void)[] = [];
+      const dialed: string[] = [];
+      const host = {
+        peerId: "self",
+        getConnections: () => [],
+        hangUp: async () => undefined,
+        onPeerConnect: (h: (peer: string) => void) => connect.push(h),
+        onPeerDisconnect: () => undefined,
+        getPeerAddrs: async (peer: string) => [addrOf(peer)],
+        dial: async (addr: string) => {
+          dialed.push(addr);
+          return new Promise(() => undefined); // never connects
+        },
+      } as unknown as Host;
+      const pm = new PeerManager(
+        { ...defaultNetworkOptions, network: "n", knownPeersSaveIntervalMs: 0 },
+        {
+          host,
+          reqResp: {
+            registerHandler: async () => undefined,
+            // The silent peer never answers Status.
+            request: (peer: string) =>
+              peer === silent
+                ? new Promise(() => undefined)
+                : Promise.resolve([encodeStatusSsz({ network: sszNetworkId("n"), ...local })]),
+          } as unknown as ReqResp,
+          metrics: createNetworkMetrics(new Registry()),
+          logger: pino({ level: "silent" }),
+          getStatus: () => local,
+          getScore: (peer) => (peer === negative ? -1 : 5),
+          graylistThreshold: -16000,
+          knownPeers,
+        },
+      );
+      return { pm, connect, dialed };
+    };
+
+    const first = make();
+    await first.pm.init();
+    await first.pm.start();
+    expect(first.dialed).toEqual([]);
+    for (const peer of ids) for (const h of first.connect) h(peer);
+    await vi.waitFor(() => expect(first.pm.getPeer(good)?.status).toBeDefined());
+    await vi.waitFor(() => expect(first.pm.getPeer(negative)?.status).toBeDefined());
+    await first.pm.stop();
+    // Only the peer past Status with a score ≥ 0.
+    expect(saved).toEqual([[addrOf(good)]]);
+
+    const second = make();
+    await second.pm.init();
+    await second.pm.start();
+    expect(second.dialed).toEqual([addrOf(good)]);
+    await second.pm.stop();
+    // Nothing connected: nothing saved over the stored list.
+    expect(saved).toHaveLength(1);
   });
 });
