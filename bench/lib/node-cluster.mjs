@@ -37,6 +37,10 @@ const RUNNER = fileURLToPath(new URL("./node-runner.mjs", import.meta.url));
 // to this checkout, it compares runtime flags the same way.
 const PAIRED = process.env.OCP_BENCH_PAIRED;
 const PAIRED_ARGS = process.env.OCP_BENCH_PAIRED_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+// OCP_BENCH_PAIRED_ENV: NAME=value pairs (space-separated) set for the odd-numbered nodes only.
+const PAIRED_ENV = Object.fromEntries(
+  (process.env.OCP_BENCH_PAIRED_ENV?.split(" ").filter(Boolean) ?? []).map((kv) => kv.split("=", 2)),
+);
 const isPaired = (i) => PAIRED !== undefined && i % 2 === 1;
 const runnerFor = (i) => (isPaired(i) ? `${PAIRED?.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER);
 // OCP_BENCH_GOSSIP: JSON gossip options (e.g. mesh degrees) for every node.
@@ -200,6 +204,7 @@ export async function startProcessCluster({
       const own = isPaired(i) ? PAIRED_ARGS : [];
       const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
+        env: isPaired(i) ? { ...process.env, ...PAIRED_ENV } : process.env,
       });
       children.push(new Child(i, proc));
     }

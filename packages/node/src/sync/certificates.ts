@@ -35,6 +35,8 @@ export interface CertificateSyncModules {
 export class CertificateSync {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
+  /** Asked for while a round was under way (a peer connected): another round follows it. */
+  private again = false;
   private running = false;
 
   constructor(private readonly m: CertificateSyncModules) {}
@@ -55,7 +57,13 @@ export class CertificateSync {
   }
 
   private schedule(delayMs: number): void {
-    if (!this.running || this.syncing) return;
+    if (!this.running) return;
+    // A round waiting on a slow or dead peer must not swallow the peers that
+    // connect meanwhile: they get a round of their own right after it.
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
     const run = async (): Promise<void> => {
       await new Promise((r) => setTimeout(r, delayMs).unref());
       if (this.running) await this.sync();
@@ -64,6 +72,10 @@ export class CertificateSync {
       .catch((e) => this.m.logger.warn({ err: String(e) }, "certificate sync failed"))
       .finally(() => {
         this.syncing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.schedule(0);
+        }
       });
   }
 
@@ -92,20 +104,20 @@ export class CertificateSync {
         const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
         const round = { failed: 0, received: 0, added: 0, refused: {} as Record<string, number> };
-        for (const peer of peers) {
-          let certs: Certificate[];
-          try {
-            const chunks = await m.network.request(
-              peer.peerId,
-              ReqRespProtocolName.certificatesByRange,
-              payload,
-            );
-            certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
-          } catch (e) {
-            round.failed++;
-            m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
-            continue;
-          }
+        // Asked all at once: one peer that never answers costs its timeout once, not per peer.
+        const answers = await Promise.all(
+          peers.map((peer) =>
+            m.network
+              .request(peer.peerId, ReqRespProtocolName.certificatesByRange, payload)
+              .then((chunks) => chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c)))
+              .catch((e: unknown) => {
+                round.failed++;
+                m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
+                return [] as Certificate[];
+              }),
+          ),
+        );
+        for (const certs of answers) {
           for (const cert of certs) {
             if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
             round.received++;

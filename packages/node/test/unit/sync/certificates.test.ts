@@ -1,0 +1,78 @@
+import { EventEmitter } from "node:events";
+import { pino } from "pino";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { StreamContext } from "../../../src/checkers/types.js";
+import { CertificateSync, type CertificateSyncModules } from "../../../src/sync/certificates.js";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A sync with one gap (slot 8) whose peers answer as `answer` says. */
+function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
+  const asked: string[] = [];
+  let peers: string[] = [];
+  const events = new EventEmitter();
+  const m = {
+    opts: { intervalMs: 3_600_000, lookbackSlots: 5, confirmations: 1 },
+    domain: { chainId: 1n, verifyingContract: new Uint8Array(20) },
+    streams: [{ name: "eez", id: new Uint8Array(32) } as StreamContext],
+    clock: { currentSlot: () => 10n },
+    network: {
+      getPeers: () => peers.map((peerId) => ({ peerId })),
+      request: (peer: string) => {
+        asked.push(peer);
+        return answer(peer);
+      },
+      events,
+    },
+    chain: { certificate: {}, pools: { certificates: { best: () => undefined } } },
+    db: { certificates: { getBestSync: () => undefined } },
+    knownEmpty: (_stream: Uint8Array, slot: bigint) => slot !== 8n,
+    logger: pino({ level: "silent" }),
+  } as unknown as CertificateSyncModules;
+  const sync = new CertificateSync(m);
+  return {
+    sync,
+    asked,
+    connect(...ids: string[]) {
+      peers = ids;
+      events.emit("peer:connected");
+    },
+  };
+}
+
+describe("certificate sync", () => {
+  it("a peer that connects while a round waits on a silent peer gets a round right after it", async () => {
+    vi.useFakeTimers();
+    let failSlow: (e: Error) => void = () => undefined;
+    const s = setup((peer) =>
+      peer === "slow"
+        ? new Promise((_resolve, reject) => {
+            failSlow = reject;
+          })
+        : Promise.resolve([]),
+    );
+    s.sync.start();
+    s.connect("slow");
+    await vi.advanceTimersByTimeAsync(600);
+    expect(s.asked).toEqual(["slow"]);
+    // The second peer connects while the first round still waits.
+    s.connect("fast");
+    await vi.advanceTimersByTimeAsync(600);
+    expect(s.asked).toEqual(["slow"]);
+    failSlow(new Error("timeout"));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(s.asked).toContain("fast");
+    await s.sync.stop();
+  });
+
+  it("asks its peers at once: one that never answers does not hold back the others", async () => {
+    vi.useFakeTimers();
+    const s = setup((peer) => (peer === "silent" ? new Promise(() => undefined) : Promise.resolve([])));
+    s.sync.start();
+    s.connect("silent", "a", "b");
+    await vi.advanceTimersByTimeAsync(600);
+    expect(s.asked.sort()).toEqual(["a", "b", "silent"]);
+  });
+});
