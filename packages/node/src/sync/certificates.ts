@@ -32,11 +32,19 @@ export interface CertificateSyncModules {
   logger: Logger;
 }
 
+/**
+ * Rounds start at least this far apart whatever connects: a peer that
+ * reconnects in a loop cannot make us ask honest peers faster than the
+ * 2 requests/s they allow us (docs/spec.md §5.4).
+ */
+const MIN_ROUND_SPACING_MS = 1000;
+
 export class CertificateSync {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   /** Asked for while a round was under way (a peer connected): another round follows it. */
   private again = false;
+  private lastRoundAt = Number.NEGATIVE_INFINITY;
   private running = false;
 
   constructor(private readonly m: CertificateSyncModules) {}
@@ -65,8 +73,11 @@ export class CertificateSync {
       return;
     }
     const run = async (): Promise<void> => {
-      await new Promise((r) => setTimeout(r, delayMs).unref());
-      if (this.running) await this.sync();
+      const wait = Math.max(delayMs, this.lastRoundAt + MIN_ROUND_SPACING_MS - Date.now());
+      await new Promise((r) => setTimeout(r, wait).unref());
+      if (!this.running) return;
+      this.lastRoundAt = Date.now();
+      await this.sync();
     };
     this.syncing = run()
       .catch((e) => this.m.logger.warn({ err: String(e) }, "certificate sync failed"))

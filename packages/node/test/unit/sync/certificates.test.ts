@@ -62,7 +62,8 @@ describe("certificate sync", () => {
     await vi.advanceTimersByTimeAsync(600);
     expect(s.asked).toEqual(["slow"]);
     failSlow(new Error("timeout"));
-    await vi.advanceTimersByTimeAsync(10);
+    // Rounds start at least a second apart.
+    await vi.advanceTimersByTimeAsync(1000);
     expect(s.asked).toContain("fast");
     await s.sync.stop();
   });
@@ -74,5 +75,21 @@ describe("certificate sync", () => {
     s.connect("silent", "a", "b");
     await vi.advanceTimersByTimeAsync(600);
     expect(s.asked.sort()).toEqual(["a", "b", "silent"]);
+  });
+
+  it("a peer reconnecting in a loop does not make it ask faster than one round a second", async () => {
+    vi.useFakeTimers();
+    const s = setup(() => Promise.resolve([]));
+    s.sync.start();
+    // A reconnect every 100 ms for 5 s.
+    for (let k = 0; k < 50; k++) {
+      s.connect("a", "attacker");
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    await vi.advanceTimersByTimeAsync(2000);
+    const rounds = s.asked.filter((p) => p === "a").length;
+    expect(rounds).toBeGreaterThanOrEqual(5);
+    expect(rounds).toBeLessThanOrEqual(8);
+    await s.sync.stop();
   });
 });
