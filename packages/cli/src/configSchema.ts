@@ -352,6 +352,13 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
       { default: net.pingTimeoutMs },
     ),
   ),
+  writeCoalesceMs: opt(
+    int(
+      0,
+      "writes to a connection are joined until the job that made them ends (`0`) or for this many ms after the first: fewer frames and packets for that much latency per hop",
+      { default: net.writeCoalesceMs },
+    ),
+  ),
   knownPeersSaveIntervalMs: opt(
     int(
       0,

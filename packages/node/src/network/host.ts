@@ -469,12 +469,14 @@ export const COALESCE_MAX_BYTES = 64 * 1024;
  */
 function coalescingMuxer<C>(
   factory: (components: C) => StreamMuxerFactory,
+  windowMs: number,
 ): (components: C) => StreamMuxerFactory {
   return (components) => {
     const inner = factory(components);
     return {
       protocol: inner.protocol,
-      createStreamMuxer: (conn) => inner.createStreamMuxer(coalesceWrites(conn)),
+      createStreamMuxer: (conn) =>
+        inner.createStreamMuxer(coalesceWrites(conn, COALESCE_MAX_BYTES, windowMs)),
     };
   };
 }
@@ -482,12 +484,18 @@ function coalescingMuxer<C>(
 /**
  * `conn` with `send` buffered until the microtask queue drains (or
  * COALESCE_MAX_BYTES): later than that would hold messages behind other
- * sockets' work. Back-pressure is the connection's own: `send` answers
+ * sockets' work. With `windowMs` > 0, until that many milliseconds after
+ * the first buffered send instead: fewer, larger writes (and packets) on
+ * links whose latency dwarfs the window. Back-pressure is the connection's own: `send` answers
  * false only while the connection itself waits for 'drain', which it will
  * emit. Bytes still buffered when the connection closes are dropped, as
  * unsent bytes are on any closed stream.
  */
-export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_MAX_BYTES): MessageStream {
+export function coalesceWrites(
+  conn: MessageStream,
+  maxBytes: number = COALESCE_MAX_BYTES,
+  windowMs = 0,
+): MessageStream {
   let parts: Uint8Array[] = [];
   let size = 0;
   let pending = false;
@@ -514,7 +522,8 @@ export function coalesceWrites(conn: MessageStream, maxBytes: number = COALESCE_
     if (size >= maxBytes) flush();
     else if (!pending) {
       pending = true;
-      queueMicrotask(flush);
+      if (windowMs > 0) setTimeout(flush, windowMs);
+      else queueMicrotask(flush);
     }
     return !needsDrain;
   };
@@ -639,7 +648,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [coalescingMuxer(yamux())],
+    streamMuxers: [coalescingMuxer(yamux(), opts.writeCoalesceMs)],
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: opts.dialTimeoutMs,

@@ -115,20 +115,10 @@ export class CertificateSync {
         const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
         const round = { failed: 0, received: 0, added: 0, refused: {} as Record<string, number> };
-        // Asked all at once: one peer that never answers costs its timeout once, not per peer.
-        const answers = await Promise.all(
-          peers.map((peer) =>
-            m.network
-              .request(peer.peerId, ReqRespProtocolName.certificatesByRange, payload)
-              .then((chunks) => chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c)))
-              .catch((e: unknown) => {
-                round.failed++;
-                m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
-                return [] as Certificate[];
-              }),
-          ),
-        );
-        for (const certs of answers) {
+        // Asked all at once: one peer that never answers costs its timeout
+        // once, not per peer, and each answer is taken in as it arrives
+        // (one at a time), not after the slowest.
+        const take = async (certs: Certificate[]): Promise<void> => {
           for (const cert of certs) {
             if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
             round.received++;
@@ -144,7 +134,25 @@ export class CertificateSync {
               round.refused[code] = (round.refused[code] ?? 0) + 1;
             }
           }
-        }
+        };
+        let taking = Promise.resolve();
+        await Promise.all(
+          peers.map((peer) =>
+            m.network
+              .request(peer.peerId, ReqRespProtocolName.certificatesByRange, payload)
+              .then((chunks) => chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c)))
+              .then(
+                (certs) => {
+                  taking = taking.then(() => take(certs));
+                  return taking;
+                },
+                (e: unknown) => {
+                  round.failed++;
+                  m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
+                },
+              ),
+          ),
+        );
         added += round.added;
         m.logger[round.added > 0 || round.failed > 0 ? "info" : "debug"](
           { stream: stream.name, startSlot: start.toString(), count, peers: peers.length, ...round },

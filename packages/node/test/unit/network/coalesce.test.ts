@@ -1,5 +1,5 @@
 import type { MessageStream } from "@libp2p/interface";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { COALESCE_MAX_BYTES, coalesceWrites } from "../../../src/network/host.js";
 
 /** The part of a connection the muxer writes to: records each send; `full` makes it ask for 'drain'. */
@@ -50,6 +50,29 @@ describe("coalesceWrites", () => {
     // One microtask later (no I/O, no timers) the joined write has gone out.
     await Promise.resolve();
     expect(conn.sent).toEqual([bytes(1, 2)]);
+  });
+
+  it("with a window, joins the sends of several jobs made within it into one write", async () => {
+    vi.useFakeTimers();
+    try {
+      const conn = new RecordingConn();
+      const s = coalesceWrites(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5);
+      s.send(bytes(1));
+      await vi.advanceTimersByTimeAsync(2);
+      s.send(bytes(2));
+      await vi.advanceTimersByTimeAsync(2);
+      expect(conn.sent).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(conn.sent).toEqual([bytes(1, 2)]);
+      // The next window starts with the next send.
+      s.send(bytes(3));
+      await vi.advanceTimersByTimeAsync(4);
+      expect(conn.sent).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(conn.sent).toEqual([bytes(1, 2), bytes(3)]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("writes at once when a job's bytes reach the limit", () => {

@@ -1,8 +1,10 @@
 import { EventEmitter } from "node:events";
+import { decodeCertificateSsz, encodeCertificatesByRangeResponseSsz } from "@ocp/protocol";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StreamContext } from "../../../src/checkers/types.js";
 import { CertificateSync, type CertificateSyncModules } from "../../../src/sync/certificates.js";
+import { certificate } from "../db/fixtures.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -11,6 +13,7 @@ afterEach(() => {
 /** A sync with one gap (slot 8) whose peers answer as `answer` says. */
 function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
   const asked: string[] = [];
+  const accepted: bigint[] = [];
   let peers: string[] = [];
   const events = new EventEmitter();
   const m = {
@@ -26,7 +29,13 @@ function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
       },
       events,
     },
-    chain: { certificate: {}, pools: { certificates: { best: () => undefined } } },
+    chain: {
+      certificate: {
+        validate: async (bytes: Uint8Array) => ({ slot: decodeCertificateSsz(bytes).observation.slot }),
+        accept: (v: { slot: bigint }) => accepted.push(v.slot),
+      },
+      pools: { certificates: { best: () => undefined } },
+    },
     db: { certificates: { getBestSync: () => undefined } },
     knownEmpty: (_stream: Uint8Array, slot: bigint) => slot !== 8n,
     logger: pino({ level: "silent" }),
@@ -35,6 +44,7 @@ function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
   return {
     sync,
     asked,
+    accepted,
     connect(...ids: string[]) {
       peers = ids;
       events.emit("peer:connected");
@@ -91,5 +101,19 @@ describe("certificate sync", () => {
     expect(rounds).toBeGreaterThanOrEqual(5);
     expect(rounds).toBeLessThanOrEqual(8);
     await s.sync.stop();
+  });
+
+  it("takes in each answer as it arrives, not after the slowest peer's", async () => {
+    vi.useFakeTimers();
+    const stream = new Uint8Array(32);
+    const s = setup((peer) =>
+      peer === "silent"
+        ? new Promise(() => undefined)
+        : Promise.resolve([encodeCertificatesByRangeResponseSsz([certificate(stream, 8n)])]),
+    );
+    s.sync.start();
+    s.connect("silent", "a");
+    await vi.advanceTimersByTimeAsync(600);
+    expect(s.accepted).toEqual([8n]);
   });
 });
