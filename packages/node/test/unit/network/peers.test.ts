@@ -44,6 +44,20 @@ function manager(conns: HostConnection[]) {
   return { pm, ...h };
 }
 
+/** A host without connections whose connect handlers the test calls (`connect`); `extra` adds methods. */
+function connectingHost(extra: Record<string, unknown> = {}) {
+  const connect: ((peer: string) => void)[] = [];
+  const host = {
+    peerId: "self",
+    getConnections: () => [],
+    hangUp: async () => undefined,
+    onPeerConnect: (h: (peer: string) => void) => connect.push(h),
+    onPeerDisconnect: () => undefined,
+    ...extra,
+  } as unknown as Host;
+  return { host, connect };
+}
+
 /** A raw inbound connection as the gater sees it, before any handshake. */
 function inbound(addr: string) {
   const target = new EventTarget();
@@ -167,14 +181,7 @@ describe("inbound connections per IP", () => {
 describe("outbound dials", () => {
   it("dials beyond the configured peers only while below D_lo peers", async () => {
     const boot = peerIdFromPeerKey(await generatePeerKey());
-    const connect: ((peer: string) => void)[] = [];
-    const host = {
-      peerId: "self",
-      getConnections: () => [],
-      hangUp: async () => undefined,
-      onPeerConnect: (h: (peer: string) => void) => connect.push(h),
-      onPeerDisconnect: () => undefined,
-    } as unknown as Host;
+    const { host, connect } = connectingHost();
     const pm = new PeerManager(
       {
         ...defaultNetworkOptions,
@@ -233,20 +240,14 @@ describe("known peers", () => {
     };
     const local = { setIds: [], latestCertifiedSlot: 0n, headSlot: 0n };
     const make = () => {
-      const connect: ((peer: string) => void)[] = [];
       const dialed: string[] = [];
-      const host = {
-        peerId: "self",
-        getConnections: () => [],
-        hangUp: async () => undefined,
-        onPeerConnect: (h: (peer: string) => void) => connect.push(h),
-        onPeerDisconnect: () => undefined,
+      const { host, connect } = connectingHost({
         getPeerAddrs: async (peer: string) => [addrOf(peer)],
         dial: async (addr: string) => {
           dialed.push(addr);
           return new Promise(() => undefined); // never connects
         },
-      } as unknown as Host;
+      });
       const pm = new PeerManager(
         { ...defaultNetworkOptions, network: "n", knownPeersSaveIntervalMs: 0 },
         {
