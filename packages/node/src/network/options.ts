@@ -132,9 +132,14 @@ export interface NetworkOptions {
   pingTimeoutMs: number;
   /**
    * Writes to a connection are joined until the job that made them ends
-   * (0), or for this many milliseconds after the first of them: fewer
-   * noise frames, socket writes and packets, for that much added latency
-   * per hop. @default 0
+   * (0), or for this many milliseconds after the first of them: fewer noise
+   * frames, socket writes and packets, for at most that much latency per
+   * hop. Measured with 5 ms against 0 in the 8-node × 8-key benchmark: CPU
+   * per node per slot 53–57 against 61–64 ms, certificate p50 124–134
+   * against 146–155 ms; with 10 ms in an 8-slot 32-host sim: 14 % fewer
+   * packets, 10 % less CPU. Not the default yet: bytes still buffered when
+   * a connection is hung up are lost (a Status answer followed by a
+   * disconnect for another network never arrives). @default 0
    */
   writeCoalesceMs: number;
   /**
