@@ -392,6 +392,29 @@ describe("peers", () => {
     expect(connected).not.toContain(other.peerId);
   });
 
+  it("with writes joined over a time window, a Status answer sent just before a hang-up still arrives", async () => {
+    // Both sides hold writes for 200 ms: without the flush on close, the
+    // answer would leave with the socket and the dialer would see a failed
+    // exchange, not a network mismatch.
+    const window = { writeCoalesceMs: 200 };
+    const hub = new Network(testOpts(window), { metrics: createNetworkMetrics(new Registry()) });
+    extra.push(hub);
+    await hub.start();
+    const other = new Network(
+      testOpts({ ...window, network: "othernet", bootstrapPeers: [hub.getMultiaddrs()[0]!] }),
+      { metrics: createNetworkMetrics(new Registry()) },
+    );
+    extra.push(other);
+    await other.start();
+    const mismatches = (n: Network) =>
+      metricValue(n.metrics?.peerEvents, { event: "status_network_mismatch" });
+    await waitFor(
+      async () => (await mismatches(other)) >= 1 && (await mismatches(hub)) >= 1,
+      5000,
+      "mismatch on both sides",
+    );
+  });
+
   it("redials a static peer and refuses a banned one", async () => {
     const hub = nodes[0]!;
     const s = new Network(

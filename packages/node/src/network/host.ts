@@ -459,8 +459,8 @@ class GatedGossipStream extends EventTarget {
 export const COALESCE_MAX_BYTES = 64 * 1024;
 
 /**
- * The muxer factory with every connection's frames joined per job (until the
- * microtask queue drains). Each gossip RPC to each peer is its own muxer frame, and each frame
+ * The muxer factory with every connection's frames joined for
+ * `writeCoalesceMs` (with 0, per job: until the microtask queue drains). Each gossip RPC to each peer is its own muxer frame, and each frame
  * would be its own noise frame (an AEAD seal with a 16-byte tag) and socket
  * write; a slot's votes are validated in batches and forwarded together, so
  * dozens of frames leave for one peer in one job. Joined, they cost one seal
@@ -475,8 +475,22 @@ function coalescingMuxer<C>(
     const inner = factory(components);
     return {
       protocol: inner.protocol,
-      createStreamMuxer: (conn) =>
-        inner.createStreamMuxer(coalesceWrites(conn, COALESCE_MAX_BYTES, windowMs)),
+      createStreamMuxer: (conn) => {
+        const joined = coalescingStream(conn, COALESCE_MAX_BYTES, windowMs);
+        const muxer = inner.createStreamMuxer(joined.stream);
+        // A connection closes its muxer (the streams' last frames, a GoAway)
+        // and then the socket under it: what the window still holds goes out
+        // in between, not lost with the socket.
+        const close = muxer.close.bind(muxer);
+        muxer.close = async (options) => {
+          try {
+            await close(options);
+          } finally {
+            joined.flush();
+          }
+        };
+        return muxer;
+      },
     };
   };
 }
@@ -496,6 +510,15 @@ export function coalesceWrites(
   maxBytes: number = COALESCE_MAX_BYTES,
   windowMs = 0,
 ): MessageStream {
+  return coalescingStream(conn, maxBytes, windowMs).stream;
+}
+
+/** {@link coalesceWrites}, with the flush of what is buffered (for a close). */
+export function coalescingStream(
+  conn: MessageStream,
+  maxBytes: number,
+  windowMs: number,
+): { stream: MessageStream; flush: () => void } {
   let parts: Uint8Array[] = [];
   let size = 0;
   let pending = false;
@@ -529,13 +552,14 @@ export function coalesceWrites(
   };
   // Everything but `send` is the connection's own; its methods are bound to it
   // (they use private state), its own fields (e.g. the `log` function) are not.
-  return new Proxy(conn, {
+  const stream = new Proxy(conn, {
     get(target, prop) {
       if (prop === "send") return send;
       const v = Reflect.get(target, prop, target);
       return typeof v === "function" && !Object.hasOwn(target, prop) ? v.bind(target) : v;
     },
   });
+  return { stream, flush };
 }
 
 /** Pauses a readable stream that is still open (pause throws on a closing one). */

@@ -1,6 +1,6 @@
 import type { MessageStream } from "@libp2p/interface";
 import { describe, expect, it, vi } from "vitest";
-import { COALESCE_MAX_BYTES, coalesceWrites } from "../../../src/network/host.js";
+import { COALESCE_MAX_BYTES, coalesceWrites, coalescingStream } from "../../../src/network/host.js";
 
 /** The part of a connection the muxer writes to: records each send; `full` makes it ask for 'drain'. */
 class RecordingConn extends EventTarget {
@@ -70,6 +70,22 @@ describe("coalesceWrites", () => {
       expect(conn.sent).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(1);
       expect(conn.sent).toEqual([bytes(1, 2), bytes(3)]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a flush (a closing connection) writes what the window holds at once, and the window's timer then writes nothing", async () => {
+    vi.useFakeTimers();
+    try {
+      const conn = new RecordingConn();
+      const { stream, flush } = coalescingStream(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5);
+      stream.send(bytes(1));
+      stream.send(bytes(2));
+      flush();
+      expect(conn.sent).toEqual([bytes(1, 2)]);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(conn.sent).toEqual([bytes(1, 2)]);
     } finally {
       vi.useRealTimers();
     }
