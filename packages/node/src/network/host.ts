@@ -460,7 +460,8 @@ export const COALESCE_MAX_BYTES = 64 * 1024;
 
 /**
  * The muxer factory with every connection's frames joined for
- * `writeCoalesceMs` (with 0, per job: until the microtask queue drains). Each gossip RPC to each peer is its own muxer frame, and each frame
+ * `writeCoalesceMs` (with 0, per job: until the microtask queue drains).
+ * Each gossip RPC to each peer is its own muxer frame, and each frame
  * would be its own noise frame (an AEAD seal with a 16-byte tag) and socket
  * write; a slot's votes are validated in batches and forwarded together, so
  * dozens of frames leave for one peer in one job. Joined, they cost one seal
@@ -500,10 +501,11 @@ function coalescingMuxer<C>(
  * COALESCE_MAX_BYTES): later than that would hold messages behind other
  * sockets' work. With `windowMs` > 0, until that many milliseconds after
  * the first buffered send instead: fewer, larger writes (and packets) on
- * links whose latency dwarfs the window. Back-pressure is the connection's own: `send` answers
- * false only while the connection itself waits for 'drain', which it will
- * emit. Bytes still buffered when the connection closes are dropped, as
- * unsent bytes are on any closed stream.
+ * links whose latency dwarfs the window. Back-pressure is the connection's
+ * own: `send` answers false only while the connection itself waits for
+ * 'drain', which it will emit. A graceful close flushes first (the muxer's
+ * `close`, see coalescingMuxer); bytes still buffered when the connection
+ * is aborted are dropped, as unsent bytes are on any aborted stream.
  */
 export function coalesceWrites(
   conn: MessageStream,
