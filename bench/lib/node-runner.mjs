@@ -16,8 +16,11 @@ const out = (o) => process.stdout.write(`${JSON.stringify({ ...o, t: o.t ?? now(
 
 const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const bls = getBls();
+// OCP_BENCH_NETWORK: JSON network options over the cluster's (with
+// OCP_BENCH_PAIRED_ENV, for the odd-numbered nodes only: an option's A/B in one run).
+const network = { ...cfg.options.network, ...JSON.parse(process.env.OCP_BENCH_NETWORK ?? "{}") };
 const node = new OcpNode(
-  { ...cfg.options, verifierSets: cfg.sets.map(parseVerifierSetJson) },
+  { ...cfg.options, network, verifierSets: cfg.sets.map(parseVerifierSetJson) },
   {
     secretKeys: cfg.secretKeys.map((h) => bls.secretKeyFromBytes(fromHex(h))),
     logger: pino({ level: process.env.OCP_BENCH_LOG ?? "silent" }),

@@ -355,7 +355,7 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
   writeCoalesceMs: opt(
     int(
       0,
-      "writes to a connection are joined until the job that made them ends (`0`) or for this many ms after the first: fewer frames and packets for that much latency per hop",
+      "writes to a connection are joined until the job that made them ends (`0`) or, on a busy connection, until this many ms after its last write (the first write after a quiet window goes at once): fewer frames and packets for up to that much latency per hop",
       { default: net.writeCoalesceMs },
     ),
   ),

@@ -499,20 +499,24 @@ function coalescingMuxer<C>(
 /**
  * `conn` with `send` buffered until the microtask queue drains (or
  * COALESCE_MAX_BYTES): later than that would hold messages behind other
- * sockets' work. With `windowMs` > 0, until that many milliseconds after
- * the first buffered send instead: fewer, larger writes (and packets) on
- * links whose latency dwarfs the window. Back-pressure is the connection's
- * own: `send` answers false only while the connection itself waits for
- * 'drain', which it will emit. A graceful close flushes first (the muxer's
- * `close`, see coalescingMuxer); bytes still buffered when the connection
- * is aborted are dropped, as unsent bytes are on any aborted stream.
+ * sockets' work. With `windowMs` > 0, a busy connection is written at most
+ * once per window: sends made within `windowMs` of the last write wait until
+ * the window is over and go out together (fewer, larger writes and packets),
+ * while the first send after a quiet window goes out as without one, so a
+ * lone message (a Status answer, the first vote of a slot) is not delayed.
+ * Back-pressure is the connection's own: `send` answers false only while the
+ * connection itself waits for 'drain', which it will emit. A graceful close
+ * flushes first (the muxer's `close`, see coalescingMuxer); bytes still
+ * buffered when the connection is aborted are dropped, as unsent bytes are
+ * on any aborted stream. `now` is the clock (ms) the window is measured on.
  */
 export function coalesceWrites(
   conn: MessageStream,
   maxBytes: number = COALESCE_MAX_BYTES,
   windowMs = 0,
+  now: () => number = Date.now,
 ): MessageStream {
-  return coalescingStream(conn, maxBytes, windowMs).stream;
+  return coalescingStream(conn, maxBytes, windowMs, now).stream;
 }
 
 /** {@link coalesceWrites}, with the flush of what is buffered (for a close). */
@@ -520,20 +524,26 @@ export function coalescingStream(
   conn: MessageStream,
   maxBytes: number,
   windowMs: number,
+  now: () => number = Date.now,
 ): { stream: MessageStream; flush: () => void } {
   let parts: Uint8Array[] = [];
   let size = 0;
   let pending = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastWrite = Number.NEGATIVE_INFINITY;
   let needsDrain = false;
   conn.addEventListener("drain", () => {
     needsDrain = false;
   });
   const flush = (): void => {
     pending = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (parts.length === 0) return;
     const chunk = parts.length === 1 ? parts[0]! : concatBytes(...parts);
     parts = [];
     size = 0;
+    if (windowMs > 0) lastWrite = now();
     try {
       if (!conn.send(chunk)) needsDrain = true;
     } catch {
@@ -547,7 +557,8 @@ export function coalescingStream(
     if (size >= maxBytes) flush();
     else if (!pending) {
       pending = true;
-      if (windowMs > 0) setTimeout(flush, windowMs);
+      const wait = windowMs > 0 ? lastWrite + windowMs - now() : 0;
+      if (wait > 0) timer = setTimeout(flush, wait);
       else queueMicrotask(flush);
     }
     return !needsDrain;

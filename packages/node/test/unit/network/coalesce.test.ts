@@ -52,24 +52,41 @@ describe("coalesceWrites", () => {
     expect(conn.sent).toEqual([bytes(1, 2)]);
   });
 
-  it("with a window, joins the sends of several jobs made within it into one write", async () => {
+  it("with a window, a quiet connection's first send goes out at once and later ones join until the window ends", async () => {
+    let t = 1_000;
     vi.useFakeTimers();
     try {
       const conn = new RecordingConn();
-      const s = coalesceWrites(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5);
+      const s = coalesceWrites(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5, () => t);
+      const advance = async (ms: number) => {
+        t += ms;
+        await vi.advanceTimersByTimeAsync(ms);
+      };
+      // Quiet: written once the job's microtasks have run, not held for the window.
       s.send(bytes(1));
-      await vi.advanceTimersByTimeAsync(2);
+      await Promise.resolve();
+      expect(conn.sent).toEqual([bytes(1)]);
+      // Busy: sends within 5 ms of that write wait for the window's end, together.
+      await advance(2);
       s.send(bytes(2));
-      await vi.advanceTimersByTimeAsync(2);
-      expect(conn.sent).toHaveLength(0);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(conn.sent).toEqual([bytes(1, 2)]);
-      // The next window starts with the next send.
+      await advance(1);
       s.send(bytes(3));
-      await vi.advanceTimersByTimeAsync(4);
+      await advance(1);
       expect(conn.sent).toHaveLength(1);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(conn.sent).toEqual([bytes(1, 2), bytes(3)]);
+      await advance(1);
+      expect(conn.sent).toEqual([bytes(1), bytes(2, 3)]);
+      // Still busy (written at t+5): the next send waits for the next window.
+      await advance(1);
+      s.send(bytes(4));
+      await advance(3);
+      expect(conn.sent).toHaveLength(2);
+      await advance(1);
+      expect(conn.sent).toEqual([bytes(1), bytes(2, 3), bytes(4)]);
+      // Quiet again after a whole window without writes: at once.
+      await advance(6);
+      s.send(bytes(5));
+      await Promise.resolve();
+      expect(conn.sent).toEqual([bytes(1), bytes(2, 3), bytes(4), bytes(5)]);
     } finally {
       vi.useRealTimers();
     }
@@ -79,13 +96,22 @@ describe("coalesceWrites", () => {
     vi.useFakeTimers();
     try {
       const conn = new RecordingConn();
-      const { stream, flush } = coalescingStream(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5);
+      const t = 1_000;
+      const { stream, flush } = coalescingStream(
+        conn as unknown as MessageStream,
+        COALESCE_MAX_BYTES,
+        5,
+        () => t,
+      );
+      stream.send(bytes(0));
+      await Promise.resolve();
+      // Within the window of that write: held, until the close flushes it.
       stream.send(bytes(1));
       stream.send(bytes(2));
       flush();
-      expect(conn.sent).toEqual([bytes(1, 2)]);
+      expect(conn.sent).toEqual([bytes(0), bytes(1, 2)]);
       await vi.advanceTimersByTimeAsync(10);
-      expect(conn.sent).toEqual([bytes(1, 2)]);
+      expect(conn.sent).toEqual([bytes(0), bytes(1, 2)]);
     } finally {
       vi.useRealTimers();
     }
