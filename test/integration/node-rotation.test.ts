@@ -100,11 +100,13 @@ describe("live verifier-set rotation", () => {
 
     for (const { slot, root } of posted) {
       const want = governing(slot);
-      for (const node of c.nodes) {
+      for (const [i, node] of c.nodes.entries()) {
+        // Which node lacks it, and what it knows then: a failure names its cause.
         const cert = await waitFor(
           () => node!.db.certificates.getBest(c.stream, slot),
           30_000,
-          `cert ${slot}`,
+          () =>
+            `cert ${slot} on node ${i} (set 1 activates at slot ${set1.activationSlot}; node ${i} knows set 1: ${node!.sets.get(set1.setId) !== undefined}, peers: ${node!.network.getPeers().length})`,
         );
         expect(toHex(observationRoot(cert.domain, cert.observation))).toBe(root);
         expect(toHex(cert.setId), `slot ${slot} set`).toBe(want.setIdHex);

@@ -17,14 +17,15 @@ const realSetImmediate = globalThis.setImmediate;
 export async function waitFor<T>(
   fn: () => T | undefined | false | Promise<T | undefined | false>,
   ms = 10_000,
-  what = "condition",
+  what: string | (() => string) = "condition",
   intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
