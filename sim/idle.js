@@ -117,6 +117,7 @@ for (const hosts of sizes)
         config: config ?? null,
         idle_cpu_ms_per_s: Number(mean.toFixed(2)),
         max: Math.max(...per),
+        per_host: per.map((x) => Math.round(x * 10) / 10),
         peers,
       };
       log(JSON.stringify(r));
