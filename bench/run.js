@@ -1,6 +1,7 @@
 // `npm run bench`: runs every bench/<area>.js (each exports `run()` returning
 // named figures) one after another and writes them, merged into one flat
 // object, to bench/results/latest.json. Pass area names to run a subset.
+// The sim's and the torture run's figures in that file are kept either way.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -14,15 +15,21 @@ const files = readdirSync(here)
   .sort();
 
 const outFile = join(here, "results", "latest.json");
-// A partial run keeps the other areas' last figures.
+// A partial run keeps the other areas' last figures; a full run keeps those
+// that other commands write into the same file (`npm run sim`: sim.*, `npm
+// run torture`: torture.*), which no area here produces.
+const OTHER_COMMANDS = ["sim.", "torture."];
 /** @type {Record<string, unknown>} */
 let results = {};
-if (only.length > 0) {
-  try {
-    results = JSON.parse(readFileSync(outFile, "utf8"));
-  } catch {
-    results = {};
-  }
+try {
+  results = JSON.parse(readFileSync(outFile, "utf8"));
+} catch {
+  results = {};
+}
+if (only.length === 0) {
+  results = Object.fromEntries(
+    Object.entries(results).filter(([k]) => OTHER_COMMANDS.some((prefix) => k.startsWith(prefix))),
+  );
 }
 
 const started = Date.now();
