@@ -509,21 +509,12 @@ function coalescingMuxer<C>(
  * flushes first (the muxer's `close`, see coalescingMuxer); bytes still
  * buffered when the connection is aborted are dropped, as unsent bytes are
  * on any aborted stream. `now` is the clock (ms) the window is measured on.
+ * Returns the wrapped stream and the flush of what it holds (for a close).
  */
-export function coalesceWrites(
+export function coalescingStream(
   conn: MessageStream,
   maxBytes: number = COALESCE_MAX_BYTES,
   windowMs = 0,
-  now: () => number = Date.now,
-): MessageStream {
-  return coalescingStream(conn, maxBytes, windowMs, now).stream;
-}
-
-/** {@link coalesceWrites}, with the flush of what is buffered (for a close). */
-export function coalescingStream(
-  conn: MessageStream,
-  maxBytes: number,
-  windowMs: number,
   now: () => number = Date.now,
 ): { stream: MessageStream; flush: () => void } {
   let parts: Uint8Array[] = [];

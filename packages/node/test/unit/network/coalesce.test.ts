@@ -1,6 +1,6 @@
 import type { MessageStream } from "@libp2p/interface";
 import { describe, expect, it, vi } from "vitest";
-import { COALESCE_MAX_BYTES, coalesceWrites, coalescingStream } from "../../../src/network/host.js";
+import { COALESCE_MAX_BYTES, coalescingStream } from "../../../src/network/host.js";
 
 /** The part of a connection the muxer writes to: records each send; `full` makes it ask for 'drain'. */
 class RecordingConn extends EventTarget {
@@ -23,10 +23,10 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 const bytes = (...xs: number[]) => Uint8Array.from(xs);
 
 function wrap(conn: RecordingConn, max?: number): MessageStream {
-  return coalesceWrites(conn as unknown as MessageStream, max);
+  return coalescingStream(conn as unknown as MessageStream, max).stream;
 }
 
-describe("coalesceWrites", () => {
+describe("coalescingStream", () => {
   it("joins one job's sends into one write, in order", async () => {
     const conn = new RecordingConn();
     const s = wrap(conn);
@@ -57,7 +57,7 @@ describe("coalesceWrites", () => {
     vi.useFakeTimers();
     try {
       const conn = new RecordingConn();
-      const s = coalesceWrites(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5, () => t);
+      const s = coalescingStream(conn as unknown as MessageStream, COALESCE_MAX_BYTES, 5, () => t).stream;
       const advance = async (ms: number) => {
         t += ms;
         await vi.advanceTimersByTimeAsync(ms);
