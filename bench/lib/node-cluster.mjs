@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable } from "@ocp/contracts";
-import { NODE_RUNTIME_FLAGS } from "@ocp/node";
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { ANVIL_PRIVATE_KEYS, startAnvil } from "@ocp/node/devnet";
 import {
   eezTableDigest,
@@ -200,11 +200,11 @@ export async function startProcessCluster({
       );
       // OCP_BENCH_NODE_ARGS: extra node flags for the children (e.g. --cpu-prof) when profiling.
       const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
-      // The V8 options of every ocp node process (the `ocp` launcher uses the same).
+      // The V8 options and environment of every ocp node process (the `ocp` launcher uses the same).
       const own = isPaired(i) ? PAIRED_ARGS : [];
       const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
-        env: isPaired(i) ? { ...process.env, ...PAIRED_ENV } : process.env,
+        env: { ...process.env, ...NODE_RUNTIME_ENV, ...(isPaired(i) ? PAIRED_ENV : {}) },
       });
       children.push(new Child(i, proc));
     }

@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExecutionTable } from "@ocp/contracts";
-import { NODE_RUNTIME_FLAGS } from "@ocp/node";
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { ANVIL_PRIVATE_KEYS, startAnvil } from "@ocp/node/devnet";
 import { encodePostAndVerifyBatch, getBls, toHex, verifierSetToJson } from "@ocp/protocol";
 import { createTestClient, createWalletClient, http, publicActions } from "viem";
@@ -59,6 +59,7 @@ class Proc {
     this.listeners = new Set();
     this.proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, file, cfgFile], {
       stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...NODE_RUNTIME_ENV },
     });
     this.exited = new Promise((r) => this.proc.once("exit", r));
     createInterface({ input: this.proc.stdout }).on("line", (l) => {

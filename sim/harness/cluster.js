@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable, OcpAnchor, Orchestrator } from "@ocp/contracts";
-import { NODE_RUNTIME_FLAGS } from "@ocp/node";
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { ANVIL_PRIVATE_KEYS, anvilBinary } from "@ocp/node/devnet";
 import { fromHex, getBls, streamId, verifierSetToJson } from "@ocp/protocol";
@@ -283,7 +283,7 @@ export class SimCluster {
         "--json",
       ],
       // The node's log (stderr) stays with the host, as on a real machine.
-      { cwd: hd, logFile: logFd },
+      { cwd: hd, logFile: logFd, env: NODE_RUNTIME_ENV },
     );
     closeSync(logFd);
     const line = await proc.waitForJson(isStarted, 120_000).catch((e) => {

@@ -1,16 +1,49 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { NODE_RUNTIME_FLAGS } from "@ocp/node";
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../bin/ocp.js", import.meta.url));
 
 describe("ocp launcher", () => {
-  it("starts node with the runtime flags every ocp node process uses", () => {
-    const shebang = readFileSync(BIN, "utf8").split("\n")[0]!;
-    expect(shebang.startsWith("#!/usr/bin/env -S node ")).toBe(true);
-    expect(shebang.slice("#!/usr/bin/env -S node ".length).split(" ")).toEqual([...NODE_RUNTIME_FLAGS]);
+  const shebang = readFileSync(BIN, "utf8").split("\n")[0]!;
+
+  it("starts node with the runtime environment and flags every ocp node process uses", () => {
+    expect(shebang.startsWith("#!/usr/bin/env -S ")).toBe(true);
+    const words = shebang.slice("#!/usr/bin/env -S ".length).split(" ");
+    const node = words.indexOf("node");
+    expect(Object.fromEntries(words.slice(0, node).map((w) => w.split("=", 2)))).toEqual({
+      ...NODE_RUNTIME_ENV,
+    });
+    expect(words.slice(node + 1)).toEqual([...NODE_RUNTIME_FLAGS]);
+  });
+
+  it("the shebang's environment reaches node and keeps freed 1 MiB blocks out of malloc's main heap", () => {
+    // 16 blocks of 1 MiB are allocated, freed, and allocated again. With glibc's
+    // adaptive threshold the second round comes from the main heap ([heap]
+    // grows by ~16 MiB); with the runtime environment each block is its own mapping.
+    const script =
+      "const fs=require('fs');" +
+      "const heap=()=>{const t=fs.readFileSync('/proc/self/smaps','utf8');const i=t.indexOf('[heap]');" +
+      "return i<0?0:Number(/Size:\\s+(\\d+)/.exec(t.slice(i))[1])*1024};" +
+      "const round=()=>{const k=[];for(let i=0;i<16;i++)k.push(Buffer.allocUnsafeSlow(1<<20).fill(1));return k.length};" +
+      "const h0=heap();round();gc();setTimeout(()=>{round();console.log(heap()-h0)},50)";
+    // What the kernel runs for the shebang line: env gets its text as one argument.
+    const viaShebang = Number(
+      execFileSync("/usr/bin/env", [shebang.slice("#!/usr/bin/env ".length), "--expose-gc", "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: undefined },
+      }),
+    );
+    const plain = Number(
+      execFileSync(process.execPath, ["--expose-gc", "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: undefined },
+      }),
+    );
+    expect(viaShebang).toBeLessThan(4 * 2 ** 20);
+    expect(plain).toBeGreaterThan(12 * 2 ** 20);
   });
 
   it("the flags are accepted by this node and take effect", () => {

@@ -1,5 +1,6 @@
-// V8 options every ocp node process is started with: the `ocp` launcher's
-// shebang, the devnet's node processes and the benchmarks all use this list.
+// V8 options and environment every ocp node process is started with: the
+// `ocp` launcher's shebang, the devnet's, the sim's and the benchmarks' node
+// processes all use these.
 
 /**
  * - `--max-semi-space-size=8`: young generation semi-spaces of at most 8 MiB
@@ -16,3 +17,18 @@
  *   saved only 1–5 MiB).
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = ["--max-semi-space-size=8", "--heap-growing-percent=30"];
+
+/**
+ * Environment of every ocp node process (glibc's malloc reads it at start;
+ * other C libraries ignore it).
+ *
+ * - `MALLOC_MMAP_THRESHOLD_=131072`: glibc's own starting value, but fixed.
+ *   By default glibc raises the threshold to the size of each large block
+ *   that is freed (up to 32 MiB), after which such blocks come from the
+ *   main heap and freed ones mostly stay resident there. Fixed, every block
+ *   of 128 KiB or more is its own mapping and goes back to the system when
+ *   freed. Measured in the 8-node × 8-key benchmark, this half of the nodes
+ *   against the other in the same run (three runs): peak RSS 4–5 MiB lower,
+ *   CPU per slot unchanged (ratios 0.993–1.007).
+ */
+export const NODE_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };

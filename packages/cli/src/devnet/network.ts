@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExecutionTable, Orchestrator } from "@ocp/contracts";
-import { NODE_RUNTIME_FLAGS } from "@ocp/node";
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from "@ocp/node";
 import { deployAnchor, registerKeys, registerSet } from "@ocp/node/anchor";
 import { ANVIL_PRIVATE_KEYS, type Anvil, startAnvil } from "@ocp/node/devnet";
 import {
@@ -203,6 +203,7 @@ export async function startNetwork(opts: NetworkOptions, procs: ProcessManager):
     const [script, ...args] = nodeCommand(configs[i]!);
     const proc = procs.spawn(`node ${i}`, process.execPath, [...NODE_RUNTIME_FLAGS, script!, ...args], {
       cwd: dirname(configs[i]!),
+      env: NODE_RUNTIME_ENV,
     });
     const line = await proc.waitForJson(isStarted, 60_000);
     opts.log(`node ${i} pid ${proc.pid} api ${line.api}`);

@@ -63,13 +63,13 @@ export class ProcessManager {
     name: string,
     command: string,
     args: string[],
-    opts: { cwd?: string; logFile?: number } = {},
+    opts: { cwd?: string; logFile?: number; env?: Readonly<Record<string, string>> } = {},
   ): ManagedProcess {
     const child = spawn(command, args, {
       cwd: opts.cwd,
       detached: true,
       stdio: ["ignore", "pipe", opts.logFile ?? "pipe"],
-      env: process.env,
+      env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
     });
     if (child.pid === undefined) throw new Error(`cannot start ${name}`);
     const pid = child.pid;
