@@ -106,6 +106,7 @@ async function runShape(shape, log) {
     const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(" ");
     log(`  ${shape.name}: BLS verify ms per slot per node ${fmt(per((s) => s.bls.verifyTimeMs))}`);
     log(`  ${shape.name}: BLS verify calls per slot per node ${fmt(per((s) => s.bls.verifyCalls))}`);
+    log(`  ${shape.name}: BLS padding sets per slot per node ${fmt(per((s) => s.bls.paddedSets ?? 0))}`);
     const pb = (k) => ((statsAfter[0].p2pBytes?.[k] ?? 0) - (statsBefore[0].p2pBytes?.[k] ?? 0)) / SLOTS;
     log(
       `  ${shape.name}: node 0 libp2p bytes per slot: ${Object.keys(statsAfter[0].p2pBytes ?? {})

@@ -126,7 +126,13 @@ const commands = {
       cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       maxLoopDelayMs: loopDelay.max / 1e6,
       peers: node.network.getPeers().map((p) => p.peerId),
-      bls: { batches: m.batches, batchedSets: m.batchedSets, verifyCalls: m.verifyCalls, verifyTimeMs: m.verifyTimeMs },
+      bls: {
+        batches: m.batches,
+        batchedSets: m.batchedSets,
+        verifyCalls: m.verifyCalls,
+        verifyTimeMs: m.verifyTimeMs,
+        paddedSets: m.paddedSets,
+      },
     });
     loopDelay.reset();
   },

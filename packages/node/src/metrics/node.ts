@@ -88,6 +88,7 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
   private readonly verifyFailures: Counter<"kind">;
   private readonly bisectionsTotal: Counter;
   private readonly droppedTotal: Counter;
+  private readonly paddedTotal: Counter;
 
   constructor(registry: Registry) {
     super();
@@ -122,6 +123,11 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
       help: "Signature sets left unverified because their forwarding peer's sets failed",
       registers: [registry],
     });
+    this.paddedTotal = new Counter({
+      name: "ocp_bls_padded_sets_total",
+      help: "Already verified signature sets added to same-message batches to reach the library's multi-scalar path",
+      registers: [registry],
+    });
   }
 
   override onBatch(sets: number, jobs: number): void {
@@ -143,6 +149,11 @@ export class PromBlsVerifierMetrics extends BlsVerifierStats {
   override onDropped(sets: number): void {
     super.onDropped(sets);
     this.droppedTotal.inc(sets);
+  }
+
+  override onPadded(sets: number): void {
+    super.onPadded(sets);
+    this.paddedTotal.inc(sets);
   }
 }
 

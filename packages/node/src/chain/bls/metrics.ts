@@ -13,6 +13,8 @@ export interface BlsVerifierMetrics {
   onBisect(): void;
   /** Sets left unverified: their forwarding peer's sets failed (its BLS budget is spent). */
   onDropped?(sets: number): void;
+  /** Already verified sets added to a same-message call to reach blst's multi-scalar path. */
+  onPadded?(sets: number): void;
 }
 
 /** In-memory metrics: plain counters, readable by tests, health and the bench. */
@@ -28,6 +30,7 @@ export class BlsVerifierStats implements BlsVerifierMetrics {
   verifyTimeMs = 0;
   bisections = 0;
   droppedSets = 0;
+  paddedSets = 0;
 
   onBatch(sets: number, jobs: number): void {
     this.batches++;
@@ -50,6 +53,10 @@ export class BlsVerifierStats implements BlsVerifierMetrics {
 
   onDropped(sets: number): void {
     this.droppedSets += sets;
+  }
+
+  onPadded(sets: number): void {
+    this.paddedSets += sets;
   }
 
   /** Mean sets per flushed batch (0 before the first). */

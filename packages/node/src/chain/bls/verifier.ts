@@ -7,7 +7,7 @@
 // I/O runs between any two of them however many batches are waiting.
 import { type BlsBackend, type BlsSignatureSet, getBls, toHex } from "@ocp/protocol";
 import { type BlsVerifierMetrics, BlsVerifierStats, type BlsVerifyKind } from "./metrics.js";
-import { verifySameMessage } from "./sameMessage.js";
+import { VerifiedSameMessageSets, verifySameMessage } from "./sameMessage.js";
 
 export interface VerifySignatureSetsOptions {
   /**
@@ -158,6 +158,8 @@ export class BatchingBlsVerifier implements IBlsVerifier {
    * otherwise verify back to back (8 flushes of a 1,024-vote RPC: ~360 ms).
    */
   private lane: Promise<unknown> = Promise.resolve();
+  /** Sets that passed same-message checks: padding for batches of 17–31 (sameMessage.ts). */
+  private readonly verified = new VerifiedSameMessageSets();
 
   constructor(opts: Partial<BlsVerifierOptions> = {}, modules: BlsVerifierModules = {}) {
     this.opts = { ...defaultBlsVerifierOptions, ...opts };
@@ -412,12 +414,15 @@ export class BatchingBlsVerifier implements IBlsVerifier {
     let kind: BlsVerifyKind;
     if (sameMessage) {
       kind = sets.length === 1 ? "single" : "same_message";
+      const padded = this.verified.padded;
       ok = verifySameMessage(
         this.bls,
         sets[0]!.message,
         sets.map((s) => s.pubkeys[0]!),
         sets.map((s) => s.signature),
+        this.verified,
       );
+      if (this.verified.padded > padded) this.metrics.onPadded?.(this.verified.padded - padded);
     } else {
       kind = "multi_set";
       ok = this.bls.verifyBatch(sets);

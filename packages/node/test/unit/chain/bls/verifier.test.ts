@@ -1,8 +1,15 @@
-import { type BlsSignatureSet, blstBls, nobleBls } from "@ocp/protocol";
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { type BlsSignatureSet, blstBls, nobleBls, toHex } from "@ocp/protocol";
 import { describe, expect, it, vi } from "vitest";
 import { FAKED_TIMERS, settledAfter } from "../../../../../../test/utils/wait.js";
 import { nonSubgroupG2 } from "../../../../../protocol/test/unit/bls/points.js";
-import { BatchingBlsVerifier, BlsVerifierStats, verifySameMessage } from "../../../../src/chain/index.js";
+import {
+  BatchingBlsVerifier,
+  BlsVerifierStats,
+  SAME_MESSAGE_MSM_SETS,
+  VerifiedSameMessageSets,
+  verifySameMessage,
+} from "../../../../src/chain/index.js";
 import { testKeys } from "../fixtures.js";
 
 const keys = testKeys(32);
@@ -285,5 +292,69 @@ describe("BatchingBlsVerifier", () => {
     expect(stats.verifyCalls).toBe(4);
     expect(out.filter((x) => x === "invalid")).toHaveLength(2);
     expect(out.filter((x) => x === "dropped")).toHaveLength(22);
+  });
+
+  it("a same-message batch of 17–31 sets is padded to 32 with sets that already passed, and still fails on any bad set", () => {
+    const verified = new VerifiedSameMessageSets();
+    const key = toHex(msg);
+    // A batch that fails leaves nothing to pad with.
+    const forged = sigs.slice(0, 20);
+    forged[7] = sigs[8]!;
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 20), forged, verified)).toBe(false);
+    expect(verified.heldFor(key)).toBe(0);
+    // One that passes is remembered, up to 32 sets per message.
+    expect(verifySameMessage(blstBls, msg, pks, sigs, verified)).toBe(true);
+    expect(verified.heldFor(key)).toBe(SAME_MESSAGE_MSM_SETS);
+    // 16 sets: cheaper alone than padded, so not padded.
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 16), sigs.slice(0, 16), verified)).toBe(true);
+    expect(verified.padded).toBe(0);
+    // 20 sets: padded with 12.
+    expect(verifySameMessage(blstBls, msg, pks.slice(12), sigs.slice(12), verified)).toBe(true);
+    expect(verified.padded).toBe(12);
+    // Padding with valid sets cannot carry a bad one: a swapped signature…
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 20), forged, verified)).toBe(false);
+    // …nor two that cancel out in a plain sum (σa + X, σb − X): the random scalars catch it.
+    const G2 = bls12_381.G2.Point;
+    const x = G2.fromHex(toHex(sigs[31]!).slice(2));
+    const plus = G2.fromHex(toHex(sigs[3]!).slice(2)).add(x).toBytes(true);
+    const minus = G2.fromHex(toHex(sigs[4]!).slice(2)).subtract(x).toBytes(true);
+    const cancelling = sigs.slice(0, 20);
+    cancelling[3] = plus;
+    cancelling[4] = minus;
+    const sum = (xs: Uint8Array[]) => xs.map((b) => G2.fromHex(toHex(b).slice(2))).reduce((a, b) => a.add(b));
+    expect(sum(cancelling).equals(sum(sigs.slice(0, 20)))).toBe(true);
+    expect(verifySameMessage(blstBls, msg, pks.slice(0, 20), cancelling, verified)).toBe(false);
+    expect(verified.padded).toBe(36);
+    // Another message is not padded with this one's sets.
+    const other = new Uint8Array(32).fill(10);
+    const otherSigs = keys.slice(0, 20).map((k) => blstBls.sign(k.sk, other));
+    expect(verifySameMessage(blstBls, other, pks.slice(0, 20), otherSigs, verified)).toBe(true);
+    expect(verified.padded).toBe(36);
+    expect(verified.heldFor(toHex(other))).toBe(20);
+  });
+
+  it("remembers verified sets for a bounded number of messages, the oldest forgotten first", () => {
+    const verified = new VerifiedSameMessageSets(2);
+    const messages = [1, 2, 3].map((b) => new Uint8Array(32).fill(b));
+    for (const m of messages) {
+      const s = keys.slice(0, 2).map((k) => blstBls.sign(k.sk, m));
+      expect(verifySameMessage(blstBls, m, pks.slice(0, 2), s, verified)).toBe(true);
+    }
+    expect(messages.map((m) => verified.heldFor(toHex(m)))).toEqual([0, 2, 2]);
+  });
+
+  it("the batching verifier pads a later batch over a message it verified before and counts it", async () => {
+    const stats = new BlsVerifierStats();
+    const v = new BatchingBlsVerifier({ maxBufferedSets: 32, maxBufferWaitMs: 1 }, { metrics: stats });
+    expect(
+      (await Promise.all(sets().map((s) => v.verifySignatureSets([s], { batchable: true })))).every(Boolean),
+    ).toBe(true);
+    expect(stats.paddedSets).toBe(0);
+    const later = sets().slice(0, 21);
+    expect(
+      (await Promise.all(later.map((s) => v.verifySignatureSets([s], { batchable: true })))).every(Boolean),
+    ).toBe(true);
+    expect(stats.paddedSets).toBe(11);
+    expect(stats.verifyCalls).toBe(2);
   });
 });
