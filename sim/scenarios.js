@@ -10,7 +10,9 @@ const internet = {
   jitterMs: 10,
   pathLoss: 0.01,
   mbit: 20,
+  /** Idle windows: the first right after start-up, the steady one later (harness/scenario.js). */
   idleSeconds: 10,
+  idleSteadySeconds: 30,
   // Confirmation (1 block), decision, aggregation and the fallback anchorers (2 slots later).
   settleSlots: 4,
   seed: 1,
@@ -63,6 +65,7 @@ export const SCENARIOS = {
     jitterMs: 4,
     pathLoss: 0.01,
     idleSeconds: 3,
+    idleSteadySeconds: 0,
     settleSlots: 5,
   },
 };

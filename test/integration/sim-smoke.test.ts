@@ -74,6 +74,8 @@ describe("npm run sim -- smoke", () => {
     expect(fig.cert_p99_slot_fraction).toBeLessThan(1);
     expect(fig.bytes_per_node_per_slot).toBeGreaterThan(fig.unique_bytes_per_node_per_slot);
     expect(fig.idle_cpu_ms_per_s).toBeGreaterThan(0);
+    // The smoke run has no steady window: both figures come from its one window.
+    expect(fig.idle_cpu_ms_per_s_after_start).toBe(fig.idle_cpu_ms_per_s);
     expect(fig.peak_rss_mb).toBeGreaterThan(50);
     expect(leftovers(r.pid)).toEqual({ namespaces: [], links: [], processes: [] });
   });
