@@ -31,8 +31,6 @@ import { REGISTRATION_BLOCKS, REGISTRATION_SLACK, RotationRun } from "./rotation
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Each host's access link from the scenario's path figures (seeded, so a run can be repeated). */
-
 /** Wait between the last host's start and the first idle window. */
 const IDLE_SETTLE_MS = 10_000;
 /**
@@ -64,6 +62,8 @@ async function idleWindow(cluster, seconds) {
     s;
   return { perNode, peers, fit: fitLine(peers, perNode), bytesPerS };
 }
+
+/** Each host's access link from the scenario's path figures (seeded, so a run can be repeated). */
 export function makeLinks(sc, rng) {
   // A path crosses two access links: each gets half the path delay, and the
   // loss that makes the path's loss come out at `pathLoss`.
