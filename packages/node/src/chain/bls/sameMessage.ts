@@ -43,18 +43,15 @@ export class VerifiedSameMessageSets {
 
   constructor(private readonly messages = 8) {}
 
-  /** Remembers sets that passed a check over `message` (up to the per-message bound). */
-  add(message: string, items: readonly blst.PkAndSerializedSig[]): void {
+  /** Remembers the first `n` of `items`, which passed a check over `message` (up to the per-message bound). */
+  add(message: string, items: readonly blst.PkAndSerializedSig[], n: number): void {
     let held = this.byMessage.get(message);
     if (held === undefined) {
       if (this.byMessage.size >= this.messages) this.byMessage.delete(this.byMessage.keys().next().value!);
       held = [];
       this.byMessage.set(message, held);
     }
-    for (const item of items) {
-      if (held.length >= SAME_MESSAGE_MSM_SETS) return;
-      held.push(item);
-    }
+    for (let i = 0; i < n && held.length < SAME_MESSAGE_MSM_SETS; i++) held.push(items[i]!);
   }
 
   /** Appends up to `n` remembered sets over `message` to `items`. */
@@ -112,9 +109,8 @@ export function verifySameMessage(
       }
       const agg = blst.aggregateWithRandomness(items);
       const ok = blst.verify(message, agg.pk, agg.sig, false, false);
-      if (ok && key !== undefined && verified!.heldFor(key) < SAME_MESSAGE_MSM_SETS) {
-        verified!.add(key, n === items.length ? items : items.slice(0, n));
-      }
+      // The padding sets (after the first n) are held already.
+      if (ok && key !== undefined) verified!.add(key, items, n);
       return ok;
     }
     const sets: BlsSignatureSet[] = pubkeys.map((pk, i) => ({
