@@ -1,6 +1,7 @@
 // Network layer over real TCP on 127.0.0.1: gossip mesh and delivery, validation
 // outcomes, req/resp limits against hostile peers, status exchange, shutdown.
 import { randomBytes } from "node:crypto";
+import { Socket } from "node:net";
 import {
   decodeTableByDigestRequestSsz,
   encodeCertificatesByRangeRequestSsz,
@@ -10,7 +11,7 @@ import {
 } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createNetworkMetrics,
   GossipAction,
@@ -174,6 +175,37 @@ describe("gossip", () => {
       expect(seen[i]?.accepted.size).toBe(expectedFor(i).length);
       for (const l of expectedFor(i)) expect(seen[i]?.accepted.has(l)).toBe(true);
     }
+  });
+
+  it("writes whole noise messages to the socket: no 2-byte length prefix leaves on its own", async () => {
+    // Every socket write of an established connection is noise messages, each a
+    // 2-byte big-endian length and that many sealed bytes. A write that ends
+    // inside one (its length alone) would be a packet of its own.
+    const spy = vi.spyOn(Socket.prototype, "write");
+    const sent: string[] = [];
+    let writes: Uint8Array[] = [];
+    try {
+      for (let k = 0; k < 20; k++) {
+        const data = randomBytes(200);
+        sent.push(label(data));
+        expect((await nodes[1]!.publish(GossipKind.attestation, data)).outcome).toBe("sent");
+      }
+      await waitFor(
+        () => nodes.every((_, i) => i === 1 || sent.every((l) => seen[i]?.accepted.has(l))),
+        10_000,
+        "deliveries",
+      );
+    } finally {
+      writes = spy.mock.calls.map(([chunk]) => chunk).filter((c): c is Uint8Array => c instanceof Uint8Array);
+      spy.mockRestore();
+    }
+    expect(writes.length).toBeGreaterThan(20);
+    const whole = (b: Uint8Array) => {
+      let at = 0;
+      while (at + 2 <= b.length) at += 2 + ((b[at]! << 8) | b[at + 1]!);
+      return at === b.length;
+    };
+    expect(writes.filter((b) => !whole(b)).map((b) => b.length)).toEqual([]);
   });
 
   it("counts REJECT and IGNORE outcomes and forwards neither", async () => {

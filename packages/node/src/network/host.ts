@@ -17,6 +17,7 @@ import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/sco
 import { identify } from "@libp2p/identify";
 import type {
   Connection,
+  ConnectionEncrypter,
   MessageStream,
   MultiaddrConnection,
   PeerId,
@@ -554,16 +555,45 @@ export function coalescingStream(
     }
     return !needsDrain;
   };
-  // Everything but `send` is the connection's own; its methods are bound to it
-  // (they use private state), its own fields (e.g. the `log` function) are not.
-  const stream = new Proxy(conn, {
+  return { stream: withSend(conn, send), flush };
+}
+
+/**
+ * `conn` with its `send` replaced. Everything else is the connection's own;
+ * its methods are bound to it (they use private state), its own fields (e.g.
+ * the `log` function) are not.
+ */
+function withSend<S extends MessageStream>(conn: S, send: MessageStream["send"]): S {
+  return new Proxy(conn, {
     get(target, prop) {
       if (prop === "send") return send;
       const v = Reflect.get(target, prop, target);
       return typeof v === "function" && !Object.hasOwn(target, prop) ? v.bind(target) : v;
     },
   });
-  return { stream, flush };
+}
+
+/**
+ * The connection encrypter with each of its sends reaching the socket as one
+ * buffer. Noise hands the connection under it a list per message, its 2-byte
+ * length and then the sealed bytes, and the TCP connection writes a list one
+ * buffer at a time: two write calls per message and, with Nagle's algorithm
+ * off (libp2p's TCP default), two packets, the first carrying 2 bytes. Joined,
+ * a message is one write and one packet (a copy of a few hundred bytes).
+ */
+function wholeMessageEncrypter<C>(
+  factory: (components: C) => ConnectionEncrypter,
+): (components: C) => ConnectionEncrypter {
+  return (components) => {
+    const inner = factory(components);
+    const joined = (conn: MessageStream): MessageStream =>
+      withSend(conn, (data) => conn.send(data instanceof Uint8Array ? data : data.subarray()));
+    return {
+      protocol: inner.protocol,
+      secureInbound: (conn, options) => inner.secureInbound(joined(conn), options),
+      secureOutbound: (conn, options) => inner.secureOutbound(joined(conn), options),
+    };
+  };
 }
 
 /** Pauses a readable stream that is still open (pause throws on a closing one). */
@@ -675,7 +705,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     privateKey,
     addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [wholeMessageEncrypter(noise())],
     streamMuxers: [coalescingMuxer(yamux(), opts.writeCoalesceMs)],
     connectionManager: {
       maxConnections: opts.maxConnections,
