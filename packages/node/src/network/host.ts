@@ -579,7 +579,9 @@ function withSend<S extends MessageStream>(conn: S, send: MessageStream["send"])
  * length and then the sealed bytes, and the TCP connection writes a list one
  * buffer at a time: two write calls per message and, with Nagle's algorithm
  * off (libp2p's TCP default), two packets, the first carrying 2 bytes. Joined,
- * a message is one write and one packet (a copy of a few hundred bytes).
+ * a message is one write, and one packet when it fits one; the join copies
+ * the message once (at most 64 KiB: noise's limit). Only what this node sends
+ * is copied, so a peer cannot make it copy more than it sends anyway.
  */
 function wholeMessageEncrypter<C>(
   factory: (components: C) => ConnectionEncrypter,
