@@ -543,7 +543,7 @@ export function coalescingStream(
     }
   };
   const send = (data: Uint8Array | { subarray(): Uint8Array }): boolean => {
-    const bytes = data instanceof Uint8Array ? data : data.subarray();
+    const bytes = oneBuffer(data);
     parts.push(bytes);
     size += bytes.length;
     if (size >= maxBytes) flush();
@@ -556,6 +556,11 @@ export function coalescingStream(
     return !needsDrain;
   };
   return { stream: withSend(conn, send), flush };
+}
+
+/** A send's data as one buffer (a list is joined into a copy). */
+function oneBuffer(data: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
+  return data instanceof Uint8Array ? data : data.subarray();
 }
 
 /**
@@ -589,7 +594,7 @@ function wholeMessageEncrypter<C>(
   return (components) => {
     const inner = factory(components);
     const joined = (conn: MessageStream): MessageStream =>
-      withSend(conn, (data) => conn.send(data instanceof Uint8Array ? data : data.subarray()));
+      withSend(conn, (data) => conn.send(oneBuffer(data)));
     return {
       protocol: inner.protocol,
       secureInbound: (conn, options) => inner.secureInbound(joined(conn), options),
