@@ -56,4 +56,18 @@ describe("ocp launcher", () => {
     expect(size(NODE_RUNTIME_FLAGS)).toBeLessThanOrEqual(2 * capMiB * 2 ** 20);
     expect(size([])).toBeGreaterThan(2 * capMiB * 2 ** 20);
   });
+
+  it("keeps warm functions in the interpreter: no Sparkplug code", () => {
+    // Called often enough to be baseline-compiled, kept from the optimizing tiers;
+    // Node 24 compiles Sparkplug code on a background thread, so the calls go on,
+    // with turns of the event loop between batches, until it is there (bounded).
+    const script =
+      "function f(x){let s=0;for(let i=0;i<x;i++)s+=i;return s}%NeverOptimizeFunction(f);" +
+      "(async()=>{for(let b=0;b<200&&!%ActiveTierIsSparkplug(f);b++){for(let i=0;i<1000;i++)f(100);" +
+      "await new Promise(r=>setImmediate(r))}console.log(%ActiveTierIsSparkplug(f))})()";
+    const sparkplug = (flags: readonly string[]) =>
+      execFileSync(process.execPath, [...flags, "--allow-natives-syntax", "-e", script], { encoding: "utf8" }).trim();
+    expect(sparkplug([])).toBe("true");
+    expect(sparkplug(NODE_RUNTIME_FLAGS)).toBe("false");
+  });
 });
