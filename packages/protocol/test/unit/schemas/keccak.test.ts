@@ -3,10 +3,15 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { keccak256 } from "viem";
 import { describe, expect, it } from "vitest";
-import { keccak256Bulk, keccakReady } from "../../../src/schemas/keccak.js";
+import { keccak256Bulk, keccakBackend, keccakReady } from "../../../src/schemas/keccak.js";
 import { makeRng, randBytes } from "./eezGen.js";
 
 describe("keccak256Bulk", () => {
+  it("runs the WebAssembly keccak once it has loaded", async () => {
+    await keccakReady;
+    expect(keccakBackend()).toBe("wasm");
+  });
+
   it("equals noble and viem at every length around the rate", async () => {
     await keccakReady;
     const rng = makeRng(9);
