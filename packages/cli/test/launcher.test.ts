@@ -66,7 +66,9 @@ describe("ocp launcher", () => {
       "(async()=>{for(let b=0;b<200&&!%ActiveTierIsSparkplug(f);b++){for(let i=0;i<1000;i++)f(100);" +
       "await new Promise(r=>setImmediate(r))}console.log(%ActiveTierIsSparkplug(f))})()";
     const sparkplug = (flags: readonly string[]) =>
-      execFileSync(process.execPath, [...flags, "--allow-natives-syntax", "-e", script], { encoding: "utf8" }).trim();
+      execFileSync(process.execPath, [...flags, "--allow-natives-syntax", "-e", script], {
+        encoding: "utf8",
+      }).trim();
     expect(sparkplug([])).toBe("true");
     expect(sparkplug(NODE_RUNTIME_FLAGS)).toBe("false");
   });
