@@ -6,6 +6,10 @@ import { describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../bin/ocp.js", import.meta.url));
 
+/** What `script` prints, run by this node with `flags`. */
+const printed = (flags: readonly string[], script: string): string =>
+  execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" }).trim();
+
 describe("ocp launcher", () => {
   const shebang = readFileSync(BIN, "utf8").split("\n")[0]!;
 
@@ -50,8 +54,7 @@ describe("ocp launcher", () => {
       "let k=[];for(let i=0;i<3e6;i++){k.push({a:i,b:[i]});if(k.length>2e4)k=[]}" +
       "const s=require('v8').getHeapSpaceStatistics().find(x=>x.space_name==='new_space');" +
       "console.log(s.space_size)";
-    const size = (flags: readonly string[]) =>
-      Number(execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" }).trim());
+    const size = (flags: readonly string[]) => Number(printed(flags, script));
     const capMiB = Number(/--max-semi-space-size=(\d+)/.exec(NODE_RUNTIME_FLAGS.join(" "))![1]);
     expect(size(NODE_RUNTIME_FLAGS)).toBeLessThanOrEqual(2 * capMiB * 2 ** 20);
     expect(size([])).toBeGreaterThan(2 * capMiB * 2 ** 20);
@@ -65,10 +68,7 @@ describe("ocp launcher", () => {
       "function f(x){let s=0;for(let i=0;i<x;i++)s+=i;return s}%NeverOptimizeFunction(f);" +
       "(async()=>{for(let b=0;b<200&&!%ActiveTierIsSparkplug(f);b++){for(let i=0;i<1000;i++)f(100);" +
       "await new Promise(r=>setImmediate(r))}console.log(%ActiveTierIsSparkplug(f))})()";
-    const sparkplug = (flags: readonly string[]) =>
-      execFileSync(process.execPath, [...flags, "--allow-natives-syntax", "-e", script], {
-        encoding: "utf8",
-      }).trim();
+    const sparkplug = (flags: readonly string[]) => printed([...flags, "--allow-natives-syntax"], script);
     expect(sparkplug([])).toBe("true");
     expect(sparkplug(NODE_RUNTIME_FLAGS)).toBe("false");
   });
