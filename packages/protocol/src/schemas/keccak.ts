@@ -14,14 +14,13 @@
 import { createRequire } from "node:module";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type * as HashWasm from "hash-wasm";
-import type { IHasher } from "hash-wasm";
 
 const { createKeccak } = createRequire(import.meta.url)("hash-wasm/dist/keccak.umd.min.js") as Pick<
   typeof HashWasm,
   "createKeccak"
 >;
 
-let wasm: IHasher | undefined;
+let wasm: HashWasm.IHasher | undefined;
 
 /** Resolves once the WebAssembly keccak is in use (never rejects: the portable one stays). */
 export const keccakReady: Promise<void> = createKeccak(256).then(
