@@ -135,7 +135,8 @@ export class Aggregator {
       this.tickQueued = true;
       process.nextTick(() => {
         this.tickQueued = false;
-        if (!this.stopped) this.flush();
+        // After stop() there are no states left to build.
+        this.flush();
       });
     }
   }
