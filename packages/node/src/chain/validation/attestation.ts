@@ -43,6 +43,14 @@ export function attestationSeenKey(set: VerifierSet, index: number, rootHex: str
  * except when this vote brings the ones waiting for its root, with those
  * already counted, to quorum while no certificate is held for it: then they
  * are verified at once, since they may complete a certificate.
+ *
+ * A voter counts once while any copy of its vote waits, and leaves the count
+ * when one copy verifies (it is counted in the pool next, in the same job).
+ * Counting copies made the sum reach quorum while fewer distinct votes
+ * waited: the early flush then left the copies in flight, the sum stayed at
+ * or over quorum, and the votes that did complete it arrived without
+ * crossing it, so they waited out the buffer's timer (docs/spec.md §6,
+ * "BLS verification").
  */
 async function verifyVote(
   ctx: ValidationContext,
@@ -53,25 +61,44 @@ async function verifyVote(
 ): Promise<BlsVerdict> {
   const key = groupKey(group);
   const weight = group.set.weights[index]!;
-  // Copies of one vote in flight count more than once: that only flushes earlier.
-  const pending = (ctx.pendingVoteWeight.get(key) ?? 0n) + weight;
-  ctx.pendingVoteWeight.set(key, pending);
-  // Only the vote that brings them to quorum flushes; later ones batch again.
+  let copies = ctx.pendingVotes.get(key);
+  if (copies === undefined) {
+    copies = new Map();
+    ctx.pendingVotes.set(key, copies);
+  }
+  const held = copies.get(index) ?? 0;
+  copies.set(index, held + 1);
   const counted = ctx.pools.attestations.weightOf(key);
-  const urgent =
-    ctx.pools.certificates.weightFor(group.slotKey, group.rootHex) === undefined &&
-    quorumReached(group.set, counted + pending) &&
-    !quorumReached(group.set, counted + pending - weight);
+  let urgent = false;
+  if (held === 0) {
+    const pending = (ctx.pendingVoteWeight.get(key) ?? 0n) + weight;
+    ctx.pendingVoteWeight.set(key, pending);
+    // Only the vote that brings them to quorum flushes; later ones batch again.
+    urgent =
+      ctx.pools.certificates.weightFor(group.slotKey, group.rootHex) === undefined &&
+      quorumReached(group.set, counted + pending) &&
+      !quorumReached(group.set, counted + pending - weight);
+  }
+  let verdict: BlsVerdict = "dropped";
   try {
-    return await ctx.bls.judgeSignatureSets([sigSet], {
+    verdict = await ctx.bls.judgeSignatureSets([sigSet], {
       batchable: true,
       urgent,
       ...(peer === undefined ? {} : { peer }),
     });
+    return verdict;
   } finally {
-    const left = (ctx.pendingVoteWeight.get(key) ?? weight) - weight;
-    if (left > 0n) ctx.pendingVoteWeight.set(key, left);
-    else ctx.pendingVoteWeight.delete(key);
+    // The voter leaves the count with its first verified copy, or with its last copy.
+    const left = copies.get(index);
+    if (left !== undefined) {
+      if (verdict === "valid" || left <= 1) {
+        copies.delete(index);
+        if (copies.size === 0 && ctx.pendingVotes.get(key) === copies) ctx.pendingVotes.delete(key);
+        const w = (ctx.pendingVoteWeight.get(key) ?? weight) - weight;
+        if (w > 0n) ctx.pendingVoteWeight.set(key, w);
+        else ctx.pendingVoteWeight.delete(key);
+      } else copies.set(index, left - 1);
+    }
   }
 }
 

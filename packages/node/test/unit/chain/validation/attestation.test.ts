@@ -69,6 +69,28 @@ describe("validateGossipAttestation", () => {
     expect(m.batchedSets).toBe(6);
   });
 
+  it("copies of one vote in flight count once toward the quorum that flushes the batch", async () => {
+    // Six keys of weight 1: quorum is 5 votes. Time is fake, so no timer flushes the batch.
+    vi.useFakeTimers({ toFake: [...FAKED_TIMERS] });
+    const { pipeline } = chain({ blsVerifier: { maxBufferWaitMs: 60_000 } });
+    const data = (i: number) => encodeAttestationSsz(attest(keys[i]!, set0, i, observation(HEAD)));
+    // Validated, then counted as the gossip handler does; a copy of a counted vote is IGNOREd.
+    const vote = (i: number, peer: string) =>
+      pipeline.attestation.validate(data(i), peer).then((v) => pipeline.attestation.accept(v));
+    // Votes 0 and 1, and three more copies of vote 0 from other peers: two voters, not five.
+    const early = [vote(0, "a"), vote(1, "a"), vote(0, "b"), vote(0, "c"), vote(0, "d")];
+    // Two more voters arrive while those wait.
+    const more = [vote(2, "a"), vote(3, "a")];
+    expect(await settledAfter([...early, ...more], 30)).toBe(0);
+    // The fifth voter completes the quorum: everything waiting is checked at once.
+    const fifth = vote(4, "a");
+    expect(await settledAfter([...early, ...more, fifth], 0)).toBe(8);
+    for (const p of [...early, ...more, fifth]) expect(await outcome(p)).toBe("accept");
+    // One flush, at the fifth voter: not at the third copy of vote 0.
+    const m = (pipeline.verifier as BatchingBlsVerifier).metrics as BlsVerifierStats;
+    expect(m.batches).toBe(1);
+  });
+
   it("accepts a valid vote and returns the derived data", async () => {
     const { pipeline } = chain();
     const a = attest(keys[2]!, set0, 2, observation(HEAD));
