@@ -73,7 +73,13 @@ describe("node: a frozen node rejoins", () => {
       20_000,
       "certified",
     );
-    const cert = await c.nodes[0]!.db.certificates.getBest(c.stream, second);
+    // Node 0 stores it too. Its store writes in deferred batches, so the
+    // resumed node can hold the certificate before node 0's write has landed.
+    const cert = await waitFor(
+      () => c.nodes[0]!.db.certificates.getBest(c.stream, second),
+      20_000,
+      "certificate stored at node 0",
+    );
     expect(cert).toBeDefined();
     // Still the same process: it was never restarted.
     expect(child.proc.exitCode).toBeNull();

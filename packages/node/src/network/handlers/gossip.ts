@@ -26,17 +26,47 @@ export interface GossipHandlersModules {
   logger: Logger;
 }
 
-/** Gossips through `network`; a failure is logged at debug, never thrown (peers may be absent). */
+/**
+ * Waits before publishing again a message that found no topic peer: a node
+ * that has just started (or lost its peers) holds connections before their
+ * subscriptions arrive, and gossipsub does not mark such a message seen, so
+ * it can go out once they have. About 3.5 s in all: the message stays useful
+ * for its slot, and a peer's subscriptions come with its first gossip frame.
+ */
+export const NO_PEERS_RETRY_MS: readonly number[] = [500, 1000, 2000];
+
+/**
+ * Gossips through `network`; a failure is logged at debug, never thrown (peers
+ * may be absent). A message that reached no topic peer is published again
+ * after each of `retryMs` (in the background: the caller does not wait), until
+ * some peer gets it.
+ */
 export function quietPublisher(
   network: Pick<Network, "publish">,
   logger: Logger,
+  retryMs: readonly number[] = NO_PEERS_RETRY_MS,
 ): (kind: GossipKind, bytes: Uint8Array) => Promise<void> {
-  return async (kind, bytes) => {
+  const attempt = async (kind: GossipKind, bytes: Uint8Array): Promise<boolean> => {
     try {
-      await network.publish(kind, bytes);
+      return (await network.publish(kind, bytes)).outcome === "no_peers";
     } catch (e) {
       logger.debug({ kind, err: String(e) }, "publish failed");
+      return false;
     }
+  };
+  const retry = (kind: GossipKind, bytes: Uint8Array, i: number): void => {
+    if (i >= retryMs.length) {
+      logger.debug({ kind }, "publish found no topic peer; not retried further");
+      return;
+    }
+    setTimeout(() => {
+      void attempt(kind, bytes).then((again) => {
+        if (again) retry(kind, bytes, i + 1);
+      });
+    }, retryMs[i]).unref();
+  };
+  return async (kind, bytes) => {
+    if (await attempt(kind, bytes)) retry(kind, bytes, 0);
   };
 }
 
