@@ -61,23 +61,22 @@ async function verifyVote(
 ): Promise<BlsVerdict> {
   const key = groupKey(group);
   const weight = group.set.weights[index]!;
-  let copies = ctx.pendingVotes.get(key);
-  if (copies === undefined) {
-    copies = new Map();
-    ctx.pendingVotes.set(key, copies);
+  let waiting = ctx.pendingVotes.get(key);
+  if (waiting === undefined) {
+    waiting = { weight: 0n, copies: new Map() };
+    ctx.pendingVotes.set(key, waiting);
   }
-  const held = copies.get(index) ?? 0;
-  copies.set(index, held + 1);
-  const counted = ctx.pools.attestations.weightOf(key);
+  const held = waiting.copies.get(index) ?? 0;
+  waiting.copies.set(index, held + 1);
   let urgent = false;
   if (held === 0) {
-    const pending = (ctx.pendingVoteWeight.get(key) ?? 0n) + weight;
-    ctx.pendingVoteWeight.set(key, pending);
+    waiting.weight += weight;
+    const sum = ctx.pools.attestations.weightOf(key) + waiting.weight;
     // Only the vote that brings them to quorum flushes; later ones batch again.
     urgent =
       ctx.pools.certificates.weightFor(group.slotKey, group.rootHex) === undefined &&
-      quorumReached(group.set, counted + pending) &&
-      !quorumReached(group.set, counted + pending - weight);
+      quorumReached(group.set, sum) &&
+      !quorumReached(group.set, sum - weight);
   }
   let verdict: BlsVerdict = "dropped";
   try {
@@ -89,15 +88,13 @@ async function verifyVote(
     return verdict;
   } finally {
     // The voter leaves the count with its first verified copy, or with its last copy.
-    const left = copies.get(index);
+    const left = waiting.copies.get(index);
     if (left !== undefined) {
       if (verdict === "valid" || left <= 1) {
-        copies.delete(index);
-        if (copies.size === 0 && ctx.pendingVotes.get(key) === copies) ctx.pendingVotes.delete(key);
-        const w = (ctx.pendingVoteWeight.get(key) ?? weight) - weight;
-        if (w > 0n) ctx.pendingVoteWeight.set(key, w);
-        else ctx.pendingVoteWeight.delete(key);
-      } else copies.set(index, left - 1);
+        waiting.copies.delete(index);
+        waiting.weight -= weight;
+        if (waiting.copies.size === 0 && ctx.pendingVotes.get(key) === waiting) ctx.pendingVotes.delete(key);
+      } else waiting.copies.set(index, left - 1);
     }
   }
 }

@@ -1,7 +1,7 @@
 // What gossip validators may read: the network's domains and streams, the slot
 // window, verifier sets, seen caches, pools and the BLS verifier. Validators
-// never write to any of it (except `pendingVoteWeight` and `pendingVotes`, their
-// own count of votes in flight); the gossip handler records after acceptance.
+// never write to any of it (except `pendingVotes`, their own count of
+// votes in flight); the gossip handler records after acceptance.
 import {
   BuilderSignatureVerifier,
   type Domain,
@@ -144,10 +144,11 @@ export interface ValidationContext {
   readonly ownRoot: (stream: Uint8Array, slot: bigint) => string | undefined;
   /** Builder signature checks, with known builders' keys remembered. */
   readonly builderSignatures: BuilderSignatureVerifier;
-  /** Weight of the voters with a vote waiting for its signature check, by attestation group key. */
-  readonly pendingVoteWeight: Map<string, bigint>;
-  /** Copies waiting per voter index, by attestation group key (a voter's weight counts once). */
-  readonly pendingVotes: Map<string, Map<number, number>>;
+  /**
+   * Votes waiting for their signature check, by attestation group key: the
+   * copies waiting per voter index, and the weight of those voters (each once).
+   */
+  readonly pendingVotes: Map<string, { weight: bigint; copies: Map<number, number> }>;
   /** A message named a set id this node does not hold: the node refreshes its sets (rate-limited). */
   readonly onUnknownSet: (setId: Uint8Array) => void;
   /**
@@ -199,7 +200,6 @@ export function createValidationContext(
     builderEvidence: new SlotCounter(),
     ownRoot: modules.ownRoot ?? (() => undefined),
     builderSignatures: new BuilderSignatureVerifier(),
-    pendingVoteWeight: new Map(),
     pendingVotes: new Map(),
     onUnknownSet: modules.onUnknownSet ?? (() => undefined),
     setsCurrentFor: modules.setsCurrentFor ?? (() => true),
