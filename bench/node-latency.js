@@ -39,6 +39,8 @@ async function runShape(shape, log) {
   log(`  ${shape.name}: ${shape.nodes} processes up and meshed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const rng = makeRng(0x0c9 + shape.nodes * 64 + shape.keysPerNode);
   const latencies = [];
+  /** Paired runs: per half (even, odd), each slot's last certificate among that half's nodes. */
+  const halfLatencies = [[], []];
   /** @type {Record<"mined" | "head" | "decided" | "commitment" | "signed" | "attested" | "cert", number[]>} */
   const phases = { mined: [], head: [], decided: [], commitment: [], signed: [], attested: [], cert: [] };
   let statsBefore;
@@ -69,9 +71,11 @@ async function runShape(shape, log) {
       if (i >= WARMUP_SLOTS) {
         const conf = (slot + 1n).toString();
         let last = 0;
+        const halfLast = [0, 0];
         for (const ch of c.children) {
           const rec = ch.slots.get(key);
           last = Math.max(last, rec.cert.t);
+          halfLast[ch.index % 2] = Math.max(halfLast[ch.index % 2], rec.cert.t);
           phases.mined.push(tMined - t0);
           // A node whose head poll skipped a block reports no head event for it.
           const head = ch.slots.get(conf)?.head;
@@ -85,6 +89,8 @@ async function runShape(shape, log) {
           phases.cert.push(rec.cert.t - t0);
         }
         latencies.push(last - t0);
+        halfLatencies[0].push(halfLast[0] - t0);
+        halfLatencies[1].push(halfLast[1] - t0);
       }
       await new Promise((r) => setTimeout(r, GAP_MS));
     }
@@ -99,6 +105,12 @@ async function runShape(shape, log) {
       const rssHalf = (odd) => Math.max(...of(c.peakRssMb(), odd));
       log(
         `  ${shape.name}: paired: this checkout (even nodes) ${r1(avg(half(false)))} ms, ${process.env.OCP_BENCH_PAIRED} (odd nodes) ${r1(avg(half(true)))} ms CPU per slot; ratio ${(avg(half(false)) / avg(half(true))).toFixed(3)}; peak RSS ${Math.round(rssHalf(false))} / ${Math.round(rssHalf(true))} MiB`,
+      );
+      // The slowest node of each half per slot (node 0, which publishes, is in the even half: swap
+      // the builds between runs before reading a difference into it).
+      const hl = (odd) => halfLatencies[odd ? 1 : 0];
+      log(
+        `  ${shape.name}: paired: last certificate per slot in each half, p50 / p99 / mean: even ${r1(pct(hl(false), 50))} / ${r1(pct(hl(false), 99))} / ${r1(avg(hl(false)))} ms, odd ${r1(pct(hl(true), 50))} / ${r1(pct(hl(true), 99))} / ${r1(avg(hl(true)))} ms`,
       );
     }
     // Per slot per node: BLS verifier wall time and calls (sets per call), node 0's gossip outcomes.
