@@ -39,7 +39,10 @@ async function runShape(shape, log) {
   log(`  ${shape.name}: ${shape.nodes} processes up and meshed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const rng = makeRng(0x0c9 + shape.nodes * 64 + shape.keysPerNode);
   const latencies = [];
-  /** Paired runs: per half (even, odd), each slot's last certificate among that half's nodes. */
+  /**
+   * Paired runs: per half (even, odd), each slot's last certificate among that half's nodes.
+   * @type {[number[], number[]]}
+   */
   const halfLatencies = [[], []];
   /** @type {Record<"mined" | "head" | "decided" | "commitment" | "signed" | "attested" | "cert", number[]>} */
   const phases = { mined: [], head: [], decided: [], commitment: [], signed: [], attested: [], cert: [] };
