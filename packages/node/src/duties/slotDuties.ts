@@ -54,6 +54,11 @@ interface SlotState {
   observation?: Observation;
   rootHex?: string;
   confirmedAtMs?: number;
+  /**
+   * The observation's own records (observation, table) until the attestation
+   * writes them in its synced batch, whichever way it comes (docs/spec.md §6).
+   */
+  ops?: DbOp[];
   timer?: NodeJS.Timeout;
 }
 
@@ -188,16 +193,11 @@ export class SlotDuties {
     st.rootHex = toHex(observationRoot(m.domain, observation));
     this.ownRoots.set(streamSlotId(st.stream.id, st.slot), { slot: st.slot, rootHex: st.rootHex });
     st.confirmedAtMs = Date.now();
-    const ops = this.observationOps(st, decision);
-    if (this.matchingCommitment(st)) {
-      // The usual case: the builder's commitment came first. The observation
-      // record rides in the signer's synced slashing-protection batch.
-      st.phase = "waiting";
-      await this.attest(st, "commitment", ops);
-      return;
-    }
-    await m.db.batch(ops);
-    if (!m.isRunning()) return;
+    // The observation's records ride in the signer's synced slashing-protection
+    // batch, whether the builder's commitment came first (the usual case), comes
+    // later or never (self-proposal): no write of their own, which a commitment
+    // arriving meanwhile would wait behind.
+    st.ops = this.observationOps(st, decision);
     st.phase = "waiting";
     if (this.matchingCommitment(st)) {
       await this.attest(st, "commitment");
@@ -233,15 +233,17 @@ export class SlotDuties {
   }
 
   /**
-   * Signs our observation with every key that is in the governing set.
-   * `ops`: the observation's records when not written yet (same batch as the
-   * slashing-protection records).
+   * Signs our observation with every key that is in the governing set. The
+   * observation's records, when not written yet, go in the same batch as the
+   * slashing-protection records.
    */
-  private async attest(st: SlotState, why: "commitment" | "self", ops: DbOp[] = []): Promise<void> {
+  private async attest(st: SlotState, why: "commitment" | "self"): Promise<void> {
     const { m } = this;
     if (st.phase !== "waiting" || !st.observation || !m.isRunning()) return;
     st.phase = "attested";
     if (st.timer) clearTimeout(st.timer);
+    const ops = st.ops ?? [];
+    st.ops = undefined;
     // Never sign under a set other than the one governing the slot on chain.
     if (!(await m.setsFreshFor(st.slot))) {
       if (ops.length > 0) await m.db.batch(ops);

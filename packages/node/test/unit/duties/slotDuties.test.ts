@@ -72,6 +72,10 @@ function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
     published: [] as { kind: GossipKind; bytes: Uint8Array }[],
     accepted: 0,
     batches: 0,
+    /** Operations handed to the signer for its synced batch, per call. */
+    signedOps: [] as number[],
+    /** While set, a plain db.batch does not resolve (a slow write ahead of the commitment). */
+    holdBatches: false,
     setsFresh: true,
     running: true,
   };
@@ -94,13 +98,15 @@ function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
     },
     validators: {
       precompute: () => undefined,
-      signObservationAll: async (d, o, _ops, member) =>
-        keys.flatMap((k) => {
+      signObservationAll: async (d, o, ops, member) => {
+        state.signedOps.push(ops?.length ?? 0);
+        return keys.flatMap((k) => {
           const pk = bls.publicKeyToBytes(bls.publicKey(k));
           if (member && !member(pk)) return [];
           state.signedWith.push(toHex(pk));
           return [{ pubkey: pk, signature: bls.sign(k, observationRoot(d, o)) }];
-        }),
+        });
+      },
     },
     sets: { governing: () => set },
     chain: {
@@ -109,9 +115,12 @@ function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
       validateOwnAttestation: async () => ({}),
     } as unknown as SlotDutiesModules["chain"],
     db: {
-      batch: async () => void state.batches++,
+      batch: async () => {
+        state.batches++;
+        if (state.holdBatches) await new Promise(() => undefined);
+      },
       observations: { putOwnOp: () => ({ type: "put" }) },
-      tables: { putOps: () => [] },
+      tables: { putOps: () => [{ type: "put" }] },
       deferred: { write: async () => undefined },
       attestations: { addOp: () => ({ type: "put" }) },
     } as unknown as SlotDutiesModules["db"],
@@ -181,13 +190,27 @@ describe("slot duties", () => {
     const { duties, state } = setup(new Map([[9n, sign(9n)]]));
     duties.onSlot(10n);
     await settle();
-    expect(state.batches).toBe(1); // the observation's own records
     expect(state.published).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(999);
     expect(state.published).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
     await settle();
     expect(state.published).toHaveLength(1);
+    // The observation's records (observation, table) went in the signer's synced batch.
+    expect(state.batches).toBe(0);
+    expect(state.signedOps).toEqual([2]);
+  });
+
+  it("a commitment arriving after the decision is signed at once, not after a write of the observation's records", async () => {
+    const { duties, state } = setup(new Map([[9n, sign(9n)]]));
+    state.holdBatches = true; // any write of its own would hold the attestation back
+    duties.onSlot(10n);
+    await settle();
+    expect(state.published).toHaveLength(0);
+    await duties.onCommitment(stream, { slot: 9n, rootHex: rootHexAt(9n) } as PooledCommitment);
+    expect(state.published).toHaveLength(1);
+    expect(state.batches).toBe(0);
+    expect(state.signedOps).toEqual([2]); // the records ride with the slashing-protection write
   });
 
   it("a commitment arriving while it waits triggers the attestation", async () => {
