@@ -1,6 +1,7 @@
 // Issue proof 1–2: honest slots certified by every node (direct and through
 // the orchestrator); a lying commitment gets no signature; without any
-// builder the verifiers certify by self-proposal.
+// builder the verifiers certify by self-proposal, also when the chain moves
+// past the pending window before the self-proposal deadline.
 import { buildVerifierSet, observationRoot, toHex, verifyCertificate } from "@ocp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
@@ -65,6 +66,28 @@ describe("node: honest path", () => {
     const none = await c.post([randomBatch(rng)], "orchestrator");
     await c.mine(1);
     await expectCertifiedEverywhere(none.slot, toHex(observationRoot(c.domain, none.observation)));
+  });
+
+  it("without a builder, a slot the chain leaves behind before the self-proposal deadline is still certified", async () => {
+    const { slot, observation } = await c.post([randomBatch(rng)], "direct");
+    const decided = new Set<number>();
+    const listeners = c.nodes.map((n, i) => {
+      const on = (e: { slot: bigint; decision: { verdict: string } }): void => {
+        if (e.slot === slot && e.decision.verdict === "sign") decided.add(i);
+      };
+      n!.events.on("decision", on);
+      return on;
+    });
+    await c.mine(1);
+    try {
+      await waitFor(() => decided.size === c.nodes.length || undefined, 10_000, "every node decided");
+    } finally {
+      for (const [i, n] of c.nodes.entries()) n!.events.off("decision", listeners[i]!);
+    }
+    // Every node now waits for a commitment that never comes (deadline 1.5 s);
+    // the chain moves past the pending window (16 slots) well before that.
+    await c.mine(20);
+    await expectCertifiedEverywhere(slot, toHex(observationRoot(c.domain, observation)));
   });
 
   it("a node that kept up asks no peer for certificates; one missing a certificate asks for that slot", async () => {

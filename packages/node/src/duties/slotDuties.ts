@@ -129,6 +129,10 @@ export class SlotDuties {
     }
     for (const [key, st] of this.slots) {
       if (st.slot < oldest) {
+        // A decided slot still waiting for a commitment is self-proposed now: on
+        // a fast chain the window can pass before the deadline, and a slot
+        // dropped unsigned on enough nodes would never be certified.
+        if (st.phase === "waiting") void this.attest(st, "self");
         if (st.timer) clearTimeout(st.timer);
         this.slots.delete(key);
       } else if (st.phase === "pending") {

@@ -213,6 +213,21 @@ describe("slot duties", () => {
     expect(state.signedOps).toEqual([2]); // the records ride with the slashing-protection write
   });
 
+  it("a decided slot the pending window leaves before its deadline is self-proposed then, not dropped", async () => {
+    const { duties, state } = setup(new Map([[9n, sign(9n)]]));
+    duties.onSlot(10n);
+    await settle();
+    expect(state.published).toHaveLength(0);
+    // A fast chain: 16 blocks before the 1 s deadline, and no commitment came.
+    await vi.advanceTimersByTimeAsync(300);
+    duties.onSlot(26n);
+    await settle();
+    expect(state.published.map((p) => decodeAttestationSsz(p.bytes).observation.slot)).toEqual([9n]);
+    expect(state.signedOps).toEqual([2]);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(state.published).toHaveLength(1); // the deadline was cleared: signed once
+  });
+
   it("a commitment arriving while it waits triggers the attestation", async () => {
     const { duties, state } = setup(new Map([[9n, sign(9n)]]));
     duties.onSlot(10n);
