@@ -736,7 +736,13 @@ export const NodeConfigSchema = section("", {
         }),
       ),
       maxPendingSlots: opt(
-        int(1, "slots an undecided slot is retried", { default: proposal.maxPendingSlots }),
+        int(
+          1,
+          "slots an undecided slot is retried; a decided slot still waiting for a commitment when the chain is this far past it is self-proposed then",
+          {
+            default: proposal.maxPendingSlots,
+          },
+        ),
       ),
     }),
   ),

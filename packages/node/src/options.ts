@@ -46,7 +46,11 @@ export interface ProposalOptions {
    * @default 1000
    */
   selfProposeDelayMs: number;
-  /** Slots a pending decision is retried (RPC trouble, not yet confirmed). @default 16 */
+  /**
+   * Slots a pending decision is retried (RPC trouble, not yet confirmed). A
+   * decided slot still waiting for a commitment when the chain is this far
+   * past it is self-proposed then. @default 16
+   */
   maxPendingSlots: number;
 }
 
