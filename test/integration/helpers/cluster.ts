@@ -112,6 +112,8 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     account: privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]),
     chain: foundry,
     transport: http(anvil.rpcUrl),
+    // viem's 4 s default for HTTP would hold each receipt a full interval; anvil mines at once.
+    pollingInterval: 50,
   }).extend(publicActions);
   const testClient = createTestClient({ chain: foundry, mode: "anvil", transport: http(anvil.rpcUrl) });
   const h1 = await wallet.deployContract({ abi: ExecutionTable.abi, bytecode: ExecutionTable.bytecode });
