@@ -207,6 +207,12 @@ export class SlotDuties {
       await this.attest(st, "commitment");
       return;
     }
+    // Pruned while it was being decided: the window has passed it, so no deadline
+    // (and no commitment could find it any more).
+    if (this.slots.get(streamSlotId(st.stream.id, st.slot)) !== st) {
+      await this.attest(st, "self");
+      return;
+    }
     // Self-proposal: no matching commitment by the deadline → our own observation.
     st.timer = setTimeout(() => void this.attest(st, "self"), m.opts.proposal.selfProposeDelayMs);
   }

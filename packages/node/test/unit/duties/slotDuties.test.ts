@@ -228,6 +228,25 @@ describe("slot duties", () => {
     expect(state.published).toHaveLength(1); // the deadline was cleared: signed once
   });
 
+  it("a slot the pending window leaves while it is being decided is self-proposed once decided", async () => {
+    let release!: (d: Decision) => void;
+    const held = new Promise<Decision>((r) => {
+      release = r;
+    });
+    // The checkers answer for slot 9 only when released (a slow RPC).
+    const decisions = { get: (slot: bigint) => (slot === 9n ? held : undefined) };
+    const { duties, state } = setup(decisions as unknown as Map<bigint, Decision>);
+    duties.onSlot(10n);
+    await settle();
+    duties.onSlot(26n); // slot 9 leaves the window while its decision is under way
+    await settle();
+    release(sign(9n));
+    await settle();
+    expect(state.published.map((p) => decodeAttestationSsz(p.bytes).observation.slot)).toEqual([9n]);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(state.published).toHaveLength(1);
+  });
+
   it("a commitment arriving while it waits triggers the attestation", async () => {
     const { duties, state } = setup(new Map([[9n, sign(9n)]]));
     duties.onSlot(10n);
