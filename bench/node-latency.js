@@ -111,9 +111,11 @@ async function runShape(shape, log) {
       );
       // The slowest node of each half per slot (node 0, which publishes, is in the even half: swap
       // the builds between runs before reading a difference into it).
-      const hl = (odd) => halfLatencies[odd ? 1 : 0];
+      const [even, odd] = halfLatencies.map(
+        (xs) => `${r1(pct(xs, 50))} / ${r1(pct(xs, 99))} / ${r1(avg(xs))}`,
+      );
       log(
-        `  ${shape.name}: paired: last certificate per slot in each half, p50 / p99 / mean: even ${r1(pct(hl(false), 50))} / ${r1(pct(hl(false), 99))} / ${r1(avg(hl(false)))} ms, odd ${r1(pct(hl(true), 50))} / ${r1(pct(hl(true), 99))} / ${r1(avg(hl(true)))} ms`,
+        `  ${shape.name}: paired: last certificate per slot in each half, p50 / p99 / mean: even ${even} ms, odd ${odd} ms`,
       );
     }
     // Per slot per node: BLS verifier wall time and calls (sets per call), node 0's gossip outcomes.

@@ -26,7 +26,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { ANVIL_PRIVATE_KEYS } from "../utils/anvil.js";
+import { ANVIL_POLLING_MS, ANVIL_PRIVATE_KEYS } from "../utils/anvil.js";
 
 export const EIP7825_TX_GAS_CAP = 1n << 24n;
 /** Keys per registerKeys transaction: ~190k gas each keeps a chunk near 12M, under the cap. */
@@ -44,9 +44,7 @@ export function connect(rpcUrl: string): Chain {
   const account = privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]);
   const other = privateKeyToAccount(ANVIL_PRIVATE_KEYS[1]);
   const transport = http(rpcUrl);
-  // viem polls an HTTP chain every 4 s by default, and a receipt waited for
-  // after its block was mined then costs a full interval; anvil mines at once.
-  const pollingInterval = 50;
+  const pollingInterval = ANVIL_POLLING_MS;
   return {
     pub: createPublicClient({ chain: foundry, transport, pollingInterval }),
     wallet: createWalletClient({ chain: foundry, transport, account, pollingInterval }),

@@ -5,6 +5,12 @@ import { type Anvil, type AnvilOptions, startAnvil } from "../../packages/node/s
 export { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.js";
 export type { Anvil };
 
+/**
+ * Receipt polling for viem clients of a test anvil: viem's HTTP default (4 s)
+ * holds each receipt a full interval after anvil has mined it at once.
+ */
+export const ANVIL_POLLING_MS = 50;
+
 /** Registers beforeAll/afterAll hooks; read `.current` inside tests. */
 export function useAnvil(opts: AnvilOptions = {}): { current: Anvil } {
   const ref = {} as { current: Anvil };

@@ -35,6 +35,7 @@ import {
   type AnvilOptions,
   startAnvil,
 } from "../../../packages/node/src/devnet/anvil.js";
+import { ANVIL_POLLING_MS } from "../../utils/anvil.js";
 import { waitFor } from "../../utils/wait.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
@@ -112,8 +113,7 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
     account: privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]),
     chain: foundry,
     transport: http(anvil.rpcUrl),
-    // viem's 4 s default for HTTP would hold each receipt a full interval; anvil mines at once.
-    pollingInterval: 50,
+    pollingInterval: ANVIL_POLLING_MS,
   }).extend(publicActions);
   const testClient = createTestClient({ chain: foundry, mode: "anvil", transport: http(anvil.rpcUrl) });
   const h1 = await wallet.deployContract({ abi: ExecutionTable.abi, bytecode: ExecutionTable.bytecode });
