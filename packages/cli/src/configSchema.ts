@@ -145,6 +145,26 @@ export const GossipSchema = section(
     validationTimeoutMs: opt(
       num(1, "a validation still running after this is IGNOREd", { default: gossip.validationTimeoutMs }),
     ),
+    futureHoldSlots: opt(
+      int(
+        0,
+        "a message for a slot not started here yet, at most this many slots past the tolerance, is held until it starts (0: IGNOREd at once)",
+        {
+          default: gossip.futureHoldSlots,
+        },
+      ),
+    ),
+    futureHoldMax: opt(
+      int(0, "messages held for their slot at once; more are IGNOREd", { default: gossip.futureHoldMax }),
+    ),
+    futureHoldMaxPerPeer: opt(
+      int(0, "the same, per forwarding peer", { default: gossip.futureHoldMaxPerPeer }),
+    ),
+    futureHoldMs: opt(
+      num(1, "a held message whose slot has not started after this is IGNOREd", {
+        default: gossip.futureHoldMs,
+      }),
+    ),
     // Bounds of gossipsub's validatePeerScoreParams: weights are penalties (≤ 0).
     // Defaults: network/scoring.ts derivePeerScoreParams.
     scoreParams: opt(

@@ -16,7 +16,7 @@ import {
 import { type Logger as PinoLogger, pino } from "pino";
 import type { Registry } from "prom-client";
 import { BatchingBlsVerifier } from "./chain/bls/verifier.js";
-import type { SlotClock } from "./chain/clock.js";
+import { type SlotClock, SlotWaiters } from "./chain/clock.js";
 import { createL1SlotClock, L1HeadTracker } from "./chain/l1/head.js";
 import { ChainPipeline } from "./chain/pipeline.js";
 import { domainKey, slotKey } from "./chain/pools/keys.js";
@@ -62,6 +62,7 @@ export interface NodeComponents {
   domain: Domain;
   streams: StreamContext[];
   clock: SlotClock;
+  slotWaiters: SlotWaiters;
   l1Head: L1HeadTracker;
   validators: ValidatorStore;
   doppelganger: DoppelgangerGuard;
@@ -154,6 +155,8 @@ export function createNodeComponents(
       (stream, slot) =>
         chain.pools.certificates.best(slotKey(domainKey(domain), toHex(stream), slot)) !== undefined,
     ) ?? 0n;
+  // Gossip for a slot not started here yet waits for it (docs/spec.md §5.3).
+  const slotWaiters = new SlotWaiters(clock);
   network = new Network(opts.network, {
     privateKey: peers.privateKey,
     knownPeers: peers.knownPeers,
@@ -162,6 +165,7 @@ export function createNodeComponents(
     metricsRegistry: metrics.registry,
     getStatus: () =>
       localStatus({ sets, headSlot: () => clock.currentSlot(), latestCertifiedSlot: certifiedHead }),
+    awaitSlot: (slot, aheadSlots, maxMs) => slotWaiters.wait(slot, aheadSlots, maxMs),
   });
   const shared = { ...base, network, chain, checkers, publish: quietPublisher(network, logger) };
   const { confirmations } = opts.l1;
@@ -193,6 +197,7 @@ export function createNodeComponents(
     domain,
     streams,
     clock,
+    slotWaiters,
     l1Head,
     validators,
     doppelganger,

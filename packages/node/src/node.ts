@@ -180,6 +180,7 @@ export class OcpNode {
     this.running = false;
     await this.api?.stop();
     this.clock.stop();
+    this.c.slotWaiters.stop();
     const synced = this.c.certSync.stop();
     this.c.duties.stop();
     await this.anchor?.stop();

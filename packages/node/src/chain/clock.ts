@@ -375,3 +375,52 @@ function safeEmit(clock: EventEmitter<SlotClockEvents>, logger: Logger, slot: bi
     );
   }
 }
+
+/**
+ * Waits for slots to start on a clock: gossip held for a slot that has not
+ * started here yet (docs/spec.md §5.3) resumes on the clock's `slot` event
+ * that starts it. One listener serves every waiter.
+ */
+export class SlotWaiters {
+  private readonly waiting = new Set<{ slot: bigint; done: (started: boolean) => void }>();
+  private readonly onSlot = (): void => {
+    for (const w of this.waiting) if (!this.clock.isFromFuture(w.slot)) w.done(true);
+  };
+
+  constructor(private readonly clock: SlotClock) {
+    clock.on("slot", this.onSlot);
+  }
+
+  /** Waiters not resolved yet. */
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * Resolves true once `slot` is no longer from the future, false after
+   * `maxMs` or at stop; null at once when even `slot - aheadSlots` is still
+   * from the future (too far ahead to wait for).
+   */
+  wait(slot: bigint, aheadSlots: number, maxMs: number): Promise<boolean> | null {
+    if (!this.clock.isFromFuture(slot)) return Promise.resolve(true);
+    if (this.clock.isFromFuture(slot - BigInt(aheadSlots))) return null;
+    return new Promise((resolve) => {
+      const w = {
+        slot,
+        done: (started: boolean) => {
+          clearTimeout(timer);
+          this.waiting.delete(w);
+          resolve(started);
+        },
+      };
+      const timer = setTimeout(() => w.done(false), maxMs);
+      this.waiting.add(w);
+    });
+  }
+
+  /** Resolves every waiter as not started and leaves the clock. */
+  stop(): void {
+    this.clock.off("slot", this.onSlot);
+    for (const w of [...this.waiting]) w.done(false);
+  }
+}

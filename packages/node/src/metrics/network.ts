@@ -11,6 +11,12 @@ export interface NetworkMetrics {
   gossipLateRejects: Counter<"kind">;
   /** Gossip RPC frames dropped unread before gossipsub, by reason (network/gossipRpc.ts). */
   gossipRpcDropped: Counter<"reason">;
+  /**
+   * Messages for a slot not started yet (docs/spec.md §5.3): result held (waiting
+   * for the slot), due (validated again), expired, full (hold bound reached) or
+   * too_far (beyond futureHoldSlots); the last two are IGNOREd at once.
+   */
+  gossipFutureHold: Counter<"kind" | "result">;
   /** Errors thrown by on-accepted handlers (the message was already accepted). */
   gossipHandlerError: Counter<"kind">;
   /** Inbound requests by outcome: a response code name, or timeout|stream_error. */
@@ -40,6 +46,11 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
     gossipRpcDropped: counter("ocp_gossip_rpc_dropped_total", "Gossip RPC frames dropped unread, by reason", [
       "reason",
     ]),
+    gossipFutureHold: counter(
+      "ocp_gossip_future_hold_total",
+      "Gossip messages for a slot not started yet, held or not",
+      ["kind", "result"],
+    ),
     gossipHandlerError: counter("ocp_gossip_handler_error_total", "On-accepted handler errors", ["kind"]),
     reqRespInbound: counter("ocp_reqresp_inbound_total", "Inbound req/resp outcomes", ["protocol", "result"]),
     reqRespOutbound: counter("ocp_reqresp_outbound_total", "Outbound req/resp outcomes", [

@@ -41,6 +41,22 @@ export class GossipActionError<C extends string = string> extends ProtocolError<
   }
 }
 
+/**
+ * An IGNORE for a message whose slot has not started here yet (docs/spec.md
+ * §5.3): the network layer may hold the message and validate it again once
+ * `slot` starts, when this node's L1 head has caught up with the sender's.
+ */
+export class GossipFutureSlotError<C extends string = string> extends GossipActionError<C> {
+  constructor(
+    code: C,
+    readonly slot: bigint,
+    detail?: string,
+  ) {
+    super(GossipAction.IGNORE, code, detail);
+    this.name = "GossipFutureSlotError";
+  }
+}
+
 export function isGossipActionError(e: unknown): e is GossipActionError {
   return e instanceof GossipActionError;
 }

@@ -5,7 +5,7 @@ import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
-import { GossipAction, GossipActionError, GossipErrorCode } from "./errors.js";
+import { GossipAction, GossipActionError, GossipErrorCode, GossipFutureSlotError } from "./errors.js";
 import {
   GOSSIP_HEARTBEAT_MS,
   GOSSIP_MCACHE_LENGTH,
@@ -65,6 +65,13 @@ export interface GossipModules {
    * application score must charge the forwarding peer instead.
    */
   onLateReject?(peer: string, kind: GossipKind, code: string): void;
+  /**
+   * Resolves true once `slot` has started here (the slot clock), false after
+   * `maxMs`; null at once when `slot` is more than `aheadSlots` slots beyond
+   * the future tolerance. Without it, messages from the future are IGNOREd at
+   * once (docs/spec.md §5.3).
+   */
+  awaitSlot?(slot: bigint, aheadSlots: number, maxMs: number): Promise<boolean> | null;
 }
 
 interface Subscription {
@@ -129,6 +136,14 @@ export class Gossip {
   private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
   private stopped = false;
+  /** Messages held for their slot (counted in `pending` too), in all and by forwarding peer. */
+  private held = 0;
+  private readonly heldByPeer = new Map<string, number>();
+  /** Resolves held messages (as not due) when the layer stops. */
+  private stopHolds: (due: boolean) => void = () => undefined;
+  private readonly stopping = new Promise<boolean>((resolve) => {
+    this.stopHolds = resolve;
+  });
 
   constructor(
     private readonly opts: GossipOptions & { network: string },
@@ -140,6 +155,11 @@ export class Gossip {
   /** Messages waiting for or in validation (bounded by `maxPendingValidations`). */
   get pendingValidations(): number {
     return this.pending;
+  }
+
+  /** Messages held until their slot starts (docs/spec.md §5.3). */
+  get heldForSlot(): number {
+    return this.held;
   }
 
   /** Messages forwarded by `peer` waiting for or in validation. */
@@ -187,6 +207,7 @@ export class Gossip {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopHolds(false);
     for (const list of this.backlogWaiters.values()) for (const w of list) w.resolve();
     this.backlogWaiters.clear();
     if (!this.started) return;
@@ -298,7 +319,12 @@ export class Gossip {
     // message of an RPC at once, and starting a thousand validations in one
     // turn would hold the event loop for a second.
     const receivedAt = performance.now();
-    this.inbox.push(() => this.validate(kind, sub, m, msg, receivedAt));
+    this.schedule(() => this.validate(kind, sub, m, msg, receivedAt));
+  }
+
+  /** Starts `job` in a later time slice of the inbox (drainInbox). */
+  private schedule(job: () => Promise<void>): void {
+    this.inbox.push(job);
     if (!this.inboxScheduled) {
       this.inboxScheduled = true;
       setImmediate(() => this.drainInbox());
@@ -314,14 +340,48 @@ export class Gossip {
     else this.inboxScheduled = false;
   }
 
-  private async validate(
+  /**
+   * Holds a message whose slot has not started here yet until it has (docs/spec.md
+   * §5.3); resolves true when the validator should run again. Null when it is
+   * not held: no slot hook, holding off, a bound reached or the slot too far ahead.
+   */
+  private holdForSlot(kind: GossipKind, peer: string, slot: bigint): Promise<boolean> | null {
+    const { futureHoldSlots, futureHoldMax, futureHoldMaxPerPeer, futureHoldMs } = this.opts;
+    const { awaitSlot, metrics } = this.modules;
+    if (awaitSlot === undefined || futureHoldSlots <= 0 || this.stopped) return null;
+    const byPeer = this.heldByPeer.get(peer) ?? 0;
+    if (this.held >= futureHoldMax || byPeer >= futureHoldMaxPerPeer) {
+      metrics?.gossipFutureHold.inc({ kind, result: "full" });
+      return null;
+    }
+    const wait = awaitSlot(slot, futureHoldSlots, futureHoldMs);
+    if (wait === null) {
+      metrics?.gossipFutureHold.inc({ kind, result: "too_far" });
+      return null;
+    }
+    metrics?.gossipFutureHold.inc({ kind, result: "held" });
+    this.held++;
+    this.heldByPeer.set(peer, byPeer + 1);
+    const done = (due: boolean): boolean => {
+      this.held--;
+      const left = (this.heldByPeer.get(peer) ?? 1) - 1;
+      if (left > 0) this.heldByPeer.set(peer, left);
+      else this.heldByPeer.delete(peer);
+      metrics?.gossipFutureHold.inc({ kind, result: due ? "due" : "expired" });
+      return due;
+    };
+    return Promise.race([wait, this.stopping]).then(
+      (due) => done(due && !this.stopped),
+      () => done(false),
+    );
+  }
+
+  /** One run of the kind's validator, bounded by `validationTimeoutMs`. */
+  private async runValidator(
     kind: GossipKind,
     sub: Subscription,
-    m: HostGossipMessage,
     msg: GossipMessage,
-    receivedAt: number,
-  ): Promise<void> {
-    let value: unknown;
+  ): Promise<{ value: unknown } | { error: unknown }> {
     let timer: NodeJS.Timeout | undefined;
     try {
       // A validator stuck on I/O must not hold a validation slot forever.
@@ -331,20 +391,45 @@ export class Gossip {
           this.opts.validationTimeoutMs,
         );
       });
-      value = (await Promise.race([sub.validator(msg), timeout])).value;
-    } catch (e) {
-      const outcome = outcomeOfError(e);
+      return { value: (await Promise.race([sub.validator(msg), timeout])).value };
+    } catch (error) {
+      const outcome = outcomeOfError(error);
       if (outcome.result === "ignore" && outcome.code === GossipErrorCode.VALIDATOR_FAILED)
-        this.modules.logger.warn({ kind, err: e }, "gossip validator failed");
-      return this.report(kind, m, outcome, receivedAt);
+        this.modules.logger.warn({ kind, err: error }, "gossip validator failed");
+      return { error };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  private async validate(
+    kind: GossipKind,
+    sub: Subscription,
+    m: HostGossipMessage,
+    msg: GossipMessage,
+    receivedAt: number,
+  ): Promise<void> {
+    let run: { value: unknown } | { error: unknown };
+    try {
+      run = await this.runValidator(kind, sub, msg);
+      // [IGNORE] slot not started yet: held until it has, then judged again (once).
+      if ("error" in run && run.error instanceof GossipFutureSlotError) {
+        const due = this.holdForSlot(kind, m.from, run.error.slot);
+        // Held messages fall due together when a head arrives: they start in
+        // time slices like new arrivals.
+        if (due !== null && (await due))
+          run = await new Promise<{ value: unknown } | { error: unknown }>((resolve) =>
+            this.schedule(() => this.runValidator(kind, sub, msg).then(resolve)),
+          );
+      }
+    } finally {
       this.pending--;
       this.release(m.from);
     }
+    if ("error" in run) return this.report(kind, m, outcomeOfError(run.error), receivedAt);
     this.report(kind, m, { result: "accept" });
 
-    const accepted: AcceptedGossipMessage = { ...msg, value };
+    const accepted: AcceptedGossipMessage = { ...msg, value: run.value };
     try {
       await sub.onAccepted?.(accepted);
     } catch (e) {

@@ -57,6 +57,8 @@ export interface NetworkModules {
   topicScoreParams?: Partial<Record<GossipKind, TopicScoreParams>>;
   /** Application-specific gossipsub score per peer, added to the network's own req/resp penalties. */
   appSpecificScore?: (peer: string) => number;
+  /** Waits for a slot to start (gossip/GossipModules.awaitSlot); messages from the future are IGNOREd at once without it. */
+  awaitSlot?: (slot: bigint, aheadSlots: number, maxMs: number) => Promise<boolean> | null;
 }
 
 export interface NetworkEvents {
@@ -160,6 +162,7 @@ export class Network {
         logger,
         onAccepted: (m) => this.events.emit("gossip:accepted", m),
         onLateReject: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
+        ...(modules.awaitSlot ? { awaitSlot: modules.awaitSlot } : {}),
       },
     );
     gossipRef = gossip;

@@ -52,6 +52,30 @@ export interface GossipOptions {
    * @default 12000: one Ethereum slot; a later verdict is of no use to the mesh
    */
   validationTimeoutMs: number;
+  /**
+   * A message for a slot that has not started here yet (this node's L1 head
+   * behind the sender's), and at most this many slots beyond the future
+   * tolerance, is held and validated again when its slot starts instead of
+   * being IGNOREd and lost to gossipsub's seen cache (docs/spec.md §5.3).
+   * 0 turns holding off.
+   * @default 2
+   */
+  futureHoldSlots: number;
+  /**
+   * Messages held at once; beyond it they are IGNOREd at once, as without holding.
+   * @default 512: the votes of a 256-key set for two slots
+   */
+  futureHoldMax: number;
+  /**
+   * The same, per forwarding peer: one peer cannot take the whole hold.
+   * @default 64
+   */
+  futureHoldMaxPerPeer: number;
+  /**
+   * A held message whose slot has not started after this long is IGNOREd.
+   * @default 12000: one Ethereum slot
+   */
+  futureHoldMs: number;
   /** Overrides over the peer score params (topic params come through the scoring hook). */
   scoreParams: Partial<PeerScoreParams>;
   /** Overrides over `defaultGossipScoreThresholds`. */
@@ -207,6 +231,10 @@ export const defaultNetworkOptions: NetworkOptions = {
     maxPendingValidations: 4096,
     maxPendingValidationsPerPeer: 1024,
     validationTimeoutMs: 12_000,
+    futureHoldSlots: 2,
+    futureHoldMax: 512,
+    futureHoldMaxPerPeer: 64,
+    futureHoldMs: 12_000,
     scoreParams: {},
     scoreThresholds: {},
   },

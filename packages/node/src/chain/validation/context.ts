@@ -16,7 +16,7 @@ import type { CertificatePool } from "../pools/certificatePool.js";
 import type { CommitmentPool } from "../pools/commitmentPool.js";
 import { domainKey, slotKey } from "../pools/keys.js";
 import type { SeenCache } from "../pools/seenCache.js";
-import { ignore, reject } from "./errors.js";
+import { fromFuture, ignore, reject } from "./errors.js";
 
 /** The slot-window half of the SlotClock (§5: retention window, one slot ahead). */
 export type SlotWindow = Pick<SlotClock, "isTooOld" | "isFromFuture">;
@@ -236,7 +236,8 @@ export function checkPlace<C extends string>(
   if (!ctx.streams.has(streamHex)) throw reject(codes.unknownStream, streamHex);
   // [IGNORE] slot older than the retention window
   if (ctx.clock.isTooOld(slot, ctx.retentionSlots)) throw ignore(codes.tooOld, `slot ${slot}`);
-  // [IGNORE] slot more than one slot in the future (clock disparity allowed)
-  if (ctx.clock.isFromFuture(slot)) throw ignore(codes.fromFuture, `slot ${slot}`);
+  // [IGNORE] slot more than one slot in the future (clock disparity allowed);
+  // the network layer may hold the message until the slot starts here
+  if (ctx.clock.isFromFuture(slot)) throw fromFuture(codes.fromFuture, slot);
   return { domainKey: dk, streamHex, slotKey: slotKey(dk, streamHex, slot) };
 }

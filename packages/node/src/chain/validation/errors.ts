@@ -1,7 +1,7 @@
 // Error codes of gossip validation, one string enum per topic, and the helpers
 // that raise them as the network layer's GossipActionError (IGNORE | REJECT).
 import { isProtocolError, SszErrorCode } from "@ocp/protocol";
-import { GossipAction, GossipActionError } from "../../network/errors.js";
+import { GossipAction, GossipActionError, GossipFutureSlotError } from "../../network/errors.js";
 
 export enum CommitmentErrorCode {
   UNKNOWN_DOMAIN = "COMMITMENT_ERROR_UNKNOWN_DOMAIN",
@@ -78,6 +78,11 @@ export type ValidationErrorCode =
 
 export function ignore<C extends string>(code: C, detail?: string): GossipActionError<C> {
   return new GossipActionError(GossipAction.IGNORE, code, detail);
+}
+
+/** [IGNORE] slot not started yet: the network layer may hold the message until it has (§5.3). */
+export function fromFuture<C extends string>(code: C, slot: bigint): GossipFutureSlotError<C> {
+  return new GossipFutureSlotError(code, slot, `slot ${slot}`);
 }
 
 export function reject<C extends string>(code: C, detail?: string): GossipActionError<C> {

@@ -3,8 +3,14 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { metricSum, metricValue } from "../../../../../test/utils/metrics.js";
+import { BlockNumberClock, SlotWaiters } from "../../../src/chain/clock.js";
 import { createNetworkMetrics } from "../../../src/metrics/network.js";
-import { GossipAction, GossipActionError, GossipErrorCode } from "../../../src/network/errors.js";
+import {
+  GossipAction,
+  GossipActionError,
+  GossipErrorCode,
+  GossipFutureSlotError,
+} from "../../../src/network/errors.js";
 import { type AcceptedGossipMessage, Gossip } from "../../../src/network/gossip.js";
 import { type Host, type HostGossipMessage, TopicValidatorResult } from "../../../src/network/host.js";
 import { defaultNetworkOptions } from "../../../src/network/options.js";
@@ -194,5 +200,149 @@ describe("Gossip validation plumbing", () => {
       outcome: "sent",
       recipients: 1,
     });
+  });
+});
+
+// A node whose L1 head is behind its peers' sees their messages for slots it has
+// not started yet (docs/spec.md §5.3): they wait for the slot, not IGNOREd and lost.
+describe("Gossip for a slot not started yet", () => {
+  const FUTURE = "ATTESTATION_ERROR_SLOT_FROM_FUTURE";
+  // A held message due again starts in a later time slice of the inbox.
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) await tick();
+  };
+
+  function setupHold(over: Partial<typeof defaultNetworkOptions.gossip> = {}) {
+    const h = fakeHost();
+    const metrics = createNetworkMetrics(new Registry());
+    // The real clock and waiters: heads arrive through onHead, as from a head poll.
+    const clock = new BlockNumberClock({ futureSlotTolerance: 1 });
+    const waiters = new SlotWaiters(clock);
+    const accepted: AcceptedGossipMessage[] = [];
+    const gossip = new Gossip(
+      { ...defaultNetworkOptions.gossip, ...over, network: NETWORK },
+      {
+        host: h.host,
+        metrics,
+        logger: pino({ level: "silent" }),
+        onAccepted: (m) => accepted.push(m),
+        awaitSlot: (slot, ahead, maxMs) => waiters.wait(slot, ahead, maxMs),
+      },
+    );
+    gossip.start();
+    const runs: bigint[] = [];
+    // The slot window check of every topic: data[0] is the message's slot.
+    gossip.subscribe(GossipKind.attestation, async (m) => {
+      const slot = BigInt(m.data[0]!);
+      runs.push(slot);
+      if (clock.isFromFuture(slot)) throw new GossipFutureSlotError(FUTURE, slot);
+      return { value: slot };
+    });
+    const send = (slot: number, msgId: string, from = "peerA") =>
+      h.deliver({ topic, data: Uint8Array.of(slot), msgId, from });
+    const held = (result: string) => metricValue(metrics.gossipFutureHold, { kind: "attestation", result });
+    return { ...h, metrics, clock, waiters, gossip, accepted, runs, send, held };
+  }
+
+  it("holds a message until its slot starts, then accepts it and hands it on", async () => {
+    const s = setupHold();
+    s.clock.onHead(10n);
+    s.send(13, "m13");
+    await settle();
+    // 13 > 10 + 1: not started here yet, so neither judged nor lost.
+    expect(s.reports).toEqual([]);
+    expect(s.gossip.heldForSlot).toBe(1);
+    expect(s.gossip.pendingValidations).toBe(1);
+    expect(await s.held("held")).toBe(1);
+    s.clock.onHead(11n);
+    await settle();
+    expect(s.reports).toEqual([]);
+    s.clock.onHead(12n);
+    await settle();
+    expect(s.reports).toEqual([{ msgId: "m13", from: "peerA", result: TopicValidatorResult.Accept }]);
+    expect(s.accepted.map((m) => m.value)).toEqual([13n]);
+    // Judged twice: on arrival and when its slot started.
+    expect(s.runs).toEqual([13n, 13n]);
+    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.pendingValidations).toBe(0);
+    expect(s.waiters.size).toBe(0);
+    expect(await s.held("due")).toBe(1);
+    expect(
+      await metricValue(s.metrics.gossipValidation, { kind: "attestation", result: "ignore", code: FUTURE }),
+    ).toBe(0);
+  });
+
+  it("ignores at once a message too far ahead, and without a head at all", async () => {
+    const s = setupHold({ futureHoldSlots: 2 });
+    s.send(5, "nohead");
+    await settle();
+    s.clock.onHead(10n);
+    s.send(14, "far");
+    await settle();
+    expect(s.reports).toEqual([
+      { msgId: "nohead", from: "peerA", result: TopicValidatorResult.Ignore },
+      { msgId: "far", from: "peerA", result: TopicValidatorResult.Ignore },
+    ]);
+    expect(await s.held("too_far")).toBe(2);
+    expect(s.gossip.heldForSlot).toBe(0);
+    expect(
+      await metricValue(s.metrics.gossipValidation, { kind: "attestation", result: "ignore", code: FUTURE }),
+    ).toBe(2);
+  });
+
+  it("bounds the held messages per peer and in all; beyond them they are ignored at once", async () => {
+    const s = setupHold({ futureHoldMax: 3, futureHoldMaxPerPeer: 2 });
+    s.clock.onHead(10n);
+    s.send(12, "a1", "peerA");
+    s.send(12, "a2", "peerA");
+    s.send(12, "a3", "peerA");
+    s.send(12, "b1", "peerB");
+    s.send(12, "c1", "peerC");
+    await settle();
+    expect(s.reports).toEqual([
+      { msgId: "a3", from: "peerA", result: TopicValidatorResult.Ignore },
+      { msgId: "c1", from: "peerC", result: TopicValidatorResult.Ignore },
+    ]);
+    expect(s.gossip.heldForSlot).toBe(3);
+    expect(await s.held("full")).toBe(2);
+    s.clock.onHead(11n);
+    await settle();
+    expect(s.reports.slice(2).map((r) => [r.msgId, r.result])).toEqual([
+      ["a1", TopicValidatorResult.Accept],
+      ["a2", TopicValidatorResult.Accept],
+      ["b1", TopicValidatorResult.Accept],
+    ]);
+    expect(s.gossip.heldForSlot).toBe(0);
+  });
+
+  it("ignores a held message whose slot does not start in time, and frees its place", async () => {
+    const s = setupHold({ futureHoldMs: 30, futureHoldMaxPerPeer: 1 });
+    s.clock.onHead(10n);
+    s.send(12, "late");
+    await new Promise((r) => setTimeout(r, 60));
+    expect(s.reports).toEqual([{ msgId: "late", from: "peerA", result: TopicValidatorResult.Ignore }]);
+    expect(await s.held("expired")).toBe(1);
+    expect(s.runs).toEqual([12n]);
+    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.waiters.size).toBe(0);
+    // The peer's place is free again.
+    s.send(12, "next");
+    await settle();
+    expect(s.gossip.heldForSlot).toBe(1);
+    s.gossip.stop();
+    await settle();
+    expect(s.reports[1]).toEqual({ msgId: "next", from: "peerA", result: TopicValidatorResult.Ignore });
+    expect(s.gossip.heldForSlot).toBe(0);
+    s.waiters.stop();
+    expect(s.waiters.size).toBe(0);
+  });
+
+  it("with holding off, a message from the future is ignored at once as before", async () => {
+    const s = setupHold({ futureHoldSlots: 0 });
+    s.clock.onHead(10n);
+    s.send(12, "m");
+    await settle();
+    expect(s.reports).toEqual([{ msgId: "m", from: "peerA", result: TopicValidatorResult.Ignore }]);
+    expect(s.runs).toEqual([12n]);
   });
 });
