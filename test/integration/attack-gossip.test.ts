@@ -11,7 +11,7 @@ import { RPC } from "@libp2p/gossipsub/message";
 import { identify } from "@libp2p/identify";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
-import { GossipKind, gossipTopic, Network } from "@ocp/node";
+import { defaultNetworkOptions, GossipKind, gossipTopic, Network } from "@ocp/node";
 import { encodeAttestationSsz, getBls, observationRoot } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -341,6 +341,38 @@ describe("gossip attackers", () => {
       }
       return frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 1024 }, vote) }));
     });
+  });
+
+  it("forged votes for a slot the target has not reached yet", async () => {
+    const { observation } = await certifiedSlot();
+    const setId = c.nodes[0]!.sets.governing(0n)!.setId;
+    const root = observationRoot(c.domain, observation);
+    const sigs = c.keys.map((k) => bls.sign(k[0]!, root));
+    let n = 0;
+    // Two slots past the head: beyond the tolerance, so the target holds them
+    // (docs/spec.md §5.3) until blocks arrive, then finds every signature bad.
+    const vote = () => {
+      n++;
+      const slot = c.nodes[0]!.clock.currentSlot()! + 2n;
+      return {
+        topic: topic(GossipKind.attestation),
+        data: encodeAttestationSsz({
+          domain: c.domain,
+          observation: { ...observation, slot, l1BlockNumber: slot, l1BlockHash: randomBytes(32) },
+          setId,
+          verifierIndex: n % sigs.length,
+          signature: sigs[(n + 1) % sigs.length]!,
+        }),
+      };
+    };
+    const heldBefore = (await childStats(target)).heldForSlotTotal;
+    await admittedFlood(() =>
+      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
+    );
+    const after = await childStats(target);
+    // The hold was used, and never beyond its per-peer bound.
+    expect(after.heldForSlotTotal).toBeGreaterThan(heldBefore);
+    expect(after.heldForSlotMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
   });
 
   it("large messages on a topic we do not subscribe to", async () => {

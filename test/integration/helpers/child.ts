@@ -71,6 +71,9 @@ export interface ChildStats {
   peers: string[];
   connections: number;
   banned: number;
+  /** Gossip held for a slot not started yet (docs/spec.md §5.3): the most held at once and how many were held, since start. */
+  heldForSlotMax: number;
+  heldForSlotTotal: number;
 }
 
 /** Asks the child for its stats (see node-child.mjs). */

@@ -36,10 +36,14 @@ out({ event: "started", addrs: node.multiaddrs, peerId: node.peerId, api: node.a
 
 // Commands on stdin, one per line. "stats": live heap after a full GC (when
 // run with --expose-gc), the longest event-loop stall since the last stats,
-// peers and open connections.
+// peers, open connections, bans, and gossip held for a slot not started yet.
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
-createInterface({ input: process.stdin }).on("line", (line) => {
+let heldMax = 0;
+setInterval(() => {
+  heldMax = Math.max(heldMax, node.network.gossip.heldForSlot);
+}, 20).unref();
+createInterface({ input: process.stdin }).on("line", async (line) => {
   if (line.trim() !== "stats") return;
   globalThis.gc?.();
   out({
@@ -50,6 +54,10 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     scores: node.network.getPeers().map((p) => Math.round(p.score)),
     connections: node.network.getPeers().reduce((n, p) => n + p.addrs.length, 0),
     banned: node.network.peers.banCount,
+    heldForSlotMax: Math.max(heldMax, node.network.gossip.heldForSlot),
+    heldForSlotTotal: (await node.metrics.network.gossipFutureHold.get()).values
+      .filter((v) => v.labels.result === "held")
+      .reduce((n, v) => n + v.value, 0),
   });
   loop.reset();
 });
