@@ -158,7 +158,13 @@ export const GossipSchema = section(
       int(0, "messages held for their slot at once; more are IGNOREd", { default: gossip.futureHoldMax }),
     ),
     futureHoldMaxPerPeer: opt(
-      int(0, "the same, per forwarding peer", { default: gossip.futureHoldMaxPerPeer }),
+      Type.Integer({
+        minimum: 0,
+        // Below the backlog at which a peer's gossip stream stops being read
+        // (GOSSIP_PEER_BACKLOG_PAUSE, 256): held messages alone never pause a peer.
+        maximum: 128,
+        ...doc("the same, per forwarding peer (at most 128)", { default: gossip.futureHoldMaxPerPeer }),
+      }),
     ),
     futureHoldMs: opt(
       num(1, "a held message whose slot has not started after this is IGNOREd", {

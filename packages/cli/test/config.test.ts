@@ -207,6 +207,10 @@ describe("loadNodeConfig", () => {
       { ...base, setsFromAnchor: { rpcUrl: "http://x", minRefreshIntervalMs: -1 } },
       "/setsFromAnchor/minRefreshIntervalMs: expected an integer in [0, 2^53-1]",
     ],
+    [
+      { ...base, network: { gossip: { futureHoldMaxPerPeer: 256 } } },
+      "/network/gossip/futureHoldMaxPerPeer: expected an integer in [0, 128]",
+    ],
   ])("names the field of a bad value (%#)", async (cfg, message) => {
     const e = await failure(loadNodeConfig(write(cfg)));
     expect(e.code).toBe(ConfigErrorCode.INVALID);

@@ -67,7 +67,9 @@ export interface GossipOptions {
    */
   futureHoldMax: number;
   /**
-   * The same, per forwarding peer: one peer cannot take the whole hold.
+   * The same, per forwarding peer: one peer cannot take the whole hold. Keep it
+   * well below GOSSIP_PEER_BACKLOG_PAUSE (256; the config allows at most 128),
+   * so that held messages alone never stop the reading of a peer's stream.
    * @default 64
    */
   futureHoldMaxPerPeer: number;
