@@ -5,6 +5,7 @@ import {
   createSlotClock,
   GOSSIP_CLOCK_DISPARITY_MS,
   isConfirmed,
+  SlotWaiters,
 } from "../../../src/chain/clock.js";
 
 const GENESIS_S = 1_700_000_000;
@@ -254,5 +255,52 @@ describe("isConfirmed", () => {
     expect(isConfirmed(10n, 11n, 2)).toBe(false);
     expect(isConfirmed(10n, 12n, 2)).toBe(true);
     expect(isConfirmed(10n, 9n, 0)).toBe(false);
+  });
+});
+
+describe("SlotWaiters", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("resolves at the slot tick of a beacon-time clock, refuses slots too far ahead, and times out", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(GENESIS_MS + 10 * 12_000 + 1_000);
+    const clock = new BeaconTimeClock({ genesisTime: GENESIS_S, secondsPerSlot: 12 });
+    clock.start();
+    const waiters = new SlotWaiters(clock);
+    let due: boolean | undefined;
+    // Slot 10 is current: no wait at all.
+    expect(await waiters.wait(10n, 2, 60_000)).toBe(true);
+    // Slots 11 and 12 have not started; 13 is more than two slots past the current one.
+    void waiters.wait(12n, 2, 60_000)!.then((v) => {
+      due = v;
+    });
+    const late = waiters.wait(11n, 2, 5_000)!;
+    expect(waiters.wait(13n, 2, 60_000)).toBeNull();
+    expect(waiters.size).toBe(2);
+    // Slot 11 starts 11 s from now, after its 5 s limit.
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(await late).toBe(false);
+    // Slot 11 starts (t = 132 s); 12 has not (t = 138 s).
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(due).toBeUndefined();
+    // The tick that starts slot 12 (t = 144 s) resolves its wait.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(due).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(due).toBe(true);
+    expect(waiters.size).toBe(0);
+    clock.stop();
+  });
+
+  it("resolves what waits as not started when stopped, and no longer follows the clock", async () => {
+    const clock = new BlockNumberClock({ futureSlotTolerance: 1 });
+    clock.onHead(5n);
+    const waiters = new SlotWaiters(clock);
+    const w = waiters.wait(7n, 2, 60_000)!;
+    waiters.stop();
+    expect(await w).toBe(false);
+    expect(clock.listenerCount("slot")).toBe(0);
   });
 });
