@@ -36,11 +36,7 @@ describe("api: two nodes over HTTP", () => {
   beforeAll(async () => {
     c = await startCluster({ nodes: 2, node: { api: { bearerToken: TOKEN, bodyLimit: 8192 } } });
     for (const n of c.nodes) urls.push(n!.api!.url!);
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 1) || undefined,
-      20_000,
-      "peers",
-    );
+    await c.waitMeshed(1);
   });
   afterAll(async () => {
     await c?.stop();

@@ -311,27 +311,35 @@ describe("gossip attackers", () => {
     await admittedFlood(() => frame(Uint8Array.from([0x0b, ...randomBytes(1000)])));
   });
 
-  it("RPCs packed with thousands of forged votes", async () => {
+  /**
+   * Forged votes, each a new message: real keys' signatures over a certified
+   * slot's real root, each sent with another observation (at `slotOf()` when
+   * given): valid points that only a pairing check can refuse.
+   */
+  async function forgedVotes(slotOf?: () => bigint): Promise<() => { topic: string; data: Uint8Array }> {
     const { observation } = await certifiedSlot();
     const setId = c.nodes[0]!.sets.governing(0n)!.setId;
     const root = observationRoot(c.domain, observation);
-    // Real keys' signatures over the real root, each sent with another
-    // observation: valid points that only a pairing check can refuse.
     const sigs = c.keys.map((k) => bls.sign(k[0]!, root));
     let n = 0;
-    const vote = () => {
+    return () => {
       n++;
+      const slot = slotOf?.() ?? observation.slot;
       return {
         topic: topic(GossipKind.attestation),
         data: encodeAttestationSsz({
           domain: c.domain,
-          observation: { ...observation, l1BlockHash: randomBytes(32) },
+          observation: { ...observation, slot, l1BlockNumber: slot, l1BlockHash: randomBytes(32) },
           setId,
           verifierIndex: n % sigs.length,
           signature: sigs[(n + 1) % sigs.length]!,
         }),
       };
     };
+  }
+
+  it("RPCs packed with thousands of forged votes", async () => {
+    const vote = await forgedVotes();
     const big = frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 2900 }, vote) }));
     let first = true;
     await admittedFlood(() => {
@@ -344,27 +352,9 @@ describe("gossip attackers", () => {
   });
 
   it("forged votes for a slot the target has not reached yet", async () => {
-    const { observation } = await certifiedSlot();
-    const setId = c.nodes[0]!.sets.governing(0n)!.setId;
-    const root = observationRoot(c.domain, observation);
-    const sigs = c.keys.map((k) => bls.sign(k[0]!, root));
-    let n = 0;
     // Two slots past the head: beyond the tolerance, so the target holds them
     // (docs/spec.md §5.3) until blocks arrive, then finds every signature bad.
-    const vote = () => {
-      n++;
-      const slot = c.nodes[0]!.clock.currentSlot()! + 2n;
-      return {
-        topic: topic(GossipKind.attestation),
-        data: encodeAttestationSsz({
-          domain: c.domain,
-          observation: { ...observation, slot, l1BlockNumber: slot, l1BlockHash: randomBytes(32) },
-          setId,
-          verifierIndex: n % sigs.length,
-          signature: sigs[(n + 1) % sigs.length]!,
-        }),
-      };
-    };
+    const vote = await forgedVotes(() => c.nodes[0]!.clock.currentSlot()! + 2n);
     const heldBefore = (await childStats(target)).heldForSlotTotal;
     await admittedFlood(() =>
       frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),

@@ -390,11 +390,7 @@ describe("proof checker in a 4-node cluster", () => {
         });
       });
     });
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 2) || undefined,
-      20_000,
-      "mesh",
-    );
+    await c.waitMeshed(2);
   });
   afterAll(async () => {
     await c?.stop();

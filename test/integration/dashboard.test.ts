@@ -56,11 +56,7 @@ describe("dashboard in a browser", () => {
   beforeAll(async () => {
     // Two anchorers take turns: the page must show slots anchored by the other one too.
     c = await startCluster({ nodes: 4, anchorers: [0, 1], node: { api: {} } });
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 3) || undefined,
-      30_000,
-      "full mesh",
-    );
+    await c.waitMeshed(3, 30_000);
     ({ browser, close: closeBrowser } = await launchBrowser());
     page = await browser.newPage();
     page.on("console", (m) => {

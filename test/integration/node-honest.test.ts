@@ -14,11 +14,7 @@ describe("node: honest path", () => {
   beforeAll(async () => {
     c = await startCluster({ nodes: 4 });
     // Let the mesh form before the first slot.
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 2) || undefined,
-      20_000,
-      "mesh",
-    );
+    await c.waitMeshed(2);
   });
   afterAll(async () => {
     await c?.stop();

@@ -42,11 +42,7 @@ describe("node: a hostile batch in the slot does not silence the verifiers", () 
 
   beforeAll(async () => {
     c = await startCluster({ nodes: NODES, anchorers: [0, 1] });
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 2) || undefined,
-      20_000,
-      "mesh",
-    );
+    await c.waitMeshed(2);
   });
   afterAll(async () => {
     await c?.stop();

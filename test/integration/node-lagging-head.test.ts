@@ -31,11 +31,7 @@ describe("node: a head behind its peers'", () => {
     );
     await lagging.start();
     c.nodes[LAG] = lagging;
-    await waitFor(
-      () => c.nodes.every((n) => (n?.network.getPeers().length ?? 0) >= 2) || undefined,
-      20_000,
-      "mesh",
-    );
+    await c.waitMeshed(2);
   });
   afterAll(async () => {
     await c?.stop();

@@ -91,6 +91,8 @@ export interface Cluster {
   commit(observation: Observation, via?: number): Promise<void>;
   /** The observation root OcpAnchor holds for `slot` of the stream; undefined while none. */
   anchoredRoot(slot: bigint): Promise<Hex | undefined>;
+  /** Waits (up to `ms`, 20 s by default) until every running node has at least `minPeers` peers. */
+  waitMeshed(minPeers: number, ms?: number): Promise<void>;
   /** Polls OcpAnchor until `slot` is anchored (up to `ms`, 30 s by default); returns its root. */
   waitAnchored(slot: bigint, ms?: number): Promise<Hex>;
   stop(): Promise<void>;
@@ -283,6 +285,13 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         args: [toHex(stream), slot],
       });
       return /^0x0+$/.test(r) ? undefined : r;
+    },
+    async waitMeshed(minPeers, ms = 20_000) {
+      await waitFor(
+        () => nodes.every((n) => (n?.network.getPeers().length ?? 0) >= minPeers) || undefined,
+        ms,
+        `every node with ${minPeers} peers`,
+      );
     },
     waitAnchored(slot, ms = 30_000) {
       return waitFor(() => cluster.anchoredRoot(slot), ms, `anchor of slot ${slot}`);
