@@ -139,11 +139,8 @@ export class Gossip {
   /** Messages held for their slot (counted in `pending` too), in all and by forwarding peer. */
   private held = 0;
   private readonly heldByPeer = new Map<string, number>();
-  /** Resolves held messages (as not due) when the layer stops. */
-  private stopHolds: (due: boolean) => void = () => undefined;
-  private readonly stopping = new Promise<boolean>((resolve) => {
-    this.stopHolds = resolve;
-  });
+  /** Ends each held message's wait; all are called (not due) when the layer stops. */
+  private readonly heldWakers = new Set<(due: boolean) => void>();
 
   constructor(
     private readonly opts: GossipOptions & { network: string },
@@ -207,7 +204,7 @@ export class Gossip {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.stopHolds(false);
+    for (const wake of [...this.heldWakers]) wake(false);
     for (const list of this.backlogWaiters.values()) for (const w of list) w.resolve();
     this.backlogWaiters.clear();
     if (!this.started) return;
@@ -362,18 +359,22 @@ export class Gossip {
     metrics?.gossipFutureHold.inc({ kind, result: "held" });
     this.held++;
     this.heldByPeer.set(peer, byPeer + 1);
-    const done = (due: boolean): boolean => {
-      this.held--;
-      const left = (this.heldByPeer.get(peer) ?? 1) - 1;
-      if (left > 0) this.heldByPeer.set(peer, left);
-      else this.heldByPeer.delete(peer);
-      metrics?.gossipFutureHold.inc({ kind, result: due ? "due" : "expired" });
-      return due;
-    };
-    return Promise.race([wait, this.stopping]).then(
-      (due) => done(due && !this.stopped),
-      () => done(false),
-    );
+    // Not a race against a layer-wide stop promise: each race would leave a
+    // reaction on it for the life of the node.
+    return new Promise<boolean>((resolve) => {
+      const wake = (started: boolean): void => {
+        if (!this.heldWakers.delete(wake)) return;
+        this.held--;
+        const left = (this.heldByPeer.get(peer) ?? 1) - 1;
+        if (left > 0) this.heldByPeer.set(peer, left);
+        else this.heldByPeer.delete(peer);
+        const due = started && !this.stopped;
+        metrics?.gossipFutureHold.inc({ kind, result: due ? "due" : "expired" });
+        resolve(due);
+      };
+      this.heldWakers.add(wake);
+      wait.then(wake, () => wake(false));
+    });
   }
 
   /** One run of the kind's validator, bounded by `validationTimeoutMs`. */
