@@ -103,6 +103,9 @@ export function gossipTopicScoreParams(
  */
 const GOSSIP_VALIDATION_SLICE_MS = 10;
 
+/** Outcomes counted in `ocp_gossip_future_hold_total` (metrics/network.ts). */
+const FUTURE_HOLD_RESULTS = ["held", "due", "expired", "full", "too_far"] as const;
+
 /** The single conversion point from our verdict to gossipsub's. */
 function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
   switch (outcome.result) {
@@ -146,7 +149,12 @@ export class Gossip {
     private readonly opts: GossipOptions & { network: string },
     private readonly modules: GossipModules,
   ) {
-    for (const kind of GOSSIP_KINDS) this.kindOfTopic.set(gossipTopic(opts.network, kind), kind);
+    for (const kind of GOSSIP_KINDS) {
+      this.kindOfTopic.set(gossipTopic(opts.network, kind), kind);
+      // Every hold outcome is exposed from the start (at 0), so that alert rules
+      // over it (deploy/prometheus/ocp-alerts.yml) see a series before the first hold.
+      for (const result of FUTURE_HOLD_RESULTS) modules.metrics?.gossipFutureHold.inc({ kind, result }, 0);
+    }
   }
 
   /** Messages waiting for or in validation (bounded by `maxPendingValidations`). */
