@@ -106,6 +106,14 @@ const GOSSIP_VALIDATION_SLICE_MS = 10;
 /** Outcomes counted in `ocp_gossip_future_hold_total` (metrics/network.ts). */
 const FUTURE_HOLD_RESULTS = ["held", "due", "expired", "full", "too_far"] as const;
 
+/** Counts one less for `key` (the entry goes at 0); returns what is left. */
+function decrement(counts: Map<string, number>, key: string): number {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+  return left;
+}
+
 /** The single conversion point from our verdict to gossipsub's. */
 function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {
   switch (outcome.result) {
@@ -139,10 +147,9 @@ export class Gossip {
   private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
   private stopped = false;
-  /** Messages held for their slot (counted in `pending` too), in all and by forwarding peer. */
-  private held = 0;
+  /** Messages held for their slot (counted in `pending` too), by forwarding peer. */
   private readonly heldByPeer = new Map<string, number>();
-  /** Ends each held message's wait; all are called (not due) when the layer stops. */
+  /** Ends each held message's wait (one per held message); all are called (not due) when the layer stops. */
   private readonly heldWakers = new Set<(due: boolean) => void>();
 
   constructor(
@@ -164,7 +171,7 @@ export class Gossip {
 
   /** Messages held until their slot starts (docs/spec.md §5.3). */
   get heldForSlot(): number {
-    return this.held;
+    return this.heldWakers.size;
   }
 
   /** Messages forwarded by `peer` waiting for or in validation. */
@@ -183,9 +190,7 @@ export class Gossip {
   }
 
   private release(peer: string): void {
-    const left = (this.pendingByPeer.get(peer) ?? 1) - 1;
-    if (left > 0) this.pendingByPeer.set(peer, left);
-    else this.pendingByPeer.delete(peer);
+    const left = decrement(this.pendingByPeer, peer);
     const waiters = this.backlogWaiters.get(peer);
     if (waiters === undefined) return;
     const still = waiters.filter((w) => {
@@ -355,7 +360,7 @@ export class Gossip {
     const { awaitSlot, metrics } = this.modules;
     if (awaitSlot === undefined || futureHoldSlots <= 0 || this.stopped) return null;
     const byPeer = this.heldByPeer.get(peer) ?? 0;
-    if (this.held >= futureHoldMax || byPeer >= futureHoldMaxPerPeer) {
+    if (this.heldWakers.size >= futureHoldMax || byPeer >= futureHoldMaxPerPeer) {
       metrics?.gossipFutureHold.inc({ kind, result: "full" });
       return null;
     }
@@ -365,17 +370,13 @@ export class Gossip {
       return null;
     }
     metrics?.gossipFutureHold.inc({ kind, result: "held" });
-    this.held++;
     this.heldByPeer.set(peer, byPeer + 1);
     // Not a race against a layer-wide stop promise: each race would leave a
     // reaction on it for the life of the node.
     return new Promise<boolean>((resolve) => {
       const wake = (started: boolean): void => {
         if (!this.heldWakers.delete(wake)) return;
-        this.held--;
-        const left = (this.heldByPeer.get(peer) ?? 1) - 1;
-        if (left > 0) this.heldByPeer.set(peer, left);
-        else this.heldByPeer.delete(peer);
+        decrement(this.heldByPeer, peer);
         const due = started && !this.stopped;
         metrics?.gossipFutureHold.inc({ kind, result: due ? "due" : "expired" });
         resolve(due);
