@@ -365,6 +365,49 @@ describe("gossip attackers", () => {
     expect(after.heldForSlotMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
   });
 
+  it("votes under verifier sets nobody registered", async () => {
+    // Real signatures over a certified root, each vote under a random set id:
+    // a verdict of IGNORE without any signature work (docs/spec.md §9.5).
+    // Free to send, each costs a decode and a minute of gossipsub's record of
+    // its id: past the peer's IGNORE allowance each one is charged.
+    const { observation } = await certifiedSlot();
+    const signature = bls.sign(c.keys[0]![0]!, observationRoot(c.domain, observation));
+    const vote = () => ({
+      topic: topic(GossipKind.attestation),
+      data: encodeAttestationSsz({
+        domain: c.domain,
+        observation,
+        setId: randomBytes(32),
+        verifierIndex: 0,
+        signature,
+      }),
+    });
+    await admittedFlood(() =>
+      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
+    );
+  });
+
+  it("copies of counted votes with other signature bytes", async () => {
+    // The target counted these votes: a copy with any other signature bytes is
+    // a new message id but an IGNORE (already seen) before any signature work.
+    const { observation } = await certifiedSlot();
+    const setId = c.nodes[0]!.sets.governing(observation.slot)!.setId;
+    let n = 0;
+    const vote = () => ({
+      topic: topic(GossipKind.attestation),
+      data: encodeAttestationSsz({
+        domain: c.domain,
+        observation,
+        setId,
+        verifierIndex: n++ % c.keys.length,
+        signature: randomBytes(96),
+      }),
+    });
+    await admittedFlood(() =>
+      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
+    );
+  });
+
   it("large messages on a topic we do not subscribe to", async () => {
     const body = frame(
       RPC.encode({

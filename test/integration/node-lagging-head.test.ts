@@ -4,9 +4,7 @@
 // IGNOREd, which gossipsub's seen cache would make final: once the head
 // catches up the node signs on the builder's commitment, without waiting for
 // its self-proposal deadline.
-import { OcpNode } from "@ocp/node";
 import { observationRoot, toHex } from "@ocp/protocol";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
 import { metricSum } from "../utils/metrics.js";
@@ -24,13 +22,7 @@ describe("node: a head behind its peers'", () => {
     // Node 3 again, now reading L1 through a proxy this test can turn off.
     proxy = await startRpcProxy(c.anvil.rpcUrl);
     await c.nodes[LAG]!.stop();
-    const base = c.nodeOptions(LAG);
-    const lagging = new OcpNode(
-      { ...base, l1: { ...base.l1, rpcUrls: [proxy.url] } },
-      { secretKeys: c.keys[LAG]!, logger: pino({ level: process.env.OCP_TEST_LOG ?? "silent" }) },
-    );
-    await lagging.start();
-    c.nodes[LAG] = lagging;
+    await c.startNode(LAG, (base) => ({ ...base, l1: { ...base.l1!, rpcUrls: [proxy.url] } }));
     await c.waitMeshed(2);
   });
   afterAll(async () => {

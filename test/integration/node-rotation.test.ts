@@ -3,7 +3,6 @@
 // activating a few slots ahead. Every slot before and after is certified under
 // the set that governs it on chain and anchored; no node restarts and no peer
 // is penalised for voting under a set another node has not seen yet.
-import { OcpAnchor } from "@ocp/contracts";
 import { registerKeys, registerSet } from "@ocp/node/anchor";
 import {
   buildVerifierSet,
@@ -13,20 +12,10 @@ import {
   type VerifierSet,
   type VerifierSetData,
 } from "@ocp/protocol";
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  createWalletClient,
-  type Hex,
-  http,
-  type PublicClient,
-  publicActions,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { foundry } from "viem/chains";
+import { BaseError, ContractFunctionRevertedError, type Hex, type PublicClient } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
-import { ANVIL_PRIVATE_KEYS } from "../utils/anvil.js";
+import { anvilOwner } from "../utils/anvil.js";
 import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
 const LEAD = 6n;
@@ -49,23 +38,12 @@ describe("live verifier-set rotation", () => {
   });
 
   it("certifies and anchors every slot under its own set across a rotation, with no restart and no penalty", async () => {
-    const owner = createWalletClient({
-      account: privateKeyToAccount(ANVIL_PRIVATE_KEYS[0]),
-      chain: foundry,
-      transport: http(c.anvil.rpcUrl),
-    }).extend(publicActions);
+    const owner = anvilOwner(c.anvil.rpcUrl);
     const client = owner as unknown as PublicClient;
     const bls = getBls();
     const set0 = buildVerifierSet(c.set);
     // A short activation lead keeps the test short; nodes read it from the contract.
-    await owner.waitForTransactionReceipt({
-      hash: await owner.writeContract({
-        address: c.anchorAddress,
-        abi: OcpAnchor.abi,
-        functionName: "setSlotClock",
-        args: [0n, 0n, LEAD],
-      }),
-    });
+    await c.setActivationLead(LEAD);
 
     const sets: VerifierSet[] = [set0];
     const governing = (slot: bigint): VerifierSet => sets.filter((s) => s.activationSlot <= slot).at(-1)!;

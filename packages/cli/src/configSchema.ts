@@ -155,7 +155,9 @@ export const GossipSchema = section(
       ),
     ),
     futureHoldMax: opt(
-      int(0, "messages held for their slot at once; more are IGNOREd", { default: gossip.futureHoldMax }),
+      int(0, "messages held for their slot or a set refresh at once; more are IGNOREd", {
+        default: gossip.futureHoldMax,
+      }),
     ),
     futureHoldMaxPerPeer: opt(
       Type.Integer({
@@ -170,6 +172,19 @@ export const GossipSchema = section(
       num(1, "a held message whose slot has not started after this is IGNOREd", {
         default: gossip.futureHoldMs,
       }),
+    ),
+    ignoreBudget: opt(
+      section("gossip messages a peer may have IGNOREd before each further one costs it ignorePenalty", {
+        burst: opt(int(0, "at once", { default: gossip.ignoreBudget.burst })),
+        perSecond: opt(num(0, "sustained, per second", { default: gossip.ignoreBudget.perSecond })),
+      }),
+    ),
+    unknownSetHoldMs: opt(
+      num(
+        0,
+        "a message under a verifier set not held here waits up to this long for a successful set refresh from the anchor, then is validated again (0: IGNOREd at once)",
+        { default: gossip.unknownSetHoldMs },
+      ),
     ),
     // Bounds of gossipsub's validatePeerScoreParams: weights are penalties (≤ 0).
     // Defaults: network/scoring.ts derivePeerScoreParams.
@@ -307,6 +322,11 @@ export const ScoringSchema = section("peer scoring rates and penalties", {
   ),
   badRpcPenalty: opt(
     num(0, "application score per RPC frame dropped unread", { default: scoring.badRpcPenalty }),
+  ),
+  ignorePenalty: opt(
+    num(0, "application score per gossip message IGNOREd beyond the peer's allowance", {
+      default: scoring.ignorePenalty,
+    }),
   ),
   rejectPenalty: opt(
     num(0, "application score per REJECT gossipsub's own penalty cannot see", {

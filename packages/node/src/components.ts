@@ -166,6 +166,8 @@ export function createNodeComponents(
     getStatus: () =>
       localStatus({ sets, headSlot: () => clock.currentSlot(), latestCertifiedSlot: certifiedHead }),
     awaitSlot: (slot, aheadSlots, maxMs) => slotWaiters.wait(slot, aheadSlots, maxMs),
+    // Gossip under a set not held here waits for the refresh it asks for (§5.3).
+    awaitSets: (maxMs) => setsSync.nextRefresh(maxMs),
   });
   const shared = { ...base, network, chain, checkers, publish: quietPublisher(network, logger) };
   const { confirmations } = opts.l1;

@@ -181,6 +181,7 @@ export class OcpNode {
     await this.api?.stop();
     this.clock.stop();
     this.c.slotWaiters.stop();
+    this.c.setsSync.stop();
     const synced = this.c.certSync.stop();
     this.c.duties.stop();
     await this.anchor?.stop();

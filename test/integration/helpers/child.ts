@@ -74,6 +74,10 @@ export interface ChildStats {
   /** Gossip held for a slot not started yet (docs/spec.md §5.3): the most held at once and how many were held, since start. */
   heldForSlotMax: number;
   heldForSlotTotal: number;
+  /** Gossip messages IGNOREd so far. */
+  ignored: number;
+  /** CPU time of the process so far (user + system). */
+  cpuMs: number;
 }
 
 /** Asks the child for its stats (see node-child.mjs). */

@@ -35,7 +35,7 @@ import {
   type AnvilOptions,
   startAnvil,
 } from "../../../packages/node/src/devnet/anvil.js";
-import { ANVIL_POLLING_MS } from "../../utils/anvil.js";
+import { ANVIL_POLLING_MS, anvilOwner } from "../../utils/anvil.js";
 import { waitFor } from "../../utils/wait.js";
 
 export const BUILDER_KEY = fromHex(ANVIL_PRIVATE_KEYS[1]);
@@ -80,7 +80,8 @@ export interface Cluster {
   orchestrator: Hex;
   stream: Uint8Array;
   nodeOptions(i: number): NodeOptionsInput;
-  startNode(i: number): Promise<OcpNode>;
+  /** Starts node `i` (again), with its options passed through `override` when given. */
+  startNode(i: number, override?: (base: NodeOptionsInput) => NodeOptionsInput): Promise<OcpNode>;
   /** Posts batches in one block (directly or via the orchestrator); returns its number and observation. */
   post(
     batches: ProofSystemBatchPerVerificationEntries[],
@@ -91,6 +92,8 @@ export interface Cluster {
   commit(observation: Observation, via?: number): Promise<void>;
   /** The observation root OcpAnchor holds for `slot` of the stream; undefined while none. */
   anchoredRoot(slot: bigint): Promise<Hex | undefined>;
+  /** Sets OcpAnchor's activation lead (slots between a set's registration and its activation), as its owner. */
+  setActivationLead(lead: bigint): Promise<void>;
   /** Waits (up to `ms`, 20 s by default) until every running node has at least `minPeers` peers. */
   waitMeshed(minPeers: number, ms?: number): Promise<void>;
   /** Polls OcpAnchor until `slot` is anchored (up to `ms`, 30 s by default); returns its root. */
@@ -221,9 +224,10 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
           : {}),
       };
     },
-    async startNode(i) {
+    async startNode(i, override) {
       const anchorer = opts.anchorers?.indexOf(i) ?? -1;
-      const node = new OcpNode(cluster.nodeOptions(i), {
+      const base = cluster.nodeOptions(i);
+      const node = new OcpNode(override ? override(base) : base, {
         secretKeys: keys[i]!,
         logger: logger.child({ node: i }),
         ...(anchorer >= 0 ? { anchorPrivateKey: ANVIL_PRIVATE_KEYS[2 + anchorer] } : {}),
@@ -285,6 +289,18 @@ async function setUp(opts: ClusterOptions, anvil: Anvil): Promise<Cluster> {
         args: [toHex(stream), slot],
       });
       return /^0x0+$/.test(r) ? undefined : r;
+    },
+    async setActivationLead(lead) {
+      const owner = anvilOwner(anvil.rpcUrl);
+      await owner.waitForTransactionReceipt({
+        hash: await owner.writeContract({
+          address: anchorAddress,
+          abi: OcpAnchor.abi,
+          functionName: "setSlotClock",
+          args: [0n, 0n, lead],
+        }),
+        pollingInterval: ANVIL_POLLING_MS,
+      });
     },
     async waitMeshed(minPeers, ms = 20_000) {
       await waitFor(

@@ -41,7 +41,7 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 let heldMax = 0;
 setInterval(() => {
-  heldMax = Math.max(heldMax, node.network.gossip.heldForSlot);
+  heldMax = Math.max(heldMax, node.network.gossip.held);
 }, 20).unref();
 createInterface({ input: process.stdin }).on("line", async (line) => {
   if (line.trim() !== "stats") return;
@@ -54,10 +54,17 @@ createInterface({ input: process.stdin }).on("line", async (line) => {
     scores: node.network.getPeers().map((p) => Math.round(p.score)),
     connections: node.network.getPeers().reduce((n, p) => n + p.addrs.length, 0),
     banned: node.network.peers.banCount,
-    heldForSlotMax: Math.max(heldMax, node.network.gossip.heldForSlot),
+    heldForSlotMax: Math.max(heldMax, node.network.gossip.held),
     heldForSlotTotal: (await node.metrics.network.gossipFutureHold.get()).values
       .filter((v) => v.labels.result === "held")
       .reduce((n, v) => n + v.value, 0),
+    ignored: (await node.metrics.network.gossipValidation.get()).values
+      .filter((v) => v.labels.result === "ignore")
+      .reduce((n, v) => n + v.value, 0),
+    cpuMs: (() => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    })(),
   });
   loop.reset();
 });

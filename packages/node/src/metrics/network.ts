@@ -17,6 +17,15 @@ export interface NetworkMetrics {
    * too_far (beyond futureHoldSlots); the last two are IGNOREd at once.
    */
   gossipFutureHold: Counter<"kind" | "result">;
+  /**
+   * Messages under a verifier set this node does not hold, or for a slot its
+   * sets are not known current for (docs/spec.md §5.3): result held (waiting
+   * for a set refresh), due (validated again), expired (no successful refresh
+   * in time) or full (hold bound reached, IGNOREd at once).
+   */
+  gossipSetHold: Counter<"kind" | "result">;
+  /** Gossip messages IGNOREd beyond the forwarding peer's allowance, each charged to it (docs/spec.md §5.3). */
+  gossipIgnoreOverBudget: Counter<"kind">;
   /** Errors thrown by on-accepted handlers (the message was already accepted). */
   gossipHandlerError: Counter<"kind">;
   /** Inbound requests by outcome: a response code name, or timeout|stream_error. */
@@ -50,6 +59,16 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
       "ocp_gossip_future_hold_total",
       "Gossip messages for a slot not started yet, held or not",
       ["kind", "result"],
+    ),
+    gossipSetHold: counter(
+      "ocp_gossip_set_hold_total",
+      "Gossip messages under a verifier set not held here, held for a set refresh or not",
+      ["kind", "result"],
+    ),
+    gossipIgnoreOverBudget: counter(
+      "ocp_gossip_ignore_over_budget_total",
+      "Gossip messages IGNOREd beyond the forwarding peer's allowance (charged to it)",
+      ["kind"],
     ),
     gossipHandlerError: counter("ocp_gossip_handler_error_total", "On-accepted handler errors", ["kind"]),
     reqRespInbound: counter("ocp_reqresp_inbound_total", "Inbound req/resp outcomes", ["protocol", "result"]),

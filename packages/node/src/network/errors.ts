@@ -57,6 +57,19 @@ export class GossipFutureSlotError<C extends string = string> extends GossipActi
   }
 }
 
+/**
+ * [IGNORE] signed under a verifier set this node does not hold, or for a slot
+ * its sets are not known to be current for (docs/spec.md §5.3): the node asks
+ * the anchor for its sets, and the network layer may hold the message and
+ * validate it again once that refresh is done.
+ */
+export class GossipUnknownSetError<C extends string = string> extends GossipActionError<C> {
+  constructor(code: C, detail?: string) {
+    super(GossipAction.IGNORE, code, detail);
+    this.name = "GossipUnknownSetError";
+  }
+}
+
 export function isGossipActionError(e: unknown): e is GossipActionError {
   return e instanceof GossipActionError;
 }

@@ -5,7 +5,13 @@ import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
-import { GossipAction, GossipActionError, GossipErrorCode, GossipFutureSlotError } from "./errors.js";
+import {
+  GossipAction,
+  GossipActionError,
+  GossipErrorCode,
+  GossipFutureSlotError,
+  GossipUnknownSetError,
+} from "./errors.js";
 import {
   GOSSIP_HEARTBEAT_MS,
   GOSSIP_MCACHE_LENGTH,
@@ -72,6 +78,21 @@ export interface GossipModules {
    * once (docs/spec.md §5.3).
    */
   awaitSlot?(slot: bigint, aheadSlots: number, maxMs: number): Promise<boolean> | null;
+  /**
+   * Resolves with the outcome of this node's next refresh of its verifier sets
+   * from the anchor (true: it succeeded), false after `maxMs`; null at once
+   * when the sets come from files only (nothing to wait for). Without it,
+   * messages under a set this node does not hold are IGNOREd at once
+   * (docs/spec.md §5.3).
+   */
+  awaitSets?(maxMs: number): Promise<boolean> | null;
+  /**
+   * Called for each message IGNOREd beyond the forwarding peer's allowance
+   * (`ignoreBudget`): the network charges it to the peer's score.
+   */
+  onIgnoreOverBudget?(peer: string, kind: GossipKind, code: string): void;
+  /** Milliseconds, for the IGNORE allowance's refill (tests inject a clock). @default performance.now */
+  now?(): number;
 }
 
 interface Subscription {
@@ -105,6 +126,28 @@ const GOSSIP_VALIDATION_SLICE_MS = 10;
 
 /** Outcomes counted in `ocp_gossip_future_hold_total` (metrics/network.ts). */
 const FUTURE_HOLD_RESULTS = ["held", "due", "expired", "full", "too_far"] as const;
+
+/** Outcomes counted in `ocp_gossip_set_hold_total` (metrics/network.ts). */
+const SET_HOLD_RESULTS = ["held", "due", "expired", "full"] as const;
+
+/** What a held message waits for: its slot, or a refresh of this node's verifier sets. */
+type HoldReason = "slot" | "sets";
+
+/**
+ * IGNOREs that say nothing about the forwarding peer: this node's own limits,
+ * state and faults. Every other IGNORE is a verdict on the message the peer
+ * chose to forward, and draws on its allowance (docs/spec.md §5.3).
+ */
+const UNCHARGED_IGNORES: ReadonlySet<string> = new Set([
+  GossipErrorCode.NO_VALIDATOR,
+  GossipErrorCode.QUEUE_FULL,
+  GossipErrorCode.PEER_QUEUE_FULL,
+  GossipErrorCode.VALIDATION_TIMEOUT,
+  GossipErrorCode.VALIDATOR_FAILED,
+]);
+
+/** Peers whose IGNORE allowance is tracked at once; the least recently charged is forgotten first. */
+const IGNORE_BUDGET_PEERS = 1024;
 
 /** Counts one less for `key` (the entry goes at 0); returns what is left. */
 function decrement(counts: Map<string, number>, key: string): number {
@@ -147,10 +190,12 @@ export class Gossip {
   private readonly backlogWaiters = new Map<string, { below: number; resolve: () => void }[]>();
   private started = false;
   private stopped = false;
-  /** Messages held for their slot (counted in `pending` too), by forwarding peer. */
+  /** Messages held for their slot or a set refresh (counted in `pending` too), by forwarding peer. */
   private readonly heldByPeer = new Map<string, number>();
   /** Ends each held message's wait (one per held message); all are called (not due) when the layer stops. */
   private readonly heldWakers = new Set<(due: boolean) => void>();
+  /** Each forwarding peer's IGNORE allowance (a token bucket), most recently charged last. */
+  private readonly ignoreTokens = new Map<string, { tokens: number; atMs: number }>();
 
   constructor(
     private readonly opts: GossipOptions & { network: string },
@@ -161,6 +206,7 @@ export class Gossip {
       // Every hold outcome is exposed from the start (at 0), so that alert rules
       // over it (deploy/prometheus/ocp-alerts.yml) see a series before the first hold.
       for (const result of FUTURE_HOLD_RESULTS) modules.metrics?.gossipFutureHold.inc({ kind, result }, 0);
+      for (const result of SET_HOLD_RESULTS) modules.metrics?.gossipSetHold.inc({ kind, result }, 0);
     }
   }
 
@@ -169,8 +215,8 @@ export class Gossip {
     return this.pending;
   }
 
-  /** Messages held until their slot starts (docs/spec.md §5.3). */
-  get heldForSlot(): number {
+  /** Messages held until their slot starts or this node's sets are refreshed (docs/spec.md §5.3). */
+  get held(): number {
     return this.heldWakers.size;
   }
 
@@ -285,6 +331,7 @@ export class Gossip {
   private report(kind: GossipKind, m: HostGossipMessage, outcome: GossipOutcome, receivedAt?: number): void {
     const code = outcome.result === "accept" ? "" : outcome.code;
     this.modules.metrics?.gossipValidation.inc({ kind, result: outcome.result, code });
+    if (outcome.result === "ignore" && !UNCHARGED_IGNORES.has(code)) this.chargeIgnore(kind, m.from, code);
     if (
       outcome.result === "reject" &&
       receivedAt !== undefined &&
@@ -300,6 +347,34 @@ export class Gossip {
       // Only possible while gossipsub stops under a pending validation.
       this.modules.logger.debug({ err: e }, "could not report a gossip verdict");
     }
+  }
+
+  /**
+   * Takes one IGNORE from `peer`'s allowance; past it, the IGNORE is charged
+   * to the peer (docs/spec.md §5.3). A message that can only be IGNOREd costs
+   * its sender nothing, and this node a decode, a check and gossipsub's record
+   * of its id for a minute: at line rate, most of a core and tens of MB.
+   */
+  private chargeIgnore(kind: GossipKind, peer: string, code: string): void {
+    const { burst, perSecond } = this.opts.ignoreBudget;
+    const now = this.modules.now?.() ?? performance.now();
+    let b = this.ignoreTokens.get(peer);
+    if (b === undefined) {
+      if (this.ignoreTokens.size >= IGNORE_BUDGET_PEERS)
+        this.ignoreTokens.delete(this.ignoreTokens.keys().next().value!);
+      b = { tokens: burst, atMs: now };
+    } else {
+      this.ignoreTokens.delete(peer);
+      b.tokens = Math.min(burst, b.tokens + ((now - b.atMs) / 1000) * perSecond);
+      b.atMs = now;
+    }
+    this.ignoreTokens.set(peer, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return;
+    }
+    this.modules.metrics?.gossipIgnoreOverBudget.inc({ kind });
+    this.modules.onIgnoreOverBudget?.(peer, kind, code);
   }
 
   private async onMessage(m: HostGossipMessage): Promise<void> {
@@ -356,33 +431,67 @@ export class Gossip {
    * not held: no slot hook, holding off, a bound reached or the slot too far ahead.
    */
   private holdForSlot(kind: GossipKind, peer: string, slot: bigint): Promise<boolean> | null {
-    const { futureHoldSlots, futureHoldMax, futureHoldMaxPerPeer, futureHoldMs } = this.opts;
-    const { awaitSlot, metrics } = this.modules;
-    if (awaitSlot === undefined || futureHoldSlots <= 0 || this.stopped) return null;
+    const { futureHoldSlots, futureHoldMs } = this.opts;
+    const { awaitSlot } = this.modules;
+    if (awaitSlot === undefined || futureHoldSlots <= 0) return null;
+    return this.hold(kind, peer, "slot", () => awaitSlot(slot, futureHoldSlots, futureHoldMs));
+  }
+
+  /**
+   * Holds a message under a verifier set this node does not hold (or for a slot
+   * its sets are not known current for) until its next set refresh is done
+   * (docs/spec.md §5.3). Null when it is not held: no refresh hook, sets from
+   * files only, holding off or a bound reached.
+   */
+  private holdForSets(kind: GossipKind, peer: string): Promise<boolean> | null {
+    const { unknownSetHoldMs } = this.opts;
+    const { awaitSets } = this.modules;
+    if (awaitSets === undefined || unknownSetHoldMs <= 0) return null;
+    return this.hold(kind, peer, "sets", () => awaitSets(unknownSetHoldMs));
+  }
+
+  /**
+   * The bounded hold both waits share: `futureHoldMax` messages in all and
+   * `futureHoldMaxPerPeer` per forwarding peer. `wait()` is called once there
+   * is room; null from it means "not held" (IGNOREd at once).
+   */
+  private hold(
+    kind: GossipKind,
+    peer: string,
+    reason: HoldReason,
+    wait: () => Promise<boolean> | null,
+  ): Promise<boolean> | null {
+    if (this.stopped) return null;
+    const { futureHoldMax, futureHoldMaxPerPeer } = this.opts;
+    const { metrics } = this.modules;
+    const count = (result: string): void => {
+      if (reason === "slot") metrics?.gossipFutureHold.inc({ kind, result });
+      else metrics?.gossipSetHold.inc({ kind, result });
+    };
     const byPeer = this.heldByPeer.get(peer) ?? 0;
     if (this.heldWakers.size >= futureHoldMax || byPeer >= futureHoldMaxPerPeer) {
-      metrics?.gossipFutureHold.inc({ kind, result: "full" });
+      count("full");
       return null;
     }
-    const wait = awaitSlot(slot, futureHoldSlots, futureHoldMs);
-    if (wait === null) {
-      metrics?.gossipFutureHold.inc({ kind, result: "too_far" });
+    const until = wait();
+    if (until === null) {
+      if (reason === "slot") count("too_far");
       return null;
     }
-    metrics?.gossipFutureHold.inc({ kind, result: "held" });
+    count("held");
     this.heldByPeer.set(peer, byPeer + 1);
     // Not a race against a layer-wide stop promise: each race would leave a
     // reaction on it for the life of the node.
     return new Promise<boolean>((resolve) => {
-      const wake = (started: boolean): void => {
+      const wake = (ready: boolean): void => {
         if (!this.heldWakers.delete(wake)) return;
         decrement(this.heldByPeer, peer);
-        const due = started && !this.stopped;
-        metrics?.gossipFutureHold.inc({ kind, result: due ? "due" : "expired" });
+        const due = ready && !this.stopped;
+        count(due ? "due" : "expired");
         resolve(due);
       };
       this.heldWakers.add(wake);
-      wait.then(wake, () => wake(false));
+      until.then(wake, () => wake(false));
     });
   }
 
@@ -422,16 +531,21 @@ export class Gossip {
     let run: { value: unknown } | { error: unknown };
     try {
       run = await this.runValidator(kind, sub, msg);
-      // [IGNORE] slot not started yet: held until it has, then judged again (once).
-      if ("error" in run && run.error instanceof GossipFutureSlotError) {
-        const due = this.holdForSlot(kind, m.from, run.error.slot);
-        // Held messages fall due together when a head arrives: they start in
-        // time slices like new arrivals.
-        if (due !== null && (await due))
-          run = await new Promise<{ value: unknown } | { error: unknown }>((resolve) =>
-            this.schedule(() => this.runValidator(kind, sub, msg).then(resolve)),
-          );
-      }
+      // [IGNORE] slot not started yet, or set unknown: held until the slot has
+      // started or the sets are refreshed, then judged again (once).
+      const error = "error" in run ? run.error : undefined;
+      const due =
+        error instanceof GossipFutureSlotError
+          ? this.holdForSlot(kind, m.from, error.slot)
+          : error instanceof GossipUnknownSetError
+            ? this.holdForSets(kind, m.from)
+            : null;
+      // Held messages fall due together (a head arrives, a refresh ends): they
+      // start in time slices like new arrivals.
+      if (due !== null && (await due))
+        run = await new Promise<{ value: unknown } | { error: unknown }>((resolve) =>
+          this.schedule(() => this.runValidator(kind, sub, msg).then(resolve)),
+        );
     } finally {
       this.pending--;
       this.release(m.from);

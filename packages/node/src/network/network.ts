@@ -59,6 +59,8 @@ export interface NetworkModules {
   appSpecificScore?: (peer: string) => number;
   /** Waits for a slot to start (gossip/GossipModules.awaitSlot); messages from the future are IGNOREd at once without it. */
   awaitSlot?: (slot: bigint, aheadSlots: number, maxMs: number) => Promise<boolean> | null;
+  /** Waits for the next set refresh (gossip/GossipModules.awaitSets); messages under unknown sets are IGNOREd at once without it. */
+  awaitSets?: (maxMs: number) => Promise<boolean> | null;
 }
 
 export interface NetworkEvents {
@@ -162,7 +164,13 @@ export class Network {
         logger,
         onAccepted: (m) => this.events.emit("gossip:accepted", m),
         onLateReject: (peer) => penalties.penalize(peer, opts.scoring.rejectPenalty),
+        // IGNOREs past what honest forwarding explains are charged; banned once they graylist.
+        onIgnoreOverBudget: (peer) => {
+          penalties.penalize(peer, opts.scoring.ignorePenalty);
+          peers?.checkPeerScore(peer, penalties.score(peer));
+        },
         ...(modules.awaitSlot ? { awaitSlot: modules.awaitSlot } : {}),
+        ...(modules.awaitSets ? { awaitSets: modules.awaitSets } : {}),
       },
     );
     gossipRef = gossip;

@@ -78,6 +78,31 @@ export interface GossipOptions {
    * @default 12000: one Ethereum slot
    */
   futureHoldMs: number;
+  /**
+   * A message under a verifier set this node does not hold, or for a slot its
+   * sets are not known current for, is held until the node's next refresh of
+   * its sets from the anchor (which the message asks for) is done, at most
+   * this long, and then validated again instead of being IGNOREd and lost to
+   * gossipsub's seen cache (docs/spec.md §5.3). It shares the bounds of
+   * `futureHoldMax` and `futureHoldMaxPerPeer`. Nothing is held when the sets
+   * come from files only. 0 turns holding off.
+   * @default 6000: a refresh waits at most the 2 s between refreshes a
+   * message may ask for, then takes two contract reads
+   */
+  unknownSetHoldMs: number;
+  /**
+   * IGNOREs a forwarding peer may cause before each further one is charged
+   * `scoring.ignorePenalty` (docs/spec.md §5.3): a token bucket of `burst`,
+   * refilled at `perSecond`. Only verdicts about the message count (unknown
+   * set, slot out of the window, already seen, no more weight, over a
+   * builder's allowance…), not this node's own limits (queue full, timeout).
+   * An honest peer forwards only what it accepted, so its IGNOREs here come
+   * from this node lagging (head, sets) or from races, at most the votes of
+   * one set per slot.
+   * @default { burst: 4096, perSecond: 512 }: a full 4,096-key set's votes at
+   * once, and above one such set per 12 s slot (341/s) sustained
+   */
+  ignoreBudget: { burst: number; perSecond: number };
   /** Overrides over the peer score params (topic params come through the scoring hook). */
   scoreParams: Partial<PeerScoreParams>;
   /** Overrides over `defaultGossipScoreThresholds`. */
@@ -237,6 +262,8 @@ export const defaultNetworkOptions: NetworkOptions = {
     futureHoldMax: 512,
     futureHoldMaxPerPeer: 64,
     futureHoldMs: 12_000,
+    unknownSetHoldMs: 6_000,
+    ignoreBudget: { burst: 4096, perSecond: 512 },
     scoreParams: {},
     scoreThresholds: {},
   },
@@ -265,7 +292,11 @@ export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOp
     // Every peer of a local network shares 127.0.0.1: lifted unless set.
     maxConnectionsPerIp:
       over.maxConnectionsPerIp ?? (over.localNetwork ? LOCAL_MAX_CONNECTIONS_PER_IP : d.maxConnectionsPerIp),
-    gossip: { ...d.gossip, ...over.gossip } as GossipOptions,
+    gossip: {
+      ...d.gossip,
+      ...over.gossip,
+      ignoreBudget: { ...d.gossip.ignoreBudget, ...over.gossip?.ignoreBudget },
+    } as GossipOptions,
     reqResp: {
       ...d.reqResp,
       ...over.reqResp,

@@ -36,6 +36,13 @@ export interface ScoringOptions {
    */
   rateLimitPenalty: number;
   /**
+   * Application score taken per gossip message IGNOREd beyond the forwarding
+   * peer's allowance (`network.gossip.ignoreBudget`): an IGNORE costs nothing
+   * to send, so past what honest forwarding explains it is charged. 100 in a
+   * half-life graylist. @default 160
+   */
+  ignorePenalty: number;
+  /**
    * Application score taken per gossip RPC frame dropped unread (undecodable,
    * over the RPC limits, a message on a topic we do not subscribe to, a signed
    * message). Honest peers send none; 10 in a half-life graylist. @default 1600
@@ -72,6 +79,7 @@ export const defaultScoringOptions: ScoringOptions = {
   checkIntervalMs: 1000,
   graylistBanMs: 600_000,
   rateLimitPenalty: 160,
+  ignorePenalty: 160,
   badRpcPenalty: 1600,
   rejectPenalty: 1600,
   blsFailurePenalty: 6000,

@@ -30,6 +30,10 @@ export class VerifierSetsSync {
   private freshAt: bigint | undefined;
   /** The contract's activation lead (slots). */
   private leadSlots: bigint | undefined;
+  /** Waiting for the next refresh to end (`nextRefresh`), each called once with its outcome. */
+  private readonly refreshWaiters = new Set<(ok: boolean) => void>();
+  /** The refresh started for waiters once the rate limit allows it. */
+  private soon: NodeJS.Timeout | undefined;
 
   constructor(private readonly modules: VerifierSetsSyncModules) {}
 
@@ -108,10 +112,63 @@ export class VerifierSetsSync {
         this.modules.logger.warn({ err: String(e) }, "verifier set refresh failed");
         return false;
       })
-      .finally(() => {
+      .then((ok) => {
         this.running = undefined;
+        if (ok) for (const done of [...this.refreshWaiters]) done(true);
+        // A failed refresh (the RPC down for a moment) is tried again for those still waiting.
+        else if (this.refreshWaiters.size > 0) this.refreshSoon();
+        return ok;
       });
     return this.running;
+  }
+
+  /**
+   * Resolves true once a refresh succeeds (the one running, or the next),
+   * false after `maxMs` or once the node stops; null at once when sets come
+   * from files only. With no refresh running, and after a failed one, a
+   * refresh starts as soon as the rate limit on message-asked refreshes allows
+   * (one for all waiters), so a message that arrived just after a refresh
+   * still gets one. Gossip under a set not held here waits on this
+   * (docs/spec.md §5.3).
+   */
+  nextRefresh(maxMs: number): Promise<boolean> | null {
+    if (!this.modules.source || !this.modules.isRunning()) return null;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        if (!this.refreshWaiters.delete(done)) return;
+        clearTimeout(timer);
+        if (this.refreshWaiters.size === 0) this.cancelSoon();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), maxMs);
+      timer.unref?.();
+      this.refreshWaiters.add(done);
+      if (this.running === undefined) this.refreshSoon();
+    });
+  }
+
+  /** Starts a refresh for the waiters once the rate limit allows (one timer for all). */
+  private refreshSoon(): void {
+    const src = this.modules.source;
+    if (!src || this.soon !== undefined) return;
+    const wait = Math.max(0, this.lastAttemptMs + (src.minRefreshIntervalMs ?? 2000) - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      // The wait kept the rate limit.
+      if (this.refreshWaiters.size > 0) void this.request(true);
+    }, wait);
+    this.soon.unref?.();
+  }
+
+  /** Ends every wait on `nextRefresh` (false) and its pending refresh; for the node's stop. */
+  stop(): void {
+    this.cancelSoon();
+    for (const done of [...this.refreshWaiters]) done(false);
+  }
+
+  private cancelSoon(): void {
+    if (this.soon !== undefined) clearTimeout(this.soon);
+    this.soon = undefined;
   }
 
   /**

@@ -17,7 +17,7 @@ import {
 import type { BlsVerdict } from "../bls/verifier.js";
 import { groupKey, type PooledAttestation } from "../pools/attestationPool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
-import { AttestationErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
+import { AttestationErrorCode, decodeOrReject, ignore, reject, unknownSet } from "./errors.js";
 import { attestationRootFromBytes } from "./rootCache.js";
 
 export interface ValidatedAttestation extends PooledAttestation {
@@ -132,14 +132,14 @@ export async function validateGossipAttestation(
   // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
   if (!ctx.setsCurrentFor(slot)) {
     ctx.onUnknownSet(att.setId);
-    throw ignore(AttestationErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
+    throw unknownSet(AttestationErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
   }
   const set = ctx.sets.get(att.setId);
   // [IGNORE] setId unknown to this node: it may be a set registered since our last
   // refresh (a rotation), so look again rather than blame the peer
   if (set === undefined) {
     ctx.onUnknownSet(att.setId);
-    throw ignore(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
+    throw unknownSet(AttestationErrorCode.UNKNOWN_SET, toHex(att.setId));
   }
   // [REJECT] setId must be the set governing the slot
   if (ctx.sets.governing(slot) !== set)

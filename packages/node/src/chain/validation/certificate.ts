@@ -14,7 +14,7 @@ import {
 import { groupKey } from "../pools/attestationPool.js";
 import type { PooledCertificate } from "../pools/certificatePool.js";
 import { checkPlace, type ValidationContext } from "./context.js";
-import { CertificateGossipErrorCode, decodeOrReject, ignore, reject } from "./errors.js";
+import { CertificateGossipErrorCode, decodeOrReject, ignore, reject, unknownSet } from "./errors.js";
 
 export type ValidatedCertificate = PooledCertificate;
 
@@ -58,12 +58,12 @@ export async function validateGossipCertificate(
   // [IGNORE] this node's sets not known to be current for the slot (a refresh is asked for)
   if (!ctx.setsCurrentFor(slot)) {
     ctx.onUnknownSet(cert.setId);
-    throw ignore(CertificateGossipErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
+    throw unknownSet(CertificateGossipErrorCode.SETS_NOT_CURRENT, `slot ${slot}`);
   }
   // [IGNORE] setId unknown to this node (then refresh sets from the anchor)
   if (ctx.sets.get(cert.setId) === undefined) {
     ctx.onUnknownSet(cert.setId);
-    throw ignore(CertificateGossipErrorCode.UNKNOWN_SET, toHex(cert.setId));
+    throw unknownSet(CertificateGossipErrorCode.UNKNOWN_SET, toHex(cert.setId));
   }
   const r = verifyCertificate(cert, ctx.sets, {
     verifiedAggregate: (set, signers) => verifiedAggregate(ctx, place.slotKey, rootHex, set, signers),

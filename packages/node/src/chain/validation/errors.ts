@@ -1,7 +1,12 @@
 // Error codes of gossip validation, one string enum per topic, and the helpers
 // that raise them as the network layer's GossipActionError (IGNORE | REJECT).
 import { isProtocolError, SszErrorCode } from "@ocp/protocol";
-import { GossipAction, GossipActionError, GossipFutureSlotError } from "../../network/errors.js";
+import {
+  GossipAction,
+  GossipActionError,
+  GossipFutureSlotError,
+  GossipUnknownSetError,
+} from "../../network/errors.js";
 
 export enum CommitmentErrorCode {
   UNKNOWN_DOMAIN = "COMMITMENT_ERROR_UNKNOWN_DOMAIN",
@@ -83,6 +88,11 @@ export function ignore<C extends string>(code: C, detail?: string): GossipAction
 /** [IGNORE] slot not started yet: the network layer may hold the message until it has (§5.3). */
 export function fromFuture<C extends string>(code: C, slot: bigint): GossipFutureSlotError<C> {
   return new GossipFutureSlotError(code, slot, `slot ${slot}`);
+}
+
+/** [IGNORE] set unknown or not known current: the network layer may hold the message for a set refresh (§5.3). */
+export function unknownSet<C extends string>(code: C, detail?: string): GossipUnknownSetError<C> {
+  return new GossipUnknownSetError(code, detail);
 }
 
 export function reject<C extends string>(code: C, detail?: string): GossipActionError<C> {

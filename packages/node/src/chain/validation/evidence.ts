@@ -12,7 +12,7 @@ import {
   verifyVerifierEquivocation,
 } from "@ocp/protocol";
 import { checkPlace, type Place, type ValidationContext } from "./context.js";
-import { decodeOrReject, EvidenceGossipErrorCode, ignore, reject } from "./errors.js";
+import { decodeOrReject, EvidenceGossipErrorCode, ignore, reject, unknownSet } from "./errors.js";
 
 export interface ValidatedEvidence {
   evidence: SszEvidence;
@@ -97,7 +97,7 @@ export async function validateGossipEvidence(
   // [IGNORE] verifier evidence under a set this node does not know (then refresh sets)
   if (!r.ok && r.code === EvidenceErrorCode.UNKNOWN_SET && ev.kind === SszEvidenceKind.VerifierEquivocation) {
     ctx.onUnknownSet(ev.evidence.a.setId);
-    throw ignore(EvidenceGossipErrorCode.UNKNOWN_SET, r.detail);
+    throw unknownSet(EvidenceGossipErrorCode.UNKNOWN_SET, r.detail);
   }
   // [REJECT] the evidence does not verify
   if (!r.ok)

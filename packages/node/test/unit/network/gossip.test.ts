@@ -10,6 +10,7 @@ import {
   GossipActionError,
   GossipErrorCode,
   GossipFutureSlotError,
+  GossipUnknownSetError,
 } from "../../../src/network/errors.js";
 import { type AcceptedGossipMessage, Gossip } from "../../../src/network/gossip.js";
 import { type Host, type HostGossipMessage, TopicValidatorResult } from "../../../src/network/host.js";
@@ -251,7 +252,7 @@ describe("Gossip for a slot not started yet", () => {
     await settle();
     // 13 > 10 + 1: not started here yet, so neither judged nor lost.
     expect(s.reports).toEqual([]);
-    expect(s.gossip.heldForSlot).toBe(1);
+    expect(s.gossip.held).toBe(1);
     expect(s.gossip.pendingValidations).toBe(1);
     expect(await s.held("held")).toBe(1);
     s.clock.onHead(11n);
@@ -263,7 +264,7 @@ describe("Gossip for a slot not started yet", () => {
     expect(s.accepted.map((m) => m.value)).toEqual([13n]);
     // Judged twice: on arrival and when its slot started.
     expect(s.runs).toEqual([13n, 13n]);
-    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.held).toBe(0);
     expect(s.gossip.pendingValidations).toBe(0);
     expect(s.waiters.size).toBe(0);
     expect(await s.held("due")).toBe(1);
@@ -284,7 +285,7 @@ describe("Gossip for a slot not started yet", () => {
       { msgId: "far", from: "peerA", result: TopicValidatorResult.Ignore },
     ]);
     expect(await s.held("too_far")).toBe(2);
-    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.held).toBe(0);
     expect(
       await metricValue(s.metrics.gossipValidation, { kind: "attestation", result: "ignore", code: FUTURE }),
     ).toBe(2);
@@ -303,7 +304,7 @@ describe("Gossip for a slot not started yet", () => {
       { msgId: "a3", from: "peerA", result: TopicValidatorResult.Ignore },
       { msgId: "c1", from: "peerC", result: TopicValidatorResult.Ignore },
     ]);
-    expect(s.gossip.heldForSlot).toBe(3);
+    expect(s.gossip.held).toBe(3);
     expect(await s.held("full")).toBe(2);
     s.clock.onHead(11n);
     await settle();
@@ -312,7 +313,7 @@ describe("Gossip for a slot not started yet", () => {
       ["a2", TopicValidatorResult.Accept],
       ["b1", TopicValidatorResult.Accept],
     ]);
-    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.held).toBe(0);
   });
 
   it("ignores a held message whose slot does not start in time, and frees its place", async () => {
@@ -323,16 +324,16 @@ describe("Gossip for a slot not started yet", () => {
     expect(s.reports).toEqual([{ msgId: "late", from: "peerA", result: TopicValidatorResult.Ignore }]);
     expect(await s.held("expired")).toBe(1);
     expect(s.runs).toEqual([12n]);
-    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.held).toBe(0);
     expect(s.waiters.size).toBe(0);
     // The peer's place is free again.
     s.send(12, "next");
     await settle();
-    expect(s.gossip.heldForSlot).toBe(1);
+    expect(s.gossip.held).toBe(1);
     s.gossip.stop();
     await settle();
     expect(s.reports[1]).toEqual({ msgId: "next", from: "peerA", result: TopicValidatorResult.Ignore });
-    expect(s.gossip.heldForSlot).toBe(0);
+    expect(s.gossip.held).toBe(0);
     s.waiters.stop();
     expect(s.waiters.size).toBe(0);
   });
@@ -344,5 +345,221 @@ describe("Gossip for a slot not started yet", () => {
     await settle();
     expect(s.reports).toEqual([{ msgId: "m", from: "peerA", result: TopicValidatorResult.Ignore }]);
     expect(s.runs).toEqual([12n]);
+  });
+});
+
+// A vote or certificate under a verifier set this node has not loaded yet (a
+// rotation it has not refreshed for) waits for the set refresh it asks for
+// (docs/spec.md §5.3), instead of being IGNOREd and lost to the seen cache.
+describe("Gossip under a verifier set not held here", () => {
+  const UNKNOWN = "ATTESTATION_ERROR_UNKNOWN_SET";
+  const FUTURE = "ATTESTATION_ERROR_SLOT_FROM_FUTURE";
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) await tick();
+  };
+
+  function setupSets(over: Partial<typeof defaultNetworkOptions.gossip> = {}, fromFilesOnly = false) {
+    const h = fakeHost();
+    const metrics = createNetworkMetrics(new Registry());
+    const clock = new BlockNumberClock({ futureSlotTolerance: 1 });
+    const waiters = new SlotWaiters(clock);
+    clock.onHead(10n);
+    // Set ids this node holds; a refresh adds what the "anchor" has.
+    const held = new Set<number>([1]);
+    const anchor = new Set<number>([1]);
+    let refreshes: ((ok: boolean) => void)[] = [];
+    const refresh = (ok: boolean) => {
+      if (ok) for (const id of anchor) held.add(id);
+      const list = refreshes;
+      refreshes = [];
+      for (const done of list) done(ok);
+    };
+    const asked: number[] = [];
+    const gossip = new Gossip(
+      { ...defaultNetworkOptions.gossip, ...over, network: NETWORK },
+      {
+        host: h.host,
+        metrics,
+        logger: pino({ level: "silent" }),
+        awaitSlot: (slot, ahead, maxMs) => waiters.wait(slot, ahead, maxMs),
+        awaitSets: (maxMs) => {
+          asked.push(maxMs);
+          if (fromFilesOnly) return null;
+          return new Promise<boolean>((resolve) => refreshes.push(resolve));
+        },
+      },
+    );
+    gossip.start();
+    const runs: string[] = [];
+    // data = [slot, setId]
+    gossip.subscribe(GossipKind.attestation, async (m) => {
+      const slot = BigInt(m.data[0]!);
+      const setId = m.data[1]!;
+      runs.push(`${slot}/${setId}`);
+      if (clock.isFromFuture(slot)) throw new GossipFutureSlotError(FUTURE, slot);
+      if (!held.has(setId)) throw new GossipUnknownSetError(UNKNOWN, String(setId));
+      return { value: setId };
+    });
+    const send = (slot: number, setId: number, msgId: string, from = "peerA") =>
+      h.deliver({ topic, data: Uint8Array.of(slot, setId), msgId, from });
+    const setHold = (result: string) => metricValue(metrics.gossipSetHold, { kind: "attestation", result });
+    return { ...h, metrics, clock, gossip, runs, send, setHold, anchor, refresh, asked };
+  }
+
+  it("holds a vote under an unknown set until the refresh loads the set, then accepts it", async () => {
+    const s = setupSets();
+    s.anchor.add(2);
+    s.send(10, 2, "v2");
+    await settle();
+    expect(s.reports).toEqual([]);
+    expect(s.gossip.held).toBe(1);
+    expect(await s.setHold("held")).toBe(1);
+    expect(s.asked).toEqual([defaultNetworkOptions.gossip.unknownSetHoldMs]);
+    s.refresh(true);
+    await settle();
+    expect(s.reports).toEqual([{ msgId: "v2", from: "peerA", result: TopicValidatorResult.Accept }]);
+    expect(s.runs).toEqual(["10/2", "10/2"]);
+    expect(s.gossip.held).toBe(0);
+    expect(s.gossip.pendingValidations).toBe(0);
+    expect(await s.setHold("due")).toBe(1);
+    expect(
+      await metricValue(s.metrics.gossipValidation, { kind: "attestation", result: "ignore", code: UNKNOWN }),
+    ).toBe(0);
+  });
+
+  it("ignores it when the refresh fails or still does not know the set (judged once more, then dropped)", async () => {
+    const s = setupSets();
+    s.send(10, 3, "failed");
+    await settle();
+    s.refresh(false);
+    await settle();
+    s.send(10, 3, "unknown");
+    await settle();
+    s.refresh(true);
+    await settle();
+    expect(s.reports).toEqual([
+      { msgId: "failed", from: "peerA", result: TopicValidatorResult.Ignore },
+      { msgId: "unknown", from: "peerA", result: TopicValidatorResult.Ignore },
+    ]);
+    // The failed refresh: no second run. The one that did not bring set 3: one more run, then IGNORE.
+    expect(s.runs).toEqual(["10/3", "10/3", "10/3"]);
+    expect(await s.setHold("expired")).toBe(1);
+    expect(await s.setHold("due")).toBe(1);
+    expect(s.gossip.held).toBe(0);
+  });
+
+  it("shares the hold bounds with messages held for their slot", async () => {
+    const s = setupSets({ futureHoldMax: 3, futureHoldMaxPerPeer: 2 });
+    s.anchor.add(2);
+    s.send(12, 1, "slot-a", "peerA");
+    s.send(10, 2, "set-a", "peerA");
+    s.send(10, 2, "set-a2", "peerA");
+    s.send(10, 2, "set-b", "peerB");
+    s.send(10, 2, "set-c", "peerC");
+    await settle();
+    expect(s.reports).toEqual([
+      { msgId: "set-a2", from: "peerA", result: TopicValidatorResult.Ignore },
+      { msgId: "set-c", from: "peerC", result: TopicValidatorResult.Ignore },
+    ]);
+    expect(s.gossip.held).toBe(3);
+    expect(await s.setHold("full")).toBe(2);
+    s.refresh(true);
+    s.clock.onHead(11n);
+    await settle();
+    expect(s.reports.slice(2).map((r) => r.result)).toEqual([
+      TopicValidatorResult.Accept,
+      TopicValidatorResult.Accept,
+      TopicValidatorResult.Accept,
+    ]);
+    expect(s.gossip.held).toBe(0);
+  });
+
+  it("holds nothing with sets from files only, or with holding off; stop releases what is held", async () => {
+    const files = setupSets({}, true);
+    files.send(10, 2, "m");
+    await settle();
+    expect(files.reports).toEqual([{ msgId: "m", from: "peerA", result: TopicValidatorResult.Ignore }]);
+    expect(await files.setHold("held")).toBe(0);
+
+    const off = setupSets({ unknownSetHoldMs: 0 });
+    off.send(10, 2, "m");
+    await settle();
+    expect(off.reports).toEqual([{ msgId: "m", from: "peerA", result: TopicValidatorResult.Ignore }]);
+    expect(off.asked).toEqual([]);
+
+    const stopping = setupSets();
+    stopping.send(10, 2, "m");
+    await settle();
+    expect(stopping.gossip.held).toBe(1);
+    stopping.gossip.stop();
+    await settle();
+    expect(stopping.reports).toEqual([{ msgId: "m", from: "peerA", result: TopicValidatorResult.Ignore }]);
+    expect(stopping.gossip.held).toBe(0);
+    expect(await stopping.setHold("expired")).toBe(1);
+  });
+});
+
+// A message that can only be IGNOREd costs its sender nothing; past what honest
+// forwarding explains, each one is charged to the forwarding peer (§5.3).
+describe("Gossip IGNORE allowance per forwarding peer", () => {
+  function setupBudget() {
+    const h = fakeHost();
+    const metrics = createNetworkMetrics(new Registry());
+    let nowMs = 0;
+    const charged: { peer: string; code: string }[] = [];
+    const gossip = new Gossip(
+      {
+        ...defaultNetworkOptions.gossip,
+        ignoreBudget: { burst: 3, perSecond: 2 },
+        network: NETWORK,
+      },
+      {
+        host: h.host,
+        metrics,
+        logger: pino({ level: "silent" }),
+        onIgnoreOverBudget: (peer, _kind, code) => charged.push({ peer, code }),
+        now: () => nowMs,
+      },
+    );
+    gossip.start();
+    // data[0]: 0 accept, 1 IGNORE (a verdict on the message), 2 IGNORE (this node's fault)
+    gossip.subscribe(GossipKind.attestation, async (m) => {
+      if (m.data[0] === 1) throw new GossipActionError(GossipAction.IGNORE, "ATTESTATION_ERROR_UNKNOWN_SET");
+      if (m.data[0] === 2) throw new Error("a bug of ours");
+      return { value: m.data[0] };
+    });
+    let n = 0;
+    const send = (what: number, from = "peerA") =>
+      h.deliver({ topic, data: Uint8Array.of(what), msgId: `m${n++}`, from });
+    const advance = (ms: number) => {
+      nowMs += ms;
+    };
+    return { ...h, metrics, gossip, charged, send, advance };
+  }
+
+  it("charges the IGNOREs a peer causes past its burst, refills over time, and counts only verdicts on the message", async () => {
+    const s = setupBudget();
+    for (let i = 0; i < 3; i++) s.send(1);
+    // Accepted messages and this node's own failures draw nothing.
+    s.send(0);
+    s.send(2);
+    await tick();
+    expect(s.charged).toEqual([]);
+    s.send(1);
+    s.send(1, "peerB");
+    await tick();
+    expect(s.charged).toEqual([{ peer: "peerA", code: "ATTESTATION_ERROR_UNKNOWN_SET" }]);
+    expect(await metricValue(s.metrics.gossipIgnoreOverBudget, { kind: "attestation" })).toBe(1);
+    // One second refills two.
+    s.advance(1000);
+    s.send(1);
+    s.send(1);
+    await tick();
+    expect(s.charged).toHaveLength(1);
+    s.send(1);
+    await tick();
+    expect(s.charged).toHaveLength(2);
+    // Every message still got its verdict.
+    expect(s.reports.filter((r) => r.result === TopicValidatorResult.Ignore)).toHaveLength(9);
   });
 });
