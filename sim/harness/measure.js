@@ -179,6 +179,24 @@ export function sumMetric(text, name, where = () => true) {
   return sum;
 }
 
+/**
+ * Sums, over the `/metrics` of every node in `nodes` that is up, the samples
+ * of each named metric whose labels pass its filter.
+ * @param {{ up: boolean, api: string }[]} nodes
+ * @param {Record<string, [string, (labels: Record<string, string>) => boolean]>} sums
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function sumNodeMetrics(nodes, sums) {
+  const out = Object.fromEntries(Object.keys(sums).map((k) => [k, 0]));
+  for (const nd of nodes.filter((x) => x.up)) {
+    const text = await fetch(`${nd.api}/metrics`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => r.text())
+      .catch(() => "");
+    for (const [k, [name, where]] of Object.entries(sums)) out[k] += sumMetric(text, name, where);
+  }
+  return out;
+}
+
 export function percentile(xs, p) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import {
   verifyCertificate,
 } from "@ocp/protocol";
 import { getJson } from "../../packages/cli/lib/devnet/http.js";
-import { round, sumMetric } from "./measure.js";
+import { round, sumNodeMetrics } from "./measure.js";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -194,31 +194,15 @@ export class RotationRun {
     }
 
     // Gossip penalties: a vote or certificate under a set a peer had not read yet must not cost anyone.
-    let rejects = 0;
-    let ignored = 0;
-    let setsNotCurrent = 0;
-    let unknownSetIgnored = 0;
-    let bans = 0;
-    let graylisted = 0;
-    for (const nd of cluster.nodes.filter((x) => x.up)) {
-      const text = await fetch(`${nd.api}/metrics`)
-        .then((r) => r.text())
-        .catch(() => "");
-      rejects += sumMetric(text, "ocp_gossip_validation_total", (l) => l.result === "reject");
-      ignored += sumMetric(text, "ocp_gossip_validation_total", (l) => l.result === "ignore");
-      setsNotCurrent += sumMetric(
-        text,
-        "ocp_gossip_validation_total",
-        (l) => l.result === "ignore" && /SETS_NOT_CURRENT$/.test(l.code ?? ""),
-      );
-      unknownSetIgnored += sumMetric(
-        text,
-        "ocp_gossip_validation_total",
-        (l) => l.result === "ignore" && /UNKNOWN_SET$/.test(l.code ?? ""),
-      );
-      bans += sumMetric(text, "ocp_peer_events_total", (l) => l.event === "banned");
-      graylisted += sumMetric(text, "ocp_peer_events_total", (l) => l.event === "graylisted");
-    }
+    const ignoredFor = (code) => [
+      "ocp_gossip_validation_total",
+      (l) => l.result === "ignore" && code.test(l.code ?? ""),
+    ];
+    const sets = await sumNodeMetrics(cluster.nodes, {
+      setsNotCurrent: ignoredFor(/SETS_NOT_CURRENT$/),
+      unknownSetIgnored: ignoredFor(/UNKNOWN_SET$/),
+      held: ["ocp_gossip_set_hold_total", (l) => l.result === "held"],
+    });
 
     const before = tabled.filter(({ slot }) => slot < A);
     const after = tabled.filter(({ slot }) => slot >= A);
@@ -258,12 +242,9 @@ export class RotationRun {
       joined_keys_signing_after_activation: joinedSigners.size,
       set_learnt_max_slots_after_registration: learntSlots.length ? round(Math.max(...learntSlots), 2) : null,
       nodes_without_new_set_at_activation: missingAtActivation,
-      gossip_rejects: rejects,
-      gossip_ignored: ignored,
-      gossip_unknown_set_ignored: unknownSetIgnored,
-      gossip_sets_not_current_ignored: setsNotCurrent,
-      peers_banned: bans,
-      peers_graylisted: graylisted,
+      gossip_unknown_set_ignored: sets.unknownSetIgnored,
+      gossip_sets_not_current_ignored: sets.setsNotCurrent,
+      gossip_held_for_sets: sets.held,
       node_restarts: cluster.nodes.reduce((a, nd) => a + nd.pids.length - 1, 0),
     };
   }

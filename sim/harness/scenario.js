@@ -26,7 +26,16 @@ import { BatchGenerator, makeRng } from "../../packages/cli/lib/devnet/batch.js"
 import { getJson, postJson } from "../../packages/cli/lib/devnet/http.js";
 import { BUILDER_KEY, makeWallet } from "../../packages/cli/lib/devnet/network.js";
 import { SimCluster, STREAM_NAME } from "./cluster.js";
-import { cpuMs, cpuSplitMs, HeadWatcher, NodeWatcher, peakRssMb, percentile, round } from "./measure.js";
+import {
+  cpuMs,
+  cpuSplitMs,
+  HeadWatcher,
+  NodeWatcher,
+  peakRssMb,
+  percentile,
+  round,
+  sumNodeMetrics,
+} from "./measure.js";
 import { REGISTRATION_BLOCKS, REGISTRATION_SLACK, RotationRun } from "./rotation.js";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -416,6 +425,14 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
   await rot?.finish();
   const runS = (Date.now() - runStart) / 1000;
   const graphAtEnd = await p2pGraph(cluster);
+  // Honest hosts only: none of this should charge or ban anyone.
+  const gossip = await sumNodeMetrics(cluster.nodes, {
+    rejects: ["ocp_gossip_validation_total", (l) => l.result === "reject"],
+    ignored: ["ocp_gossip_validation_total", (l) => l.result === "ignore"],
+    charged: ["ocp_gossip_ignore_over_budget_total", () => true],
+    banned: ["ocp_peer_events_total", (l) => l.event === "banned"],
+    graylisted: ["ocp_peer_events_total", (l) => l.event === "graylisted"],
+  });
   const counters1 = cluster.net.dataCounters();
   const endBlock = await cluster.wallet.getBlockNumber();
   const blocks = Number(endBlock - startBlock);
@@ -581,6 +598,11 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     peers_at_end_min: Math.min(...graphAtEnd.degrees),
     p2p_components_at_end: graphAtEnd.components,
     evidence_items: evidence.length,
+    gossip_rejects: gossip.rejects,
+    gossip_ignored_per_node_per_slot: round(gossip.ignored / n / blocks, 1),
+    gossip_ignores_charged: gossip.charged,
+    peers_banned: gossip.banned,
+    peers_graylisted: gossip.graylisted,
   };
   if (sc.churn || sc.partition) {
     const certifiedWithQuorum = withQuorum.filter(({ slot }) => firstCert(slot) !== undefined).length;

@@ -66,6 +66,10 @@ describe("npm run sim -- smoke", () => {
     expect(fig.certified_share).toBe(1);
     expect(fig.anchored_share).toBe(1);
     expect(fig.double_signs).toBe(0);
+    // Honest hosts: no REJECT, no IGNORE charged past a peer's allowance, nobody banned.
+    expect(fig.gossip_rejects).toBe(0);
+    expect(fig.gossip_ignores_charged).toBe(0);
+    expect(fig.peers_banned).toBe(0);
     // The links really were lossy and slow: packets were dropped near the configured 1 %,
     // and certificates came well after the decidable block, but within the slot.
     expect(fig.emulator_loss_measured).toBeGreaterThan(0.002);

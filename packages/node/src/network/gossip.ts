@@ -79,11 +79,10 @@ export interface GossipModules {
    */
   awaitSlot?(slot: bigint, aheadSlots: number, maxMs: number): Promise<boolean> | null;
   /**
-   * Resolves with the outcome of this node's next refresh of its verifier sets
-   * from the anchor (true: it succeeded), false after `maxMs`; null at once
-   * when the sets come from files only (nothing to wait for). Without it,
-   * messages under a set this node does not hold are IGNOREd at once
-   * (docs/spec.md §5.3).
+   * Resolves true once a refresh of this node's verifier sets from the anchor
+   * succeeds, false after `maxMs`; null at once when the sets come from files
+   * only (nothing to wait for). Without it, messages under a set this node
+   * does not hold are IGNOREd at once (docs/spec.md §5.3).
    */
   awaitSets?(maxMs: number): Promise<boolean> | null;
   /**
@@ -439,7 +438,7 @@ export class Gossip {
 
   /**
    * Holds a message under a verifier set this node does not hold (or for a slot
-   * its sets are not known current for) until its next set refresh is done
+   * its sets are not known current for) until a set refresh succeeds
    * (docs/spec.md §5.3). Null when it is not held: no refresh hook, sets from
    * files only, holding off or a bound reached.
    */

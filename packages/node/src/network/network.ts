@@ -59,7 +59,7 @@ export interface NetworkModules {
   appSpecificScore?: (peer: string) => number;
   /** Waits for a slot to start (gossip/GossipModules.awaitSlot); messages from the future are IGNOREd at once without it. */
   awaitSlot?: (slot: bigint, aheadSlots: number, maxMs: number) => Promise<boolean> | null;
-  /** Waits for the next set refresh (gossip/GossipModules.awaitSets); messages under unknown sets are IGNOREd at once without it. */
+  /** Waits for a successful set refresh (gossip/GossipModules.awaitSets); messages under unknown sets are IGNOREd at once without it. */
   awaitSets?: (maxMs: number) => Promise<boolean> | null;
 }
 
