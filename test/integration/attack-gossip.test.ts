@@ -115,7 +115,9 @@ describe("gossip attackers", () => {
   const bls = getBls();
 
   beforeAll(async () => {
-    c = await startCluster({ nodes: 4 });
+    // OcpAnchor holds the set (anchorers: none needed): the target reads its sets from
+    // it, as on an open network, so votes under unknown sets wait for its refreshes.
+    c = await startCluster({ nodes: 4, anchorers: [] });
     await c.nodes[3]!.stop();
     c.nodes[3] = undefined;
     const base = c.nodeOptions(3);
@@ -123,6 +125,8 @@ describe("gossip attackers", () => {
       api: { host: "127.0.0.1", port: 0 },
       // Everyone here is 127.0.0.1: a per-IP limit above the honest three.
       network: { ...base.network, maxConnectionsPerIp: 12 },
+      verifierSets: [],
+      setsFromAnchor: { rpcUrl: c.anvil.rpcUrl },
     });
     const started = target.lines.find((l) => l.event === "started")!;
     targetId = started.peerId as string;
@@ -362,12 +366,13 @@ describe("gossip attackers", () => {
     const after = await childStats(target);
     // The hold was used, and never beyond its per-peer bound.
     expect(after.heldForSlotTotal).toBeGreaterThan(heldBefore);
-    expect(after.heldForSlotMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
+    expect(after.heldMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
   });
 
   it("votes under verifier sets nobody registered", async () => {
     // Real signatures over a certified root, each vote under a random set id:
-    // a verdict of IGNORE without any signature work (docs/spec.md §9.5).
+    // a verdict of IGNORE without any signature work (docs/spec.md §9.5), after
+    // the set refresh each asks for (held meanwhile, within the hold's bounds).
     // Free to send, each costs a decode and a minute of gossipsub's record of
     // its id: past the peer's IGNORE allowance each one is charged.
     const { observation } = await certifiedSlot();
@@ -382,9 +387,14 @@ describe("gossip attackers", () => {
         signature,
       }),
     });
+    const heldBefore = (await childStats(target)).heldForSetsTotal;
     await admittedFlood(() =>
       frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
     );
+    const after = await childStats(target);
+    // The votes waited for a refresh, never more than the per-peer bound at once.
+    expect(after.heldForSetsTotal).toBeGreaterThan(heldBefore);
+    expect(after.heldMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
   });
 
   it("copies of counted votes with other signature bytes", async () => {

@@ -71,9 +71,11 @@ export interface ChildStats {
   peers: string[];
   connections: number;
   banned: number;
-  /** Gossip held for a slot not started yet (docs/spec.md §5.3): the most held at once and how many were held, since start. */
-  heldForSlotMax: number;
+  /** Gossip held (docs/spec.md §5.3): the most held at once, for a slot or a set refresh, since start. */
+  heldMax: number;
+  /** How many were held for a slot not started yet, and for a set refresh, since start. */
   heldForSlotTotal: number;
+  heldForSetsTotal: number;
   /** Gossip messages IGNOREd so far. */
   ignored: number;
   /** CPU time of the process so far (user + system). */

@@ -36,7 +36,7 @@ out({ event: "started", addrs: node.multiaddrs, peerId: node.peerId, api: node.a
 
 // Commands on stdin, one per line. "stats": live heap after a full GC (when
 // run with --expose-gc), the longest event-loop stall since the last stats,
-// peers, open connections, bans, and gossip held for a slot not started yet.
+// peers, open connections, bans, and gossip held for a slot not started yet or a set refresh.
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 let heldMax = 0;
@@ -54,8 +54,11 @@ createInterface({ input: process.stdin }).on("line", async (line) => {
     scores: node.network.getPeers().map((p) => Math.round(p.score)),
     connections: node.network.getPeers().reduce((n, p) => n + p.addrs.length, 0),
     banned: node.network.peers.banCount,
-    heldForSlotMax: Math.max(heldMax, node.network.gossip.held),
+    heldMax: Math.max(heldMax, node.network.gossip.held),
     heldForSlotTotal: (await node.metrics.network.gossipFutureHold.get()).values
+      .filter((v) => v.labels.result === "held")
+      .reduce((n, v) => n + v.value, 0),
+    heldForSetsTotal: (await node.metrics.network.gossipSetHold.get()).values
       .filter((v) => v.labels.result === "held")
       .reduce((n, v) => n + v.value, 0),
     ignored: (await node.metrics.network.gossipValidation.get()).values
