@@ -16,7 +16,7 @@ import { encodeAttestationSsz, getBls, observationRoot } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
-import { type ChildNode, childStats, killChild, spawnChildNode } from "./helpers/child.js";
+import { type ChildNode, type ChildStats, childStats, killChild, spawnChildNode } from "./helpers/child.js";
 import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
 const NETWORK = "itest";
@@ -355,18 +355,30 @@ describe("gossip attackers", () => {
     });
   });
 
+  /** One gossip RPC frame of 256 messages from `next`. */
+  const votesRpc = (next: () => { topic: string; data: Uint8Array }) =>
+    frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, next) }));
+
+  /**
+   * An admitted flood of `votesRpc(vote)` that the target must partly hold (the
+   * `held` count grows) and never beyond the per-peer bound at once.
+   */
+  async function heldFlood(
+    vote: () => { topic: string; data: Uint8Array },
+    held: (s: ChildStats) => number,
+  ): Promise<void> {
+    const before = held(await childStats(target));
+    await admittedFlood(() => votesRpc(vote));
+    const after = await childStats(target);
+    expect(held(after)).toBeGreaterThan(before);
+    expect(after.heldMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
+  }
+
   it("forged votes for a slot the target has not reached yet", async () => {
     // Two slots past the head: beyond the tolerance, so the target holds them
     // (docs/spec.md §5.3) until blocks arrive, then finds every signature bad.
     const vote = await forgedVotes(() => c.nodes[0]!.clock.currentSlot()! + 2n);
-    const heldBefore = (await childStats(target)).heldForSlotTotal;
-    await admittedFlood(() =>
-      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
-    );
-    const after = await childStats(target);
-    // The hold was used, and never beyond its per-peer bound.
-    expect(after.heldForSlotTotal).toBeGreaterThan(heldBefore);
-    expect(after.heldMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
+    await heldFlood(vote, (s) => s.heldForSlotTotal);
   });
 
   it("votes under verifier sets nobody registered", async () => {
@@ -387,14 +399,7 @@ describe("gossip attackers", () => {
         signature,
       }),
     });
-    const heldBefore = (await childStats(target)).heldForSetsTotal;
-    await admittedFlood(() =>
-      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
-    );
-    const after = await childStats(target);
-    // The votes waited for a refresh, never more than the per-peer bound at once.
-    expect(after.heldForSetsTotal).toBeGreaterThan(heldBefore);
-    expect(after.heldMax).toBeLessThanOrEqual(defaultNetworkOptions.gossip.futureHoldMaxPerPeer);
+    await heldFlood(vote, (s) => s.heldForSetsTotal);
   });
 
   it("copies of counted votes with other signature bytes", async () => {
@@ -413,9 +418,7 @@ describe("gossip attackers", () => {
         signature: randomBytes(96),
       }),
     });
-    await admittedFlood(() =>
-      frame(RPC.encode({ subscriptions: [], messages: Array.from({ length: 256 }, vote) })),
-    );
+    await admittedFlood(() => votesRpc(vote));
   });
 
   it("large messages on a topic we do not subscribe to", async () => {

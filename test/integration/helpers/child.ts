@@ -76,10 +76,6 @@ export interface ChildStats {
   /** How many were held for a slot not started yet, and for a set refresh, since start. */
   heldForSlotTotal: number;
   heldForSetsTotal: number;
-  /** Gossip messages IGNOREd so far. */
-  ignored: number;
-  /** CPU time of the process so far (user + system). */
-  cpuMs: number;
 }
 
 /** Asks the child for its stats (see node-child.mjs). */

@@ -61,13 +61,6 @@ createInterface({ input: process.stdin }).on("line", async (line) => {
     heldForSetsTotal: (await node.metrics.network.gossipSetHold.get()).values
       .filter((v) => v.labels.result === "held")
       .reduce((n, v) => n + v.value, 0),
-    ignored: (await node.metrics.network.gossipValidation.get()).values
-      .filter((v) => v.labels.result === "ignore")
-      .reduce((n, v) => n + v.value, 0),
-    cpuMs: (() => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    })(),
   });
   loop.reset();
 });
