@@ -1,7 +1,7 @@
 // Network layer over real TCP on 127.0.0.1: gossip mesh and delivery, validation
 // outcomes, req/resp limits against hostile peers, status exchange, shutdown.
 import { randomBytes } from "node:crypto";
-import { Socket } from "node:net";
+import { createConnection, createServer, type Server, Socket } from "node:net";
 import {
   decodeTableByDigestRequestSsz,
   encodeCertificatesByRangeRequestSsz,
@@ -500,6 +500,71 @@ describe("peers", () => {
     await k.stop();
     await k.stop(); // idempotent
     expect(saved.some((a) => a.endsWith(`/p2p/${target.peerId}`))).toBe(true);
+  });
+
+  it("pings quiet connections only, one end of a link at a time, and closes one whose peer stopped answering", async () => {
+    // The dialer reaches the hub through a TCP relay that can stop passing
+    // bytes while keeping both sockets open: to the two nodes, the peer froze.
+    const sockets: Socket[] = [];
+    let frozen = false;
+    const relay: Server = createServer((inbound) => {
+      const outbound = createConnection(hubPort, "127.0.0.1");
+      sockets.push(inbound, outbound);
+      for (const [from, to] of [
+        [inbound, outbound],
+        [outbound, inbound],
+      ] as const) {
+        from.on("data", (b) => {
+          if (!frozen) to.write(b);
+        });
+        from.on("error", () => to.destroy());
+        from.on("close", () => to.destroy());
+      }
+    });
+    const live = { pingIntervalMs: 400, pingTimeoutMs: 400 };
+    const hub = new Network(testOpts(live), { metrics: createNetworkMetrics(new Registry()) });
+    extra.push(hub);
+    await hub.start();
+    const hubPort = Number(hub.getMultiaddrs()[0]!.split("/tcp/")[1]!.split("/")[0]);
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const relayPort = (relay.address() as { port: number }).port;
+    const dialer = new Network(
+      testOpts({ ...live, bootstrapPeers: [`/ip4/127.0.0.1/tcp/${relayPort}/p2p/${hub.peerId}`] }),
+      { metrics: createNetworkMetrics(new Registry()) },
+    );
+    extra.push(dialer);
+    try {
+      await dialer.start();
+      await waitFor(() => dialer.getPeers().some((p) => p.peerId === hub.peerId), 5000, "linked");
+      const checks = (n: Network, result: string) => metricValue(n.metrics?.livenessChecks, { result });
+      // A quiet link: pinged over real streams (libp2p's ping service echoes), and each
+      // end finds it busy with the other end's pings part of the time.
+      await waitFor(
+        async () =>
+          (await checks(hub, "ok")) + (await checks(dialer, "ok")) >= 4 &&
+          (await checks(hub, "skipped")) + (await checks(dialer, "skipped")) >= 2,
+        10_000,
+        "pings and skips",
+      );
+      expect((await checks(hub, "failed")) + (await checks(dialer, "failed"))).toBe(0);
+      // Frozen: the next pings time out and the connection is closed at both ends.
+      frozen = true;
+      await waitFor(
+        async () => (await checks(dialer, "failed")) >= 1 && (await checks(hub, "failed")) >= 1,
+        10_000,
+        "failed pings",
+      );
+      await waitFor(
+        () => !hub.getPeers().some((p) => p.peerId === dialer.peerId),
+        10_000,
+        "hub dropped the frozen link",
+      );
+    } finally {
+      frozen = true;
+      relay.close();
+      for (const s of sockets) s.destroy();
+      await dialer.stop();
+    }
   });
 
   it("stops every node gracefully, leaving no sockets open", async () => {

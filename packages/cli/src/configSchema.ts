@@ -387,14 +387,14 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
   pingIntervalMs: opt(
     int(
       1,
-      "each side pings every connection this often (libp2p's connection monitor); a failed ping closes it. Sets the idle CPU per peer: libp2p's 10 s default cost 1 ms/s per peer",
+      "a connection nothing arrived on for this long is pinged (by one end; busy links never are); a failed ping closes it. Sets the idle CPU per peer",
       { default: net.pingIntervalMs },
     ),
   ),
   pingTimeoutMs: opt(
     int(
       1,
-      "longest a ping may take (adaptive from 5 s up to this); a dead peer is dropped within `pingIntervalMs + pingTimeoutMs`",
+      "longest a ping may take; a dead peer is dropped within `1.5 × pingIntervalMs + pingTimeoutMs` of the last thing it sent",
       { default: net.pingTimeoutMs },
     ),
   ),

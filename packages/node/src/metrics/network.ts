@@ -34,6 +34,12 @@ export interface NetworkMetrics {
   reqRespOutbound: Counter<"protocol" | "result">;
   /** Peer lifecycle: connected, disconnected, status_ok, status_network_mismatch, status_failed, graylisted, banned, redial. */
   peerEvents: Counter<"event">;
+  /**
+   * Connections the liveness monitor looked at (docs/spec.md §5.5): result ok
+   * or failed (pinged; a failed one is closed), skipped (something arrived on
+   * it within pingIntervalMs).
+   */
+  livenessChecks: Counter<"result">;
 }
 
 /** The network's counters in `registry` (created once, by metrics/metrics.ts for a node). */
@@ -77,5 +83,10 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
       "result",
     ]),
     peerEvents: counter("ocp_peer_events_total", "Peer lifecycle events", ["event"]),
+    livenessChecks: counter(
+      "ocp_p2p_liveness_checks_total",
+      "Connections the liveness monitor looked at: pinged (ok, failed) or skipped as busy",
+      ["result"],
+    ),
   };
 }

@@ -2,7 +2,7 @@
 // The libp2p host: every libp2p and gossipsub import of the node lives in this
 // module, behind the small Host interface, so a libp2p upgrade stays local.
 import "../polyfill.js";
-import { hash } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
@@ -30,12 +30,13 @@ import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
-import { multiaddr } from "@multiformats/multiaddr";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { concatBytes, ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
+import { LinkActivity, type LivenessLink, LivenessMonitor, type LivenessResult } from "./liveness.js";
 import type { NetworkOptions } from "./options.js";
 import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
@@ -144,6 +145,8 @@ export interface HostModules {
   scoreParams?: Partial<Omit<PeerScoreParams, "topics" | "appSpecificScore">>;
   /** libp2p's own metrics (connections, streams, protocol bytes) land in this registry. */
   metricsRegistry?: Registry;
+  /** Each connection the liveness monitor looked at (network/liveness.ts): pinged ok, failed, or skipped as busy. */
+  onLivenessCheck?(result: LivenessResult): void;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -240,8 +243,11 @@ export const defaultGossipScoreThresholds: PeerScoreThresholds = {
 // connections per second per host and 10 pending upgrades drop dials.
 const LOCAL_INBOUND_CONNECTION_THRESHOLD = 10_000;
 const LOCAL_MAX_INCOMING_PENDING = 1_000;
-/** libp2p's own floor for the adaptive ping timeout. */
-const PING_MIN_TIMEOUT_MS = 5_000;
+/** The ping protocol libp2p's ping service answers (it echoes 32-byte chunks). */
+const PING_PROTOCOL = "/ipfs/ping/1.0.0";
+const PING_BYTES = 32;
+/** Multiaddr code of /p2p/<peer id>. */
+const P2P_CODE = 421;
 
 function wrapStream(stream: Stream): HostStream {
   return {
@@ -597,16 +603,74 @@ function withSend<S extends MessageStream>(conn: S, send: MessageStream["send"])
  */
 function wholeMessageEncrypter<C>(
   factory: (components: C) => ConnectionEncrypter,
+  activity: LinkActivity,
 ): (components: C) => ConnectionEncrypter {
   return (components) => {
     const inner = factory(components);
     const joined = (conn: MessageStream): MessageStream =>
       withSend(conn, (data) => conn.send(oneBuffer(data)));
+    // Once the handshake is done (noise reads the connection by then), each
+    // arrival on the raw connection is recorded for the liveness monitor.
+    // A connection without an address (none over TCP) has no record: it is always pinged.
+    const secured = <R>(conn: MessageStream, result: R): R => {
+      const addr = (conn as Partial<MultiaddrConnection>).remoteAddr;
+      if (addr === undefined) return result;
+      const key = linkKey(addr);
+      activity.touch(key);
+      conn.addEventListener("message", () => activity.touch(key));
+      conn.addEventListener("close", () => activity.forget(key), { once: true });
+      return result;
+    };
     return {
       protocol: inner.protocol,
-      secureInbound: (conn, options) => inner.secureInbound(joined(conn), options),
-      secureOutbound: (conn, options) => inner.secureOutbound(joined(conn), options),
+      secureInbound: async (conn, options) => secured(conn, await inner.secureInbound(joined(conn), options)),
+      secureOutbound: async (conn, options) =>
+        secured(conn, await inner.secureOutbound(joined(conn), options)),
     };
+  };
+}
+
+/** A connection's key in LinkActivity: its remote address without /p2p (as the raw connection knows it). */
+function linkKey(addr: Multiaddr): string {
+  return addr.decapsulateCode(P2P_CODE).toString();
+}
+
+/**
+ * One ping over its own stream: 32 random bytes out, the same 32 back. A peer
+ * that answers the protocol negotiation with "unsupported" is there too.
+ */
+async function echoPing(conn: Connection, signal: AbortSignal): Promise<void> {
+  let stream: Stream | undefined;
+  const onAbort = (): void => stream?.abort(signal.reason as Error);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
+    const sent = randomBytes(PING_BYTES);
+    stream.send(sent);
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    for await (const chunk of stream) {
+      parts.push(chunk.subarray());
+      got += chunk.byteLength;
+      if (got >= PING_BYTES) break;
+    }
+    const echo = concatBytes(...parts);
+    if (echo.length !== PING_BYTES || !sent.equals(echo)) throw new Error("ping: the echo differs");
+    await stream.close({ signal });
+  } catch (e) {
+    stream?.abort(e as Error);
+    if ((e as Error).name === "UnsupportedProtocolError") return;
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function livenessLink(conn: Connection): LivenessLink {
+  return {
+    key: linkKey(conn.remoteAddr),
+    ping: (signal) => echoPing(conn, signal),
+    abort: (err) => conn.abort(err),
   };
 }
 
@@ -692,6 +756,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   const topicBytes = topics.map((t) => new TextEncoder().encode(t));
   const limits = opts.gossip.rpcLimits;
   const denyInbound = inboundConnectionGate(opts.maxConnectionsPerIp, modules.isIpDenied);
+  const activity = new LinkActivity();
 
   // libp2p's components object is a proxy over its services: ours answers
   // `registrar` with the gated one and passes everything else through.
@@ -719,8 +784,9 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     privateKey,
     addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
     transports: [tcp()],
-    connectionEncrypters: [wholeMessageEncrypter(noise())],
-    streamMuxers: [coalescingMuxer(yamux(), opts.writeCoalesceMs)],
+    connectionEncrypters: [wholeMessageEncrypter(noise(), activity)],
+    // Liveness is the monitor's (network/liveness.ts), not a second ping per link.
+    streamMuxers: [coalescingMuxer(yamux({ enableKeepAlive: false }), opts.writeCoalesceMs)],
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: opts.dialTimeoutMs,
@@ -731,15 +797,9 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
           }
         : {}),
     },
-    connectionMonitor: {
-      pingInterval: opts.pingIntervalMs,
-      // Adaptive between libp2p's 5 s floor and our bound (never above it).
-      pingTimeout: {
-        minTimeout: Math.min(PING_MIN_TIMEOUT_MS, opts.pingTimeoutMs),
-        maxTimeout: opts.pingTimeoutMs,
-      },
-      abortConnectionOnPingFailure: true,
-    },
+    // libp2p's monitor pings every connection, busy or not, from both ends;
+    // ours (LivenessMonitor, started with the host) pings quiet ones only.
+    connectionMonitor: { enabled: false },
     ...(modules.metricsRegistry
       ? // Process-wide defaults are the node's business, not libp2p's.
         {
@@ -810,10 +870,20 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         ),
     },
   });
-  return new Libp2pHost(
-    libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>,
-    encodePrivateKey(privateKey),
+  const typed = libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>;
+  const liveness = new LivenessMonitor(
+    { intervalMs: opts.pingIntervalMs, timeoutMs: opts.pingTimeoutMs },
+    {
+      links: () =>
+        typed
+          .getConnections()
+          .filter((c) => c.status === "open")
+          .map(livenessLink),
+      activity,
+      ...(modules.onLivenessCheck ? { onResult: modules.onLivenessCheck } : {}),
+    },
   );
+  return new Libp2pHost(typed, encodePrivateKey(privateKey), liveness);
 }
 
 class Libp2pHost implements Host {
@@ -823,6 +893,7 @@ class Libp2pHost implements Host {
   constructor(
     private readonly libp2p: Libp2p<{ pubsub: GossipsubService }>,
     readonly privateKey: Uint8Array,
+    private readonly liveness: LivenessMonitor,
   ) {
     this.peerId = libp2p.peerId.toString();
     const gs = libp2p.services.pubsub;
@@ -856,9 +927,11 @@ class Libp2pHost implements Host {
 
   async start(): Promise<void> {
     await this.libp2p.start();
+    this.liveness.start();
   }
 
   async stop(): Promise<void> {
+    this.liveness.stop();
     await this.libp2p.stop();
   }
 
@@ -913,7 +986,7 @@ class Libp2pHost implements Host {
 
   async addPeerAddrs(peer: string, addrs: string[]): Promise<void> {
     await this.libp2p.peerStore.merge(parsePeerId(peer), {
-      multiaddrs: addrs.map((a) => multiaddr(a).decapsulateCode(421)), // strip /p2p/<id>
+      multiaddrs: addrs.map((a) => multiaddr(a).decapsulateCode(P2P_CODE)), // strip /p2p/<id>
     });
   }
 

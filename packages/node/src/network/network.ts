@@ -149,6 +149,7 @@ export class Network {
       topicScoreParams: gossipTopicScoreParams(opts.network, { ...derived, ...modules.topicScoreParams }),
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
+      onLivenessCheck: (result) => metrics?.livenessChecks.inc({ result }),
     });
     const reqResp = new ReqResp(opts.reqResp, {
       host,

@@ -163,21 +163,21 @@ export interface NetworkOptions {
   /** @default 10000 */
   dialTimeoutMs: number;
   /**
-   * Every connection is pinged this often by each side (libp2p's connection
-   * monitor); a ping that fails or times out closes the connection, which is
-   * how a peer that vanished without a FIN (crash of its host, a cut link, a
-   * frozen process) is noticed. Each ping opens a stream (yamux, multistream
-   * negotiation, a peer-store update), about 2.5 ms of CPU per peer on this
-   * machine, so the interval sets the idle cost per peer: libp2p's 10 s
-   * default made it grow by 1 ms/s per peer. 30 s is Lighthouse's and
-   * Lodestar's order of magnitude for their own eth2 pings (15–20 s).
+   * A connection nothing arrived on for this long is pinged (network/liveness.ts,
+   * docs/spec.md §5.5); a ping that fails or times out closes the connection,
+   * which is how a peer that vanished without a FIN (crash of its host, a cut
+   * link, a frozen process) is noticed: within 1.5 × pingIntervalMs +
+   * pingTimeoutMs of the last thing it sent. A link that carries gossip is
+   * never pinged, and a quiet one by one end only (the ping is traffic at the
+   * other). Each ping opens a stream (yamux, multistream negotiation), about
+   * 2.5 ms of CPU per peer on this machine, so the interval sets the idle cost
+   * per peer. 30 s is Lighthouse's and Lodestar's order of magnitude for their
+   * own eth2 pings (15–20 s).
    * @default 30000
    */
   pingIntervalMs: number;
   /**
-   * Longest a ping may take before the connection is closed; libp2p adapts the
-   * timeout to the measured round trips between 5 s and this bound. A dead
-   * peer is noticed within pingIntervalMs + pingTimeoutMs.
+   * Longest a ping may take before the connection is closed.
    * @default 15000
    */
   pingTimeoutMs: number;
