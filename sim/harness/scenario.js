@@ -432,6 +432,10 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     charged: ["ocp_gossip_ignore_over_budget_total", () => true],
     banned: ["ocp_peer_events_total", (l) => l.event === "banned"],
     graylisted: ["ocp_peer_events_total", (l) => l.event === "graylisted"],
+    // Distinct messages each node took in: more than one certificate per slot is
+    // several aggregators' certificates, each circulating in full.
+    certificates: ["ocp_gossip_validation_total", (l) => l.result === "accept" && l.kind === "certificate"],
+    attestations: ["ocp_gossip_validation_total", (l) => l.result === "accept" && l.kind === "attestation"],
   });
   const counters1 = cluster.net.dataCounters();
   const endBlock = await cluster.wallet.getBlockNumber();
@@ -600,6 +604,8 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     evidence_items: evidence.length,
     gossip_rejects: gossip.rejects,
     gossip_ignored_per_node_per_slot: round(gossip.ignored / n / blocks, 1),
+    certificates_accepted_per_node_per_slot: round(gossip.certificates / n / slots, 2),
+    attestations_accepted_per_node_per_slot: round(gossip.attestations / n / slots, 1),
     gossip_ignores_charged: gossip.charged,
     peers_banned: gossip.banned,
     peers_graylisted: gossip.graylisted,
