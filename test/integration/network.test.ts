@@ -591,6 +591,88 @@ describe("peers", () => {
     }
   });
 
+  it("disconnects and bans a peer that keeps sending but stops reading what it is sent", async () => {
+    // The attacker's link is never quiet (it keeps publishing), so it is never
+    // pinged, and it reads nothing: without a bound, everything the hub
+    // gossips to it would wait in the hub's memory for as long as it stays.
+    const sockets: Socket[] = [];
+    const hubSides: Socket[] = [];
+    const relay: Server = createServer((inbound) => {
+      const outbound = createConnection(hubPort, "127.0.0.1");
+      sockets.push(inbound, outbound);
+      hubSides.push(outbound);
+      inbound.on("data", (b) => outbound.write(b));
+      outbound.on("data", (b) => inbound.write(b));
+      for (const [a, b] of [
+        [inbound, outbound],
+        [outbound, inbound],
+      ] as const) {
+        a.on("error", () => b.destroy());
+        a.on("close", () => b.destroy());
+      }
+    });
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const hubPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const relayPort = (relay.address() as { port: number }).port;
+    const backlog = 256 * 1024;
+    const hub = await startNode(20, {
+      maxSendBacklogBytes: backlog,
+      listenAddrs: [`/ip4/127.0.0.1/tcp/${hubPort}`],
+      announceAddrs: [`/ip4/127.0.0.1/tcp/${relayPort}`],
+    });
+    extra.push(hub);
+    const attacker = await startNode(21, {
+      listenAddrs: [],
+      bootstrapPeers: [`/ip4/127.0.0.1/tcp/${relayPort}/p2p/${hub.peerId}`],
+      // The attacker does not notice that nothing arrives.
+      pingIntervalMs: 3_600_000,
+    });
+    extra.push(attacker);
+    let busy: ReturnType<typeof setInterval> | undefined;
+    try {
+      await waitFor(
+        () => hub.gossip.getMeshPeers(GossipKind.attestation).includes(attacker.peerId),
+        10_000,
+        "attacker in the hub's mesh",
+      );
+      // The relay stops reading what the hub sends: TCP holds it back, then the hub.
+      for (const s of hubSides) s.pause();
+      busy = setInterval(
+        () => void attacker.publish(GossipKind.attestation, randomBytes(100)).catch(() => {}),
+        50,
+      );
+      let published = 0;
+      const overflows = () => metricValue(hub.metrics?.peerEvents, { event: "send_backlog_overflow" });
+      // Up to 3.6 MB of gossip, far past the bound (and the muxer's 256 KiB window).
+      while (published < 12_000 && hub.getPeers().some((p) => p.peerId === attacker.peerId)) {
+        await hub.publish(GossipKind.attestation, randomBytes(300));
+        published++;
+        if (published % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(
+        () => !hub.getPeers().some((p) => p.peerId === attacker.peerId),
+        10_000,
+        "the hub drops the peer that does not read",
+      );
+      expect(await overflows()).toBe(1);
+      expect(hub.peers.isBanned(attacker.peerId)).toBe(true);
+      // Dropped once the bound was passed, not at the end of the gossip: what
+      // left the hub is its muxer's 256 KiB window plus the bound (~1,550
+      // messages here), with room for the kernel's buffers.
+      expect(published * 300).toBeLessThan(3 * backlog + 256 * 1024);
+      // The hub goes on serving its other peers' requests.
+      expect(hub.isStarted).toBe(true);
+    } finally {
+      if (busy !== undefined) clearInterval(busy);
+      relay.close();
+      for (const s of sockets) s.destroy();
+      await attacker.stop();
+    }
+  });
+
   it("stops every node gracefully, leaving no sockets open", async () => {
     stallRelease();
     await Promise.all([...nodes, ...extra].map((n) => n.stop()));

@@ -21,6 +21,7 @@ import {
   defaultScoringOptions,
   defaultSeenCacheOptions,
   defaultValidationOptions,
+  MIN_SEND_BACKLOG_BYTES,
   REQRESP_PROTOCOLS,
   ReqRespProtocolName,
 } from "@ocp/node";
@@ -429,6 +430,18 @@ export const NetworkSchema = section("libp2p options (`network.*` below)", {
   statusFailureBanMs: opt(
     int(0, "ban of a non-static peer that never completes Status; `0` only disconnects", {
       default: net.statusFailureBanMs,
+    }),
+  ),
+  maxSendBacklogBytes: opt(
+    int(
+      MIN_SEND_BACKLOG_BYTES,
+      "unsent bytes held for one peer (per stream, per connection) before it is dropped and banned as not reading; at least 131072",
+      { default: net.maxSendBacklogBytes },
+    ),
+  ),
+  sendBacklogBanMs: opt(
+    int(0, "ban of a peer dropped for unsent bytes over `maxSendBacklogBytes`; `0` only disconnects", {
+      default: net.sendBacklogBanMs,
     }),
   ),
   gossip: opt(GossipSchema),

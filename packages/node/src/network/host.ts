@@ -22,7 +22,9 @@ import type {
   MultiaddrConnection,
   PeerId,
   PrivateKey,
+  SecuredConnection,
   Stream,
+  StreamMuxer,
   StreamMuxerFactory,
 } from "@libp2p/interface";
 import type { Registrar } from "@libp2p/interface-internal";
@@ -37,7 +39,7 @@ import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import { LinkActivity, type LivenessLink, LivenessMonitor, type LivenessResult } from "./liveness.js";
-import type { NetworkOptions } from "./options.js";
+import { MIN_SEND_BACKLOG_BYTES, type NetworkOptions } from "./options.js";
 import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
 export { TopicValidatorResult };
@@ -147,6 +149,13 @@ export interface HostModules {
   metricsRegistry?: Registry;
   /** Each connection the liveness monitor looked at (network/liveness.ts): pinged ok, failed, or skipped as busy. */
   onLivenessCheck?(result: LivenessResult): void;
+  /**
+   * A connection was closed because more than `maxSendBacklogBytes` waited
+   * unsent for its peer (`peer` undefined when the connection had no peer yet).
+   * Called once per connection; when a stream passed the bound, before its
+   * connection is closed.
+   */
+  onSendBacklogOverflow?(peer: string | undefined, where: SendBacklogLayer): void;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -249,6 +258,36 @@ const PING_BYTES = 32;
 /** Multiaddr code of /p2p/<peer id>. */
 const P2P_CODE = 421;
 
+/**
+ * Resolves once `stream` may be written again (its `drain`), rejects if it
+ * closes first. Not the stream's own `onDrain()`: @libp2p/utils 7.4 keeps the
+ * promise of the first drain and hands it out again, so every later
+ * `onDrain()` resolves at once and the writer never waits.
+ */
+async function drained(stream: MessageStream): Promise<void> {
+  while (stream.writableNeedsDrain) {
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        stream.removeEventListener("drain", onDrain);
+        stream.removeEventListener("close", onClose);
+      };
+      const onDrain = (): void => {
+        done();
+        resolve();
+      };
+      const onClose = (evt: Event): void => {
+        done();
+        reject((evt as Event & { error?: Error }).error ?? new Error("stream closed while waiting to write"));
+      };
+      stream.addEventListener("drain", onDrain);
+      stream.addEventListener("close", onClose);
+    });
+  }
+}
+
+/** Largest piece a req/resp answer is handed to its stream in (see wrapStream). */
+const SEND_PIECE_BYTES = 64 * 1024;
+
 function wrapStream(stream: Stream): HostStream {
   return {
     source: (async function* () {
@@ -257,8 +296,14 @@ function wrapStream(stream: Stream): HostStream {
     sink: async (source) => {
       for await (const chunk of source) {
         // send() buffers past a full window; wait for drain so a slow reader
-        // holds back our writes instead of growing our buffer.
-        if (!stream.send(chunk)) await stream.onDrain();
+        // holds back our writes instead of growing our buffer, and send in
+        // pieces so that what waits is at most one piece (a table frame is
+        // 1 MiB): far below maxSendBacklogBytes.
+        for (let i = 0; i < chunk.length; i += SEND_PIECE_BYTES) {
+          const piece =
+            i === 0 && chunk.length <= SEND_PIECE_BYTES ? chunk : chunk.subarray(i, i + SEND_PIECE_BYTES);
+          if (!stream.send(piece)) await drained(stream);
+        }
       }
       await stream.close();
     },
@@ -469,6 +514,75 @@ export class GatedGossipStream extends EventTarget {
   }
 }
 
+/** Where a peer's unsent bytes passed the bound: a muxed stream, the noise session, or the TCP connection. */
+export type SendBacklogLayer = "stream" | "session" | "socket";
+
+interface BacklogLink {
+  peer: string | undefined;
+  reported: boolean;
+}
+
+/** The library's abort of a stream whose unsent bytes passed its maxWriteBufferLength. */
+function isWriteBacklogAbort(e: Error | undefined): boolean {
+  return e?.name === "StreamBufferError" && e.message.startsWith("Write buffer");
+}
+
+/**
+ * Bounds what the node holds unsent for one peer (docs/spec.md §5.5). Each
+ * layer a connection buffers in gets the library's own `maxWriteBufferLength`
+ * (past it, that layer aborts itself): the TCP connection, the noise session
+ * over it, and every muxed stream (yamux's stream options). Gossipsub writes
+ * to its outbound stream without waiting for the peer to read, so a peer that
+ * keeps its window shut makes that stream pass the bound first. The guard
+ * sees the abort, reports the peer once per connection, and closes the whole
+ * connection: with only the stream gone the peer would stay connected, in
+ * the mesh, with nothing able to reach it.
+ */
+class SendBacklogGuard {
+  private readonly links = new WeakMap<MessageStream, BacklogLink>();
+
+  constructor(
+    readonly maxBytes: number,
+    private readonly report: (peer: string | undefined, where: SendBacklogLayer) => void,
+  ) {}
+
+  /** A connection past its handshake: `raw` under `session`, `peer` at the other end. */
+  secured(raw: MessageStream, session: MessageStream, peer: string): void {
+    const link: BacklogLink = { peer, reported: false };
+    this.links.set(session, link);
+    raw.maxWriteBufferLength = this.maxBytes;
+    session.maxWriteBufferLength = this.maxBytes;
+    this.watch(raw, link, "socket");
+    this.watch(session, link, "session");
+  }
+
+  /** Every stream the muxer over `session` opens is watched (the ones this node writes to unasked). */
+  muxed(session: MessageStream, muxer: StreamMuxer): void {
+    const link = this.links.get(session) ?? { peer: undefined, reported: false };
+    const create = muxer.createStream.bind(muxer);
+    muxer.createStream = async (options) => {
+      const stream = await create(options);
+      this.watch(stream, link, "stream", session);
+      return stream;
+    };
+  }
+
+  private watch(s: MessageStream, link: BacklogLink, where: SendBacklogLayer, session?: MessageStream): void {
+    s.addEventListener(
+      "close",
+      (evt) => {
+        if (!isWriteBacklogAbort(evt.error)) return;
+        if (!link.reported) {
+          link.reported = true;
+          this.report(link.peer, where);
+        }
+        session?.abort(evt.error!);
+      },
+      { once: true },
+    );
+  }
+}
+
 /** Writes joined in one job go out at up to this size; a larger batch is written at once. */
 export const COALESCE_MAX_BYTES = 64 * 1024;
 
@@ -485,6 +599,7 @@ export const COALESCE_MAX_BYTES = 64 * 1024;
 function coalescingMuxer<C>(
   factory: (components: C) => StreamMuxerFactory,
   windowMs: number,
+  backlog: SendBacklogGuard,
 ): (components: C) => StreamMuxerFactory {
   return (components) => {
     const inner = factory(components);
@@ -493,6 +608,7 @@ function coalescingMuxer<C>(
       createStreamMuxer: (conn) => {
         const joined = coalescingStream(conn, COALESCE_MAX_BYTES, windowMs);
         const muxer = inner.createStreamMuxer(joined.stream);
+        backlog.muxed(conn, muxer);
         // A connection closes its muxer (the streams' last frames, a GoAway)
         // and then the socket under it: what the window still holds goes out
         // in between, not lost with the socket.
@@ -604,6 +720,7 @@ function withSend<S extends MessageStream>(conn: S, send: MessageStream["send"])
 function wholeMessageEncrypter<C>(
   factory: (components: C) => ConnectionEncrypter,
   activity: LinkActivity,
+  backlog: SendBacklogGuard,
 ): (components: C) => ConnectionEncrypter {
   return (components) => {
     const inner = factory(components);
@@ -612,7 +729,8 @@ function wholeMessageEncrypter<C>(
     // Once the handshake is done (noise reads the connection by then), each
     // arrival on the raw connection is recorded for the liveness monitor.
     // A connection without an address (none over TCP) has no record: it is always pinged.
-    const secured = <R>(conn: MessageStream, result: R): R => {
+    const secured = <R extends SecuredConnection>(conn: MessageStream, result: R): R => {
+      backlog.secured(conn, result.connection, result.remotePeer.toString());
       const addr = (conn as Partial<MultiaddrConnection>).remoteAddr;
       if (addr === undefined) return result;
       const key = linkKey(addr);
@@ -757,6 +875,11 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   const limits = opts.gossip.rpcLimits;
   const denyInbound = inboundConnectionGate(opts.maxConnectionsPerIp, modules.isIpDenied);
   const activity = new LinkActivity();
+  if (!(opts.maxSendBacklogBytes >= MIN_SEND_BACKLOG_BYTES))
+    throw new RangeError(`maxSendBacklogBytes must be at least ${MIN_SEND_BACKLOG_BYTES}`);
+  const backlog = new SendBacklogGuard(opts.maxSendBacklogBytes, (peer, where) =>
+    modules.onSendBacklogOverflow?.(peer, where),
+  );
 
   // libp2p's components object is a proxy over its services: ours answers
   // `registrar` with the gated one and passes everything else through.
@@ -784,9 +907,16 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     privateKey,
     addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
     transports: [tcp()],
-    connectionEncrypters: [wholeMessageEncrypter(noise(), activity)],
+    connectionEncrypters: [wholeMessageEncrypter(noise(), activity, backlog)],
     // Liveness is the monitor's (network/liveness.ts), not a second ping per link.
-    streamMuxers: [coalescingMuxer(yamux({ enableKeepAlive: false }), opts.writeCoalesceMs)],
+    // Every muxed stream holds at most maxSendBacklogBytes unsent (SendBacklogGuard).
+    streamMuxers: [
+      coalescingMuxer(
+        yamux({ enableKeepAlive: false, streamOptions: { maxWriteBufferLength: opts.maxSendBacklogBytes } }),
+        opts.writeCoalesceMs,
+        backlog,
+      ),
+    ],
     connectionManager: {
       maxConnections: opts.maxConnections,
       dialTimeout: opts.dialTimeoutMs,

@@ -34,6 +34,7 @@ export { Network, type NetworkEvents, type NetworkModules } from "./network.js";
 export {
   defaultNetworkOptions,
   type GossipOptions,
+  MIN_SEND_BACKLOG_BYTES,
   type NetworkOptions,
   type NetworkOptionsInput,
   type ReqRespOptions,

@@ -150,6 +150,18 @@ export class Network {
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
       onLivenessCheck: (result) => metrics?.livenessChecks.inc({ result }),
+      // It stopped reading what it is sent (docs/spec.md §5.5): its connection is closed already.
+      onSendBacklogOverflow: (peer, where) => {
+        metrics?.peerEvents.inc({ event: "send_backlog_overflow" });
+        logger.warn(
+          { peer, where, maxBytes: opts.maxSendBacklogBytes },
+          "peer does not read what it is sent",
+        );
+        if (peer === undefined || peers === undefined) return;
+        if (opts.sendBacklogBanMs > 0)
+          void peers.ban(peer, opts.sendBacklogBanMs, "unsent bytes over the bound");
+        else void peers.disconnect(peer, PeerDisconnectReason.SEND_BACKLOG);
+      },
     });
     const reqResp = new ReqResp(opts.reqResp, {
       host,

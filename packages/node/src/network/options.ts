@@ -219,6 +219,22 @@ export interface NetworkOptions {
    * `statusAttempts`; 0 only disconnects it. @default 60_000
    */
   statusFailureBanMs: number;
+  /**
+   * Bytes this node holds unsent for one peer, per stream and per connection,
+   * before it drops and bans that peer (docs/spec.md §5.5). A peer that keeps
+   * its link busy but stops reading what it is sent is never pinged and would
+   * otherwise make the node keep every gossip message meant for it, for as
+   * long as it stays. The bound: one slot of the largest verifier set's votes
+   * (4,096 attestations of about 350 bytes, 1.4 MB) still waiting for a peer
+   * whose reading is one slot behind, with room for certificates; req/resp
+   * answers wait for the peer to read each 64 KiB piece and stay far below it.
+   * At `maxConnections` peers it bounds what readers can make the node hold
+   * (64 × 2 MiB per stream, the noise layer and the socket).
+   * @default 2 MiB (at least 128 KiB)
+   */
+  maxSendBacklogBytes: number;
+  /** Ban of a peer whose unsent bytes passed maxSendBacklogBytes; 0 only disconnects it. @default 600_000 */
+  sendBacklogBanMs: number;
   gossip: GossipOptions;
   reqResp: ReqRespOptions;
   /** Peer scoring: the rates topic score params are derived from, graylist bans, penalties. */
@@ -226,6 +242,9 @@ export interface NetworkOptions {
 }
 
 const LOCAL_MAX_CONNECTIONS_PER_IP = 16_384;
+
+/** Smallest maxSendBacklogBytes: two of the 64 KiB pieces req/resp answers are written in. */
+export const MIN_SEND_BACKLOG_BYTES = 128 * 1024;
 
 export const defaultNetworkOptions: NetworkOptions = {
   network: "devnet",
@@ -252,6 +271,8 @@ export const defaultNetworkOptions: NetworkOptions = {
   statusAttempts: 3,
   banDurationMs: 3_600_000,
   statusFailureBanMs: 60_000,
+  maxSendBacklogBytes: 2 * 1024 * 1024,
+  sendBacklogBanMs: 600_000,
   gossip: {
     maxInboundRpcBytes: 1024 * 1024,
     rpcLimits: defaultGossipRpcLimits,

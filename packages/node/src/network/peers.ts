@@ -58,6 +58,8 @@ export enum PeerDisconnectReason {
   STATUS_FAILED = "status_failed",
   BANNED = "banned",
   REQUESTED = "requested",
+  /** More than maxSendBacklogBytes waited unsent for it. */
+  SEND_BACKLOG = "send_backlog",
 }
 
 export interface PeerManagerModules {
