@@ -1,6 +1,7 @@
 // Counters of the network layer: gossip validation outcomes, publishes,
 // req/resp results in both directions, and peer lifecycle events.
 import { Counter, type Registry } from "prom-client";
+import { GOSSIP_KINDS } from "../network/topics.js";
 
 export interface NetworkMetrics {
   /** Every gossip validation outcome: result accept|ignore|reject, code "" on accept. */
@@ -46,7 +47,7 @@ export interface NetworkMetrics {
 export function createNetworkMetrics(registry: Registry): NetworkMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
     new Counter({ name, help, labelNames, registers: [registry] });
-  return {
+  const m: NetworkMetrics = {
     gossipValidation: counter("ocp_gossip_validation_total", "Gossip validation outcomes", [
       "kind",
       "result",
@@ -89,4 +90,9 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
       ["result"],
     ),
   };
+  // Exposed at 0 from the start: the alert on misbehaving peers
+  // (deploy/prometheus/ocp-alerts.yml) sees a series before the first event.
+  for (const event of ["banned", "send_backlog_overflow"]) m.peerEvents.inc({ event }, 0);
+  for (const kind of GOSSIP_KINDS) m.gossipIgnoreOverBudget.inc({ kind }, 0);
+  return m;
 }
