@@ -2,6 +2,8 @@
 // outcomes, req/resp limits against hostile peers, status exchange, shutdown.
 import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type Server, Socket } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import {
   decodeTableByDigestRequestSsz,
   encodeCertificatesByRangeRequestSsz,
@@ -35,6 +37,12 @@ import { waitFor } from "../utils/wait.js";
 
 const NETWORK = "itest";
 const N = 8;
+
+/** A full garbage collection, from inside a test (V8's gc() made available at run time). */
+function gcHandle(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
 
 function tcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;
@@ -348,6 +356,64 @@ describe("req/resp", () => {
         result: "INVALID_REQUEST",
       }),
     ).toBe(1);
+  });
+
+  it("drops what a requester sends after its request instead of holding it", async () => {
+    // Each stream carries a valid request, then 3 MiB more, and stays open:
+    // held unread, that is 3 MiB per stream for as long as the peer likes.
+    const target = nodes[3]!;
+    const gc = gcHandle();
+    const streams = 6;
+    const junk = 3 * 1024 * 1024;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const answers: number[] = [];
+    const open = await Promise.all(
+      Array.from({ length: streams }, () =>
+        nodes[1]!.openRawStream(target.peerId, reqRespProtocolId(ReqRespProtocolName.certificatesByRange)),
+      ),
+    );
+    const writing = open.map((stream) =>
+      stream
+        .sink(
+          (async function* () {
+            yield lp.encode.single(req()).subarray();
+            for (let i = 0; i < junk; i += 64 * 1024) yield randomBytes(64 * 1024);
+            await held; // the writing side stays open
+          })(),
+        )
+        .catch(() => undefined),
+    );
+    const reading = open.map(async (stream) => {
+      for await (const f of lp.decode(stream.source)) answers.push(f.subarray()[0]!);
+    });
+    try {
+      await waitFor(() => answers.length === streams, 10_000, "every request answered");
+      expect(answers.every((code) => code === ResponseCode.SUCCESS)).toBe(true);
+      // Everything has left the requester once the target read it off the wire.
+      await waitFor(
+        async () =>
+          (await metricValue(target.metrics?.reqRespInbound, {
+            protocol: "certificates_by_range",
+            result: "SUCCESS",
+          })) >= streams,
+        5000,
+        "answers counted",
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      gc();
+      const grown = process.memoryUsage().arrayBuffers - before;
+      // Held, it would be 18 MiB; dropped, a few buffers in flight at most.
+      expect(grown).toBeLessThan(4 * 1024 * 1024);
+    } finally {
+      release();
+      for (const s of open) s.abort(new Error("test over"));
+      await Promise.all([...writing, ...reading.map((r) => r.catch(() => undefined))]);
+    }
   });
 
   it("survives garbage framing and keeps serving", async () => {

@@ -52,8 +52,13 @@ export interface HostStream {
   sink(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /** Resets the stream immediately; pending reads and writes fail. */
   abort(err: Error): void;
-  /** Graceful close of both sides. */
+  /** Closes the writing side once what was written is sent (the peer may still write). */
   close(): Promise<void>;
+  /**
+   * Stops reading: what is buffered and whatever the peer sends from now on
+   * is dropped on arrival instead of waiting in memory for a reader.
+   */
+  closeRead(): void;
 }
 
 export type ConnectionDirection = "inbound" | "outbound";
@@ -309,6 +314,9 @@ function wrapStream(stream: Stream): HostStream {
     },
     abort: (err) => stream.abort(err),
     close: () => stream.close(),
+    closeRead: () => {
+      stream.closeRead().catch(() => undefined);
+    },
   };
 }
 

@@ -155,6 +155,9 @@ export class ReqResp {
       let data: Uint8Array;
       try {
         data = await readOneFrame(stream.source, spec.maxRequestBytes);
+        // One request per stream: anything the peer sends after it is dropped
+        // on arrival, not kept until the stream ends (docs/spec.md §5.4).
+        stream.closeRead();
       } catch (e) {
         if (timedOut) {
           count("request_timeout");
@@ -212,6 +215,8 @@ export class ReqResp {
   }
 
   private async sendError(stream: HostStream, code: ResponseCode, message: string): Promise<void> {
+    // Nothing more is read from a stream answered with an error.
+    stream.closeRead();
     const timer = setTimeout(
       () => stream.abort(new Error("error response timeout")),
       this.opts.requestTimeoutMs,
