@@ -38,6 +38,60 @@ import { waitFor } from "../utils/wait.js";
 const NETWORK = "itest";
 const N = 8;
 
+/**
+ * A TCP relay on 127.0.0.1 in front of a hub that listens on `hubPort` (a
+ * free port picked here) and announces `relayPort`. `freeze()` stops passing
+ * bytes both ways while both sockets stay open (a frozen peer);
+ * `stopReadingHub()` stops reading what the hub sends, so TCP holds it back
+ * at the hub (a peer that does not read).
+ */
+async function tcpRelay(): Promise<{
+  hubPort: number;
+  relayPort: number;
+  freeze(): void;
+  stopReadingHub(): void;
+  close(): void;
+}> {
+  const sockets: Socket[] = [];
+  const hubSides: Socket[] = [];
+  let frozen = false;
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const hubPort = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const relay: Server = createServer((inbound) => {
+    const outbound = createConnection(hubPort, "127.0.0.1");
+    sockets.push(inbound, outbound);
+    hubSides.push(outbound);
+    for (const [from, to] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
+      from.on("data", (b) => {
+        if (!frozen) to.write(b);
+      });
+      from.on("error", () => to.destroy());
+      from.on("close", () => to.destroy());
+    }
+  });
+  await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+  return {
+    hubPort,
+    relayPort: (relay.address() as { port: number }).port,
+    freeze: () => {
+      frozen = true;
+    },
+    stopReadingHub: () => {
+      for (const s of hubSides) s.pause();
+    },
+    close: () => {
+      frozen = true;
+      relay.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 /** A full garbage collection, from inside a test (V8's gc() made available at run time). */
 function gcHandle(): () => void {
   setFlagsFromString("--expose-gc");
@@ -571,29 +625,8 @@ describe("peers", () => {
   it("pings quiet connections only, one end of a link at a time, and closes one whose peer stopped answering", async () => {
     // The dialer reaches the hub through a TCP relay that can stop passing
     // bytes while keeping both sockets open: to the two nodes, the peer froze.
-    const sockets: Socket[] = [];
-    let frozen = false;
-    const relay: Server = createServer((inbound) => {
-      const outbound = createConnection(hubPort, "127.0.0.1");
-      sockets.push(inbound, outbound);
-      for (const [from, to] of [
-        [inbound, outbound],
-        [outbound, inbound],
-      ] as const) {
-        from.on("data", (b) => {
-          if (!frozen) to.write(b);
-        });
-        from.on("error", () => to.destroy());
-        from.on("close", () => to.destroy());
-      }
-    });
-    // The hub listens on a port picked here: what it announces is the relay's.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const hubPort = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
-    const relayPort = (relay.address() as { port: number }).port;
+    const relay = await tcpRelay();
+    const { hubPort, relayPort } = relay;
     // A ping timeout well above any loopback round trip on a busy machine: no failure before the freeze.
     const live = { pingIntervalMs: 400, pingTimeoutMs: 1500 };
     // The relay is the only path: the hub announces the relay's address, and the dialer
@@ -636,7 +669,7 @@ describe("peers", () => {
       expect((await checks(hub, "failed")) + (await checks(dialer, "failed"))).toBe(0);
       // Frozen: a ping times out and its end closes the connection; the relay then
       // closes the other end's socket (an end whose ping was in flight counts it failed too).
-      frozen = true;
+      relay.freeze();
       await waitFor(
         async () => (await checks(dialer, "failed")) + (await checks(hub, "failed")) >= 1,
         10_000,
@@ -650,9 +683,7 @@ describe("peers", () => {
         "both ends dropped the frozen link",
       );
     } finally {
-      frozen = true;
       relay.close();
-      for (const s of sockets) s.destroy();
       await dialer.stop();
     }
   });
@@ -661,28 +692,8 @@ describe("peers", () => {
     // The attacker's link is never quiet (it keeps publishing), so it is never
     // pinged, and it reads nothing: without a bound, everything the hub
     // gossips to it would wait in the hub's memory for as long as it stays.
-    const sockets: Socket[] = [];
-    const hubSides: Socket[] = [];
-    const relay: Server = createServer((inbound) => {
-      const outbound = createConnection(hubPort, "127.0.0.1");
-      sockets.push(inbound, outbound);
-      hubSides.push(outbound);
-      inbound.on("data", (b) => outbound.write(b));
-      outbound.on("data", (b) => inbound.write(b));
-      for (const [a, b] of [
-        [inbound, outbound],
-        [outbound, inbound],
-      ] as const) {
-        a.on("error", () => b.destroy());
-        a.on("close", () => b.destroy());
-      }
-    });
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const hubPort = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
-    const relayPort = (relay.address() as { port: number }).port;
+    const relay = await tcpRelay();
+    const { hubPort, relayPort } = relay;
     const backlog = 256 * 1024;
     const hub = await startNode(20, {
       maxSendBacklogBytes: backlog,
@@ -705,7 +716,7 @@ describe("peers", () => {
         "attacker in the hub's mesh",
       );
       // The relay stops reading what the hub sends: TCP holds it back, then the hub.
-      for (const s of hubSides) s.pause();
+      relay.stopReadingHub();
       busy = setInterval(
         () => void attacker.publish(GossipKind.attestation, randomBytes(100)).catch(() => {}),
         50,
@@ -734,7 +745,6 @@ describe("peers", () => {
     } finally {
       if (busy !== undefined) clearInterval(busy);
       relay.close();
-      for (const s of sockets) s.destroy();
       await attacker.stop();
     }
   });

@@ -11,6 +11,8 @@
 //
 // No libp2p import: host.ts adapts its connections to `LivenessLink`.
 
+import { abortAfter } from "../util/timeout.js";
+
 export type LivenessResult = "ok" | "failed" | "skipped";
 
 /** What the monitor needs of one connection. */
@@ -69,6 +71,28 @@ export interface LivenessModules {
   timeoutSignal?(ms: number): AbortSignal;
 }
 
+/** `p`, or a rejection with the signal's reason once it aborts, whichever comes first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /**
  * Looks every `intervalMs / 2`, so a peer that stopped sending is pinged at
  * most 1.5 intervals after the last thing it sent, and noticed within
@@ -99,7 +123,8 @@ export class LivenessMonitor {
   /** One look: pings each connection quiet for an interval; resolves when those pings ended. */
   async check(): Promise<void> {
     const { activity, onResult } = this.modules;
-    const timeoutSignal = this.modules.timeoutSignal ?? ((ms: number) => AbortSignal.timeout(ms));
+    // Not AbortSignal.timeout: inside AbortSignal.any, Node 20 loses it at the next GC (util/timeout.ts).
+    const timeoutSignal = this.modules.timeoutSignal ?? abortAfter;
     await Promise.all(
       this.modules.links().map(async (link) => {
         if (this.pinging.has(link.key)) return;
@@ -109,7 +134,11 @@ export class LivenessMonitor {
         }
         this.pinging.add(link.key);
         try {
-          await link.ping(AbortSignal.any([this.stopping.signal, timeoutSignal(this.opts.timeoutMs)]));
+          const signal = AbortSignal.any([this.stopping.signal, timeoutSignal(this.opts.timeoutMs)]);
+          // The signal ends the wait even if the ping does not heed it: a ping in
+          // flight forever would leave the link marked as being pinged, and a
+          // frozen peer connected, for good.
+          await untilAborted(link.ping(signal), signal);
           onResult?.("ok");
         } catch (e) {
           if (this.stopping.signal.aborted) return;

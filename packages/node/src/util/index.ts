@@ -1,2 +1,3 @@
 export * from "./logger.js";
 export * from "./mutex.js";
+export * from "./timeout.js";

@@ -5,6 +5,7 @@ import { isProtocolError } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
 import type { BoundSnapshot } from "../../metrics/bounds.js";
 import type { NetworkMetrics } from "../../metrics/network.js";
+import { abortAfter } from "../../util/timeout.js";
 import { RequestError, RequestErrorCode } from "../errors.js";
 import type { Host, HostStream } from "../host.js";
 import type { ReqRespOptions } from "../options.js";
@@ -277,7 +278,8 @@ export class ReqResp {
       throw fail(RequestErrorCode.REQUEST_TOO_LARGE, `${payload.length} > ${spec.maxRequestBytes} bytes`);
 
     const dialSignal = AbortSignal.any([
-      AbortSignal.timeout(this.opts.dialTimeoutMs),
+      // Not AbortSignal.timeout: inside AbortSignal.any, Node 20 loses it at the next GC (util/timeout.ts).
+      abortAfter(this.opts.dialTimeoutMs),
       ...(reqOpts.signal ? [reqOpts.signal] : []),
     ]);
     let stream: HostStream;

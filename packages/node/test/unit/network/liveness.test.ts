@@ -9,13 +9,13 @@ import {
 const INTERVAL = 30_000;
 const TIMEOUT = 15_000;
 
-/** A fake connection: its ping resolves, rejects, or waits for the signal. */
+/** A fake connection: its ping resolves, rejects, waits for the signal, or never settles. */
 class FakeLink implements LivenessLink {
   pings = 0;
   aborted: Error | undefined;
   constructor(
     readonly key: string,
-    public answer: "echo" | "silent" | "garbled" = "echo",
+    public answer: "echo" | "silent" | "garbled" | "stuck" = "echo",
     private readonly onPing?: () => void,
   ) {}
   ping(signal: AbortSignal): Promise<void> {
@@ -23,6 +23,7 @@ class FakeLink implements LivenessLink {
     this.onPing?.();
     if (this.answer === "echo") return Promise.resolve();
     if (this.answer === "garbled") return Promise.reject(new Error("ping: the echo differs"));
+    if (this.answer === "stuck") return new Promise(() => undefined);
     return new Promise((_, reject) => {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
@@ -109,6 +110,24 @@ describe("liveness monitor", () => {
     expect(silent.aborted?.message).toBe("ping timed out");
     expect(garbled.aborted?.message).toBe("ping: the echo differs");
     expect(s.results.filter((r) => r === "failed")).toHaveLength(2);
+  });
+
+  it("fails a ping at its timeout even when the ping itself never ends", async () => {
+    // A ping caught in a part of the stream setup that does not heed its signal
+    // must not leave the link unchecked for good (a frozen peer kept forever).
+    const stuck = new FakeLink("/ip4/10.0.0.7/tcp/1", "stuck");
+    const s = setup([stuck]);
+    const round = s.monitor.check();
+    s.fireTimeouts();
+    await round;
+    expect(stuck.aborted?.message).toBe("ping timed out");
+    expect(s.results).toEqual(["failed"]);
+    // The link is not left marked as being pinged: the next look pings it again.
+    const next = s.monitor.check();
+    expect(stuck.pings).toBe(2);
+    s.fireTimeouts();
+    await next;
+    expect(s.results).toEqual(["failed", "failed"]);
   });
 
   it("a stopped monitor ends its pings without closing connections or counting failures", async () => {
