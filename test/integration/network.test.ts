@@ -2,8 +2,6 @@
 // outcomes, req/resp limits against hostile peers, status exchange, shutdown.
 import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type Server, Socket } from "node:net";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import {
   decodeTableByDigestRequestSsz,
   encodeCertificatesByRangeRequestSsz,
@@ -32,6 +30,7 @@ import {
   ResponseError,
   reqRespProtocolId,
 } from "../../packages/node/src/index.js";
+import { gcHandle } from "../utils/gc.js";
 import { metricValue } from "../utils/metrics.js";
 import { waitFor } from "../utils/wait.js";
 
@@ -90,12 +89,6 @@ async function tcpRelay(): Promise<{
       for (const s of sockets) s.destroy();
     },
   };
-}
-
-/** A full garbage collection, from inside a test (V8's gc() made available at run time). */
-function gcHandle(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
 }
 
 function tcpHandles(): number {

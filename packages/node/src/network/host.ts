@@ -305,9 +305,7 @@ function wrapStream(stream: Stream): HostStream {
         // pieces so that what waits is at most one piece (a table frame is
         // 1 MiB): far below maxSendBacklogBytes.
         for (let i = 0; i < chunk.length; i += SEND_PIECE_BYTES) {
-          const piece =
-            i === 0 && chunk.length <= SEND_PIECE_BYTES ? chunk : chunk.subarray(i, i + SEND_PIECE_BYTES);
-          if (!stream.send(piece)) await drained(stream);
+          if (!stream.send(chunk.subarray(i, i + SEND_PIECE_BYTES))) await drained(stream);
         }
       }
       await stream.close();

@@ -1,13 +1,6 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
+import { gcHandle } from "../../../../../test/utils/gc.js";
 import { abortAfter } from "../../../src/util/timeout.js";
-
-/** A full garbage collection, from inside a test (V8's gc() made available at run time). */
-function gcHandle(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
 
 describe("abortAfter", () => {
   it("still fires inside AbortSignal.any after a garbage collection", async () => {
