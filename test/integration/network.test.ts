@@ -2,6 +2,10 @@
 // outcomes, req/resp limits against hostile peers, status exchange, shutdown.
 import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type Server, Socket } from "node:net";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { tcp } from "@libp2p/tcp";
+import { multiaddr } from "@multiformats/multiaddr";
 import {
   decodeTableByDigestRequestSsz,
   encodeCertificatesByRangeRequestSsz,
@@ -10,6 +14,7 @@ import {
   toHex,
 } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
+import { createLibp2p } from "libp2p";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -738,6 +743,64 @@ describe("peers", () => {
     } finally {
       if (busy !== undefined) clearInterval(busy);
       relay.close();
+      await attacker.stop();
+    }
+  });
+
+  it("answers pings without holding what a peer sends faster than it reads the echoes", async () => {
+    // A bare libp2p peer (no Status) opens both ping streams it may, stops
+    // granting window for the echoes, and sends as fast as the target takes
+    // it. A responder that queues arrivals while it waits to send an echo
+    // holds all of it (about 500 MB in 3 s here before the fix).
+    const target = nodes[3]!;
+    const gc = gcHandle();
+    const attacker = await createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      // The attacker's own side may buffer what it likes.
+      streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: 1 << 30 } })],
+    });
+    const abuse = () => metricValue(target.metrics?.peerEvents, { event: "ping_abuse" });
+    const abuseBefore = await abuse();
+    try {
+      gc();
+      const before = process.memoryUsage().arrayBuffers;
+      const conn = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!));
+      const streams = await Promise.all([0, 1].map(() => conn.newStream("/ipfs/ping/1.0.0")));
+      const chunk = new Uint8Array(60_000);
+      const perStream = 24 * 1024 * 1024;
+      let sent = 0;
+      await Promise.all(
+        streams.map(async (s) => {
+          s.pause(); // no window for the echoes
+          for (let n = 0; n < perStream && s.writeStatus === "writable"; n += chunk.length) {
+            try {
+              if (!s.send(chunk)) await s.onDrain({ signal: AbortSignal.timeout(2000) });
+            } catch {
+              break; // reset by the target
+            }
+            sent += chunk.length;
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      gc();
+      const grown = process.memoryUsage().arrayBuffers - before;
+      // Both streams were reset at their first burst: the target holds nothing of them.
+      expect(grown, `buffers grew by ${grown} bytes after ${sent} sent`).toBeLessThan(4 * 1024 * 1024);
+      expect(streams.every((s) => s.status !== "open")).toBe(true);
+      expect(sent).toBeLessThan(4 * 1024 * 1024);
+      expect((await abuse()) - abuseBefore).toBe(2);
+      // An honest ping over a fresh stream is still answered.
+      const ping = await conn.newStream("/ipfs/ping/1.0.0");
+      const echo = new Promise<Uint8Array>((resolve) =>
+        ping.addEventListener("message", (evt) => resolve(evt.data.subarray()), { once: true }),
+      );
+      const payload = randomBytes(32);
+      ping.send(payload);
+      expect(Buffer.from(await echo).equals(payload)).toBe(true);
+      await ping.close();
+    } finally {
       await attacker.stop();
     }
   });

@@ -29,7 +29,6 @@ import type {
 } from "@libp2p/interface";
 import type { Registrar } from "@libp2p/interface-internal";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
-import { ping } from "@libp2p/ping";
 import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { tcp } from "@libp2p/tcp";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
@@ -40,6 +39,7 @@ import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import { LinkActivity, type LivenessLink, LivenessMonitor, type LivenessResult } from "./liveness.js";
 import { MIN_SEND_BACKLOG_BYTES, type NetworkOptions } from "./options.js";
+import { answerPings, PING_BYTES, type PingAbuse } from "./pingResponder.js";
 import { GOSSIP_KINDS, gossipTopic } from "./topics.js";
 
 export { TopicValidatorResult };
@@ -161,6 +161,8 @@ export interface HostModules {
    * connection is closed.
    */
   onSendBacklogOverflow?(peer: string | undefined, where: SendBacklogLayer): void;
+  /** A ping stream was reset: its peer sent pings faster than it took the echoes (network/pingResponder.ts). */
+  onPingAbuse?(peer: string, reason: PingAbuse): void;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -257,9 +259,10 @@ export const defaultGossipScoreThresholds: PeerScoreThresholds = {
 // connections per second per host and 10 pending upgrades drop dials.
 const LOCAL_INBOUND_CONNECTION_THRESHOLD = 10_000;
 const LOCAL_MAX_INCOMING_PENDING = 1_000;
-/** The ping protocol libp2p's ping service answers (it echoes 32-byte chunks). */
+/** libp2p's ping protocol: 32-byte chunks echoed (answered by network/pingResponder.ts). */
 const PING_PROTOCOL = "/ipfs/ping/1.0.0";
-const PING_BYTES = 32;
+/** Ping streams a peer may have open to this node at once (libp2p's own default). */
+const PING_MAX_INBOUND_STREAMS = 2;
 /** Multiaddr code of /p2p/<peer id>. */
 const P2P_CODE = 421;
 
@@ -811,6 +814,43 @@ function resumeReading(stream: Stream): void {
 type GossipRpcLimitsLike = Parameters<typeof inspectGossipRpc>[1];
 
 /**
+ * `components` whose registrar stops reading each inbound stream before its
+ * handler sees it: for a service that only answers (identify), so that what
+ * the peer sends on such a stream is dropped on arrival instead of waiting
+ * unread in the stream's buffer.
+ */
+function withReadlessRegistrar<C extends { registrar: Registrar }>(components: C): C {
+  let readless: Registrar | undefined;
+  return new Proxy(components, {
+    get(target, prop, receiver) {
+      if (prop !== "registrar") return Reflect.get(target, prop, receiver);
+      readless ??= withHandle(target.registrar, (protocol, handler, options) =>
+        target.registrar.handle(
+          protocol,
+          (stream, connection) => {
+            stream.closeRead().catch(() => undefined);
+            return handler(stream, connection);
+          },
+          options,
+        ),
+      );
+      return readless;
+    },
+  });
+}
+
+/** `registrar` with its `handle` replaced; everything else is its own. */
+function withHandle(registrar: Registrar, handle: Registrar["handle"]): Registrar {
+  return new Proxy(registrar, {
+    get(target, prop) {
+      if (prop === "handle") return handle;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/**
  * The registrar gossipsub is built with: the same registrar, except that the
  * stream handler gossipsub registers is wrapped by our gate. This is the
  * component seam libp2p gives every service; gossipsub's own code is untouched.
@@ -842,13 +882,7 @@ function gatedRegistrar(
       },
       options,
     );
-  return new Proxy(registrar, {
-    get(target, prop) {
-      if (prop === "handle") return handle;
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  return withHandle(registrar, handle);
 }
 
 function connectionInfo(c: Connection): HostConnection {
@@ -955,8 +989,9 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
       denyOutboundEncryptedConnection: async (peer) => modules.isDenied(peer.toString()),
     },
     services: {
-      identify: identify(),
-      ping: ping(),
+      // Its answer is all it writes; it reads nothing on the streams it answers.
+      identify: (components: Parameters<ReturnType<typeof identify>>[0]) =>
+        identify()(withReadlessRegistrar(components)),
       pubsub: (components: Parameters<ReturnType<typeof gossipsub>>[0]) =>
         gossipsub({
           globalSignaturePolicy: StrictNoSign,
@@ -1007,6 +1042,16 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
     },
   });
   const typed = libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>;
+  // Pings are answered by our own responder, which holds at most two pings per
+  // stream; libp2p's queued whatever a peer sent while it did not read the echoes.
+  await libp2p.handle(
+    PING_PROTOCOL,
+    (stream, connection) => {
+      const peer = connection.remotePeer.toString();
+      answerPings(stream, undefined, (reason) => modules.onPingAbuse?.(peer, reason));
+    },
+    { maxInboundStreams: PING_MAX_INBOUND_STREAMS, runOnLimitedConnection: true },
+  );
   const liveness = new LivenessMonitor(
     { intervalMs: opts.pingIntervalMs, timeoutMs: opts.pingTimeoutMs },
     {

@@ -150,6 +150,12 @@ export class Network {
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
       onLivenessCheck: (result) => metrics?.livenessChecks.inc({ result }),
+      // It sent pings faster than it read the echoes (docs/spec.md §5.5): that stream is reset already.
+      onPingAbuse: (peer, reason) => {
+        metrics?.peerEvents.inc({ event: "ping_abuse" });
+        logger.debug({ peer, reason }, "ping stream reset");
+        penalties.penalize(peer, opts.scoring.rateLimitPenalty);
+      },
       // It stopped reading what it is sent (docs/spec.md §5.5): its connection is closed already.
       onSendBacklogOverflow: (peer, where) => {
         metrics?.peerEvents.inc({ event: "send_backlog_overflow" });

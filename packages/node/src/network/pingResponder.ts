@@ -1,0 +1,107 @@
+// The answering side of libp2p's ping protocol (docs/spec.md §5.5, "Answering
+// pings"). libp2p's own responder reads a stream through its async iterator,
+// which queues every arrival without limit while the responder waits for a
+// slow peer to take its echo; the muxer keeps granting the sender window as
+// bytes arrive, so a peer that sends fast and reads nothing made a node hold
+// whatever it sent (about 500 MB in 3 s over two streams on 127.0.0.1). Here
+// each arrival is echoed as it comes, and a stream whose peer sends more than
+// one ping at a time, or stops taking its echoes, is reset: a ping stream
+// holds at most two pings' worth of bytes, whatever the peer sends.
+//
+// No libp2p import: host.ts hands its streams over as `PingStream`.
+
+/** 32 random bytes out, the same 32 back. */
+export const PING_BYTES = 32;
+
+/** A ping stream left without a whole ping for this long is reset. */
+export const PING_STREAM_IDLE_MS = 60_000;
+
+/** What the responder needs of a stream (a libp2p stream is one). */
+export interface PingStream {
+  /** Queues bytes; false when the peer's window is used up (it is not reading). */
+  send(data: Uint8Array): boolean;
+  abort(err: Error): void;
+  close(): Promise<void>;
+  addEventListener(type: "message", listener: (evt: { data: { subarray(): Uint8Array } }) => void): void;
+  addEventListener(type: "remoteCloseWrite" | "close", listener: () => void, opts?: { once: boolean }): void;
+  removeEventListener(type: "message", listener: (evt: { data: { subarray(): Uint8Array } }) => void): void;
+}
+
+export type PingAbuse = "burst" | "unread_echo" | "idle";
+
+/** Why a ping stream was reset. */
+export class PingAbuseError extends Error {
+  constructor(readonly reason: PingAbuse) {
+    super(`ping stream reset: ${reason}`);
+    this.name = "PingAbuseError";
+  }
+}
+
+/**
+ * Answers pings on `stream` until the peer closes it: every whole 32 bytes go
+ * back as they arrive. Reset, with `onAbuse` told why, when one arrival leaves
+ * more than two pings unanswered (a pinger waits for its echo before the next),
+ * when an echo cannot be sent at once (the peer is not reading), or after
+ * `idleMs` without a whole ping.
+ */
+export function answerPings(
+  stream: PingStream,
+  idleMs: number = PING_STREAM_IDLE_MS,
+  onAbuse?: (reason: PingAbuse) => void,
+): void {
+  let partial = new Uint8Array(0);
+  let done = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = (): void => {
+    done = true;
+    clearTimeout(timer);
+    stream.removeEventListener("message", onMessage);
+  };
+  const reset = (reason: PingAbuse): void => {
+    if (done) return;
+    stop();
+    onAbuse?.(reason);
+    stream.abort(new PingAbuseError(reason));
+  };
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => reset("idle"), idleMs);
+    timer.unref?.();
+  };
+  const onMessage = (evt: { data: { subarray(): Uint8Array } }): void => {
+    if (done) return;
+    const data = evt.data.subarray();
+    if (partial.length + data.length > 2 * PING_BYTES) {
+      reset("burst");
+      return;
+    }
+    const bytes = new Uint8Array(partial.length + data.length);
+    bytes.set(partial);
+    bytes.set(data, partial.length);
+    const whole = bytes.length - (bytes.length % PING_BYTES);
+    partial = bytes.slice(whole);
+    if (whole === 0) return;
+    let sent: boolean;
+    try {
+      sent = stream.send(bytes.subarray(0, whole));
+    } catch {
+      // Closed for writing meanwhile: nothing to answer on.
+      stop();
+      return;
+    }
+    if (!sent) reset("unread_echo");
+    else arm();
+  };
+  stream.addEventListener("message", onMessage);
+  stream.addEventListener("close", stop, { once: true });
+  stream.addEventListener(
+    "remoteCloseWrite",
+    () => {
+      if (done) return;
+      stop();
+      stream.close().catch(() => undefined);
+    },
+    { once: true },
+  );
+  arm();
+}
