@@ -5,7 +5,7 @@
 import { buildVerifierSet, observationRoot, toHex, verifyCertificate } from "@ocp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
-import { type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
+import { type Cluster, signerCount, startCluster, waitFor } from "./helpers/cluster.js";
 
 describe("node: honest path", () => {
   let c: Cluster;
@@ -104,6 +104,17 @@ describe("node: honest path", () => {
 
     // Forget the certificate (pool and db): the node asks for that slot and gets it back.
     const node = c.nodes[1]!;
+    // First the heaviest one (every verifier signed): a heavier certificate still
+    // on its way by gossip would otherwise refill the slot before the node asks.
+    const n = c.set.verifiers.length;
+    await waitFor(
+      async () => {
+        const best = await node.db.certificates.getBest(c.stream, slot);
+        return best !== undefined && signerCount(best.signers, n) === n ? best : undefined;
+      },
+      10_000,
+      "the certificate every verifier signed",
+    );
     node.chain.pools.certificates.prune(slot + 1n);
     await node.db.certificates.delete({ stream: c.stream, slot });
     expect(await node.db.certificates.getBest(c.stream, slot)).toBeUndefined();

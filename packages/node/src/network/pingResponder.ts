@@ -5,8 +5,9 @@
 // bytes arrive, so a peer that sends fast and reads nothing made a node hold
 // whatever it sent (about 500 MB in 3 s over two streams on 127.0.0.1). Here
 // each arrival is echoed as it comes, and a stream whose peer sends more than
-// one ping at a time, or stops taking its echoes, is reset: a ping stream
-// holds at most two pings' worth of bytes, whatever the peer sends.
+// one ping at a time is reset. While an echo waits to be sent (the peer does
+// not read, or the connection is busy) the stream is not read: the muxer then
+// stops granting the peer window, so what waits is at most one window.
 //
 // No libp2p import: host.ts hands its streams over as `PingStream`.
 
@@ -18,16 +19,26 @@ export const PING_STREAM_IDLE_MS = 60_000;
 
 /** What the responder needs of a stream (a libp2p stream is one). */
 export interface PingStream {
-  /** Queues bytes; false when the peer's window is used up (it is not reading). */
+  /** Queues bytes; false when they must wait (the peer's window or the connection is full) until `drain`. */
   send(data: Uint8Array): boolean;
+  /** Stops reading (and granting the peer window) until `resume`. */
+  pause(): void;
+  resume(): void;
+  readonly status: string;
+  readonly readStatus: string;
   abort(err: Error): void;
   close(): Promise<void>;
   addEventListener(type: "message", listener: (evt: { data: { subarray(): Uint8Array } }) => void): void;
-  addEventListener(type: "remoteCloseWrite" | "close", listener: () => void, opts?: { once: boolean }): void;
+  addEventListener(
+    type: "remoteCloseWrite" | "close" | "drain",
+    listener: () => void,
+    opts?: { once: boolean },
+  ): void;
   removeEventListener(type: "message", listener: (evt: { data: { subarray(): Uint8Array } }) => void): void;
+  removeEventListener(type: "drain", listener: () => void): void;
 }
 
-export type PingAbuse = "burst" | "unread_echo" | "idle";
+export type PingAbuse = "burst" | "idle";
 
 /** Why a ping stream was reset. */
 export class PingAbuseError extends Error {
@@ -39,9 +50,9 @@ export class PingAbuseError extends Error {
 
 /**
  * Answers pings on `stream` until the peer closes it: every whole 32 bytes go
- * back as they arrive. Reset, with `onAbuse` told why, when one arrival leaves
- * more than two pings unanswered (a pinger waits for its echo before the next),
- * when an echo cannot be sent at once (the peer is not reading), or after
+ * back as they arrive. An echo that must wait pauses reading until it is
+ * sent. Reset, with `onAbuse` told why, when one arrival leaves more than two
+ * pings unanswered (a pinger waits for its echo before the next) or after
  * `idleMs` without a whole ping.
  */
 export function answerPings(
@@ -52,10 +63,14 @@ export function answerPings(
   let partial = new Uint8Array(0);
   let done = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const onDrain = (): void => {
+    if (!done && stream.status === "open" && stream.readStatus === "paused") stream.resume();
+  };
   const stop = (): void => {
     done = true;
     clearTimeout(timer);
     stream.removeEventListener("message", onMessage);
+    stream.removeEventListener("drain", onDrain);
   };
   const reset = (reason: PingAbuse): void => {
     if (done) return;
@@ -89,10 +104,12 @@ export function answerPings(
       stop();
       return;
     }
-    if (!sent) reset("unread_echo");
-    else arm();
+    arm();
+    // Until the echo is out, nothing more is read (and no window granted).
+    if (!sent && stream.status === "open" && stream.readStatus === "readable") stream.pause();
   };
   stream.addEventListener("message", onMessage);
+  stream.addEventListener("drain", onDrain);
   stream.addEventListener("close", stop, { once: true });
   stream.addEventListener(
     "remoteCloseWrite",

@@ -14,19 +14,42 @@ class FakePingStream extends EventTarget {
   closed = false;
   /** What `send` answers: false once the peer's window is used up. */
   writable = true;
+  status = "open";
+  readStatus = "readable";
+  /** Arrivals while paused wait here, and come as one when reading resumes (as libp2p's do). */
+  private held: Uint8Array[] = [];
 
   send(data: Uint8Array): boolean {
     this.sent.push(data.slice());
     return this.writable;
   }
+  pause(): void {
+    this.readStatus = "paused";
+  }
+  resume(): void {
+    this.readStatus = "readable";
+    const held = this.held;
+    this.held = [];
+    if (held.length > 0) this.arrive(Buffer.concat(held));
+  }
+  drain(): void {
+    this.writable = true;
+    this.dispatchEvent(new Event("drain"));
+  }
   abort(err: Error): void {
     this.aborted = err;
+    this.status = "aborted";
+    this.readStatus = "closed";
     this.dispatchEvent(new Event("close"));
   }
   async close(): Promise<void> {
     this.closed = true;
   }
   arrive(bytes: Uint8Array): void {
+    if (this.readStatus === "paused") {
+      this.held.push(bytes);
+      return;
+    }
     const evt = new Event("message") as Event & { data: { subarray(): Uint8Array } };
     evt.data = { subarray: () => bytes };
     this.dispatchEvent(evt);
@@ -72,15 +95,33 @@ describe("ping responder", () => {
     expect(s.sent).toHaveLength(0);
   });
 
-  it("resets a stream whose peer does not take its echoes", () => {
+  it("stops reading while an echo waits to be sent, and goes on once it is out", () => {
     const s = new FakePingStream();
     const reasons: PingAbuse[] = [];
     answer(s, undefined, (r) => reasons.push(r));
+    s.writable = false; // the peer's window is used up, or the connection is busy
     s.arrive(ping(1));
-    s.writable = false;
+    expect(s.readStatus).toBe("paused");
+    // What arrives meanwhile waits in the stream (bounded by the window the muxer no longer grants).
     s.arrive(ping(2));
-    expect(reasons).toEqual(["unread_echo"]);
-    expect((s.aborted as PingAbuseError).reason).toBe("unread_echo");
+    expect(s.sent.map((b) => b[0])).toEqual([1]);
+    s.drain();
+    expect(s.readStatus).toBe("readable");
+    expect(s.sent.map((b) => b[0])).toEqual([1, 2]);
+    expect(reasons).toEqual([]);
+    expect(s.aborted).toBeUndefined();
+  });
+
+  it("resets a stream whose peer sent more pings while its echo waited", () => {
+    const s = new FakePingStream();
+    const reasons: PingAbuse[] = [];
+    answer(s, undefined, (r) => reasons.push(r));
+    s.writable = false;
+    s.arrive(ping(1));
+    for (let i = 2; i < 10; i++) s.arrive(ping(i));
+    s.drain();
+    expect(reasons).toEqual(["burst"]);
+    expect((s.aborted as PingAbuseError).reason).toBe("burst");
   });
 
   it("resets a stream left without a whole ping for the idle time, counted from the last one", () => {
