@@ -124,6 +124,15 @@ const testOpts = (over: NetworkOptionsInput = {}): NetworkOptionsInput => ({
   reqResp: { respTimeoutMs: 3000, ...over.reqResp },
 });
 
+/** A bare libp2p peer on TCP: no services at all (no Status, no identify, no ping of its own). */
+function bareLibp2p(streamOptions: { maxReadBufferLength?: number } = {}) {
+  return createLibp2p({
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ streamOptions })],
+  });
+}
+
 function label(data: Uint8Array): string {
   return toHex(data.subarray(0, 8));
 }
@@ -424,6 +433,7 @@ describe("req/resp", () => {
       release = r;
     });
     const answers: number[] = [];
+    let handedOver = 0;
     const open = await Promise.all(
       Array.from({ length: streams }, () =>
         nodes[1]!.openRawStream(target.peerId, reqRespProtocolId(ReqRespProtocolName.certificatesByRange)),
@@ -435,6 +445,7 @@ describe("req/resp", () => {
           (async function* () {
             yield lp.encode.single(req()).subarray();
             for (let i = 0; i < junk; i += 64 * 1024) yield randomBytes(64 * 1024);
+            handedOver++; // every byte is with the stream now
             await held; // the writing side stays open
           })(),
         )
@@ -456,11 +467,13 @@ describe("req/resp", () => {
         5000,
         "answers counted",
       );
+      // The answers come back while the junk is still being sent: measure once it is all out.
+      await waitFor(() => handedOver === streams || undefined, 10_000, "every stream's junk handed over");
       await new Promise((r) => setTimeout(r, 500));
       gc();
       const grown = process.memoryUsage().arrayBuffers - before;
       // Held, it would be 18 MiB; dropped, a few buffers in flight at most.
-      expect(grown).toBeLessThan(4 * 1024 * 1024);
+      expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(4 * 1024 * 1024);
     } finally {
       release();
       for (const s of open) s.abort(new Error("test over"));
@@ -754,12 +767,8 @@ describe("peers", () => {
     // holds all of it (about 500 MB in 3 s here before the fix).
     const target = nodes[3]!;
     const gc = gcHandle();
-    const attacker = await createLibp2p({
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      // The attacker's own side may buffer what it likes.
-      streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: 1 << 30 } })],
-    });
+    // The attacker's own side may buffer what it likes.
+    const attacker = await bareLibp2p({ maxReadBufferLength: 1 << 30 });
     const abuse = () => metricValue(target.metrics?.peerEvents, { event: "ping_abuse" });
     const abuseBefore = await abuse();
     try {
@@ -800,6 +809,36 @@ describe("peers", () => {
       ping.send(payload);
       expect(Buffer.from(await echo).equals(payload)).toBe(true);
       await ping.close();
+    } finally {
+      await attacker.stop();
+    }
+  });
+
+  it("drops what a peer sends on an identify stream it is answered on", async () => {
+    // The identify answer is all the target writes there; what the peer sends
+    // after it, with the stream kept open, must not wait unread in the target.
+    const target = nodes[3]!;
+    const gc = gcHandle();
+    // No identify service of its own: its one identify stream is the raw one below.
+    const attacker = await bareLibp2p();
+    try {
+      const conn = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!));
+      gc();
+      const before = process.memoryUsage().arrayBuffers;
+      const stream = await conn.newStream("/ipfs/id/1.0.0");
+      const junk = 3 * 1024 * 1024;
+      const chunk = new Uint8Array(60_000);
+      for (let n = 0; n < junk; n += chunk.length) {
+        if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(2000) });
+      }
+      // Everything has left the attacker once the target's muxer took it off the wire.
+      await waitFor(() => stream.writeBufferLength === 0 || undefined, 5000, "junk sent");
+      await new Promise((r) => setTimeout(r, 300));
+      gc();
+      const grown = process.memoryUsage().arrayBuffers - before;
+      // Held, it would be 3 MiB (up to the muxer's 4 MiB per stream); dropped, a few buffers.
+      expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(1024 * 1024);
+      expect(stream.writeStatus).toBe("writable");
     } finally {
       await attacker.stop();
     }
