@@ -161,7 +161,7 @@ export interface HostModules {
    * connection is closed.
    */
   onSendBacklogOverflow?(peer: string | undefined, where: SendBacklogLayer): void;
-  /** A ping stream was reset: its peer sent pings faster than it took the echoes (network/pingResponder.ts). */
+  /** A ping stream was reset: more than two pings at once, or none for a minute (network/pingResponder.ts). */
   onPingAbuse?(peer: string, reason: PingAbuse): void;
 }
 
@@ -1043,7 +1043,8 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
   });
   const typed = libp2p as unknown as Libp2p<{ pubsub: GossipsubService }>;
   // Pings are answered by our own responder, which holds at most two pings per
-  // stream; libp2p's queued whatever a peer sent while it did not read the echoes.
+  // stream (one muxer window while an echo waits to be sent); libp2p's queued
+  // whatever a peer sent while it did not read the echoes.
   await libp2p.handle(
     PING_PROTOCOL,
     (stream, connection) => {

@@ -150,7 +150,7 @@ export class Network {
       scoreParams: derivePeerScoreParams(opts.scoring, opts.localNetwork, thresholds.gossipThreshold),
       ...(modules.metricsRegistry ? { metricsRegistry: modules.metricsRegistry } : {}),
       onLivenessCheck: (result) => metrics?.livenessChecks.inc({ result }),
-      // It sent pings faster than it read the echoes (docs/spec.md §5.5): that stream is reset already.
+      // More than two pings at once, or a ping stream left idle (docs/spec.md §5.5): that stream is reset already.
       onPingAbuse: (peer, reason) => {
         metrics?.peerEvents.inc({ event: "ping_abuse" });
         logger.debug({ peer, reason }, "ping stream reset");

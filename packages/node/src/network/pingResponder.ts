@@ -4,8 +4,8 @@
 // slow peer to take its echo; the muxer keeps granting the sender window as
 // bytes arrive, so a peer that sends fast and reads nothing made a node hold
 // whatever it sent (about 500 MB in 3 s over two streams on 127.0.0.1). Here
-// each arrival is echoed as it comes, and a stream whose peer sends more than
-// one ping at a time is reset. While an echo waits to be sent (the peer does
+// each arrival is echoed as it comes, and a stream on which more than two
+// pings arrive at once is reset. While an echo waits to be sent (the peer does
 // not read, or the connection is busy) the stream is not read: the muxer then
 // stops granting the peer window, so what waits is at most one window.
 //
