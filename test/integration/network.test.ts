@@ -35,7 +35,7 @@ import {
   ResponseError,
   reqRespProtocolId,
 } from "../../packages/node/src/index.js";
-import { gcHandle } from "../utils/gc.js";
+import { arrayBufferGrowth } from "../utils/gc.js";
 import { metricValue } from "../utils/metrics.js";
 import { waitFor } from "../utils/wait.js";
 
@@ -423,11 +423,9 @@ describe("req/resp", () => {
     // Each stream carries a valid request, then 3 MiB more, and stays open:
     // held unread, that is 3 MiB per stream for as long as the peer likes.
     const target = nodes[3]!;
-    const gc = gcHandle();
     const streams = 6;
     const junk = 3 * 1024 * 1024;
-    gc();
-    const before = process.memoryUsage().arrayBuffers;
+    const grownSince = arrayBufferGrowth();
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => {
       release = r;
@@ -470,8 +468,7 @@ describe("req/resp", () => {
       // The answers come back while the junk is still being sent: measure once it is all out.
       await waitFor(() => handedOver === streams || undefined, 10_000, "every stream's junk handed over");
       await new Promise((r) => setTimeout(r, 500));
-      gc();
-      const grown = process.memoryUsage().arrayBuffers - before;
+      const grown = grownSince();
       // Held, it would be 18 MiB; dropped, a few buffers in flight at most.
       expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(4 * 1024 * 1024);
     } finally {
@@ -766,14 +763,12 @@ describe("peers", () => {
     // it. A responder that queues arrivals while it waits to send an echo
     // holds all of it (about 500 MB in 3 s here before the fix).
     const target = nodes[3]!;
-    const gc = gcHandle();
     // The attacker's own side may buffer what it likes.
     const attacker = await bareLibp2p({ maxReadBufferLength: 1 << 30 });
     const abuse = () => metricValue(target.metrics?.peerEvents, { event: "ping_abuse" });
     const abuseBefore = await abuse();
     try {
-      gc();
-      const before = process.memoryUsage().arrayBuffers;
+      const grownSince = arrayBufferGrowth();
       const conn = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!));
       const streams = await Promise.all([0, 1].map(() => conn.newStream("/ipfs/ping/1.0.0")));
       const chunk = new Uint8Array(60_000);
@@ -793,8 +788,7 @@ describe("peers", () => {
         }),
       );
       await new Promise((r) => setTimeout(r, 200));
-      gc();
-      const grown = process.memoryUsage().arrayBuffers - before;
+      const grown = grownSince();
       // Both streams were reset at their first burst: the target holds nothing of them.
       expect(grown, `buffers grew by ${grown} bytes after ${sent} sent`).toBeLessThan(4 * 1024 * 1024);
       expect(streams.every((s) => s.status !== "open")).toBe(true);
@@ -818,13 +812,11 @@ describe("peers", () => {
     // The identify answer is all the target writes there; what the peer sends
     // after it, with the stream kept open, must not wait unread in the target.
     const target = nodes[3]!;
-    const gc = gcHandle();
     // No identify service of its own: its one identify stream is the raw one below.
     const attacker = await bareLibp2p();
     try {
       const conn = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!));
-      gc();
-      const before = process.memoryUsage().arrayBuffers;
+      const grownSince = arrayBufferGrowth();
       const stream = await conn.newStream("/ipfs/id/1.0.0");
       const junk = 3 * 1024 * 1024;
       const chunk = new Uint8Array(60_000);
@@ -834,8 +826,7 @@ describe("peers", () => {
       // Everything has left the attacker once the target's muxer took it off the wire.
       await waitFor(() => stream.writeBufferLength === 0 || undefined, 5000, "junk sent");
       await new Promise((r) => setTimeout(r, 300));
-      gc();
-      const grown = process.memoryUsage().arrayBuffers - before;
+      const grown = grownSince();
       // Held, it would be 3 MiB (up to the muxer's 4 MiB per stream); dropped, a few buffers.
       expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(1024 * 1024);
       expect(stream.writeStatus).toBe("writable");

@@ -7,3 +7,18 @@ export function gcHandle(): () => void {
   setFlagsFromString("--expose-gc");
   return runInNewContext("gc") as () => void;
 }
+
+/**
+ * Starts measuring the process's ArrayBuffer memory (where stream buffers
+ * live) after a full GC; the returned function answers how much it grew
+ * since, after another full GC.
+ */
+export function arrayBufferGrowth(): () => number {
+  const gc = gcHandle();
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  return () => {
+    gc();
+    return process.memoryUsage().arrayBuffers - before;
+  };
+}

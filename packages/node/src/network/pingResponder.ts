@@ -11,6 +11,8 @@
 //
 // No libp2p import: host.ts hands its streams over as `PingStream`.
 
+import { concatBytes } from "@ocp/protocol";
+
 /** 32 random bytes out, the same 32 back. */
 export const PING_BYTES = 32;
 
@@ -90,9 +92,7 @@ export function answerPings(
       reset("burst");
       return;
     }
-    const bytes = new Uint8Array(partial.length + data.length);
-    bytes.set(partial);
-    bytes.set(data, partial.length);
+    const bytes = partial.length === 0 ? data : concatBytes(partial, data);
     const whole = bytes.length - (bytes.length % PING_BYTES);
     partial = bytes.slice(whole);
     if (whole === 0) return;
