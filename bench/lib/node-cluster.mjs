@@ -41,6 +41,8 @@ const PAIRED_ARGS = process.env.OCP_BENCH_PAIRED_NODE_ARGS?.split(" ").filter(Bo
 const PAIRED_ENV = Object.fromEntries(
   (process.env.OCP_BENCH_PAIRED_ENV?.split(" ").filter(Boolean) ?? []).map((kv) => kv.split("=", 2)),
 );
+// OCP_BENCH_PAIRED_EXEC: a node binary for the odd-numbered nodes (compares runtimes).
+const PAIRED_EXEC = process.env.OCP_BENCH_PAIRED_EXEC;
 const isPaired = (i) => PAIRED !== undefined && i % 2 === 1;
 const runnerFor = (i) => (isPaired(i) ? `${PAIRED?.replace(/\/$/, "")}/bench/lib/node-runner.mjs` : RUNNER);
 // OCP_BENCH_GOSSIP: JSON gossip options (e.g. mesh degrees) for every node.
@@ -202,7 +204,8 @@ export async function startProcessCluster({
       const extra = [...(process.env.OCP_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...nodeArgs];
       // The V8 options and environment of every ocp node process (the `ocp` launcher uses the same).
       const own = isPaired(i) ? PAIRED_ARGS : [];
-      const proc = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
+      const exec = isPaired(i) && PAIRED_EXEC ? PAIRED_EXEC : process.execPath;
+      const proc = spawn(exec, [...NODE_RUNTIME_FLAGS, ...extra, ...own, runnerFor(i), cfgFile], {
         stdio: ["pipe", "pipe", "inherit"],
         env: { ...process.env, ...NODE_RUNTIME_ENV, ...(isPaired(i) ? PAIRED_ENV : {}) },
       });

@@ -48,6 +48,29 @@ describe("ocp launcher", () => {
     expect(plain).toBeGreaterThan(12 * 2 ** 20);
   });
 
+  it("the shebang's environment reaches node and holds malloc to two arenas however many threads allocate", () => {
+    // Eight hashes on libuv's pool: each pool thread that allocates gets an
+    // arena of its own unless capped. A non-main arena is a 64 MiB-aligned
+    // run of anonymous mappings 64 MiB long; the main one is [heap].
+    const script =
+      "const fs=require('fs'),c=require('crypto'),M=64n<<20n;let n=0;" +
+      "for(let i=0;i<8;i++)c.pbkdf2('x','y',20000,64,'sha512',()=>{if(++n<8)return;" +
+      "const m=fs.readFileSync('/proc/self/maps','utf8').trim().split('\\n').map(l=>{const w=l.split(/\\s+/);" +
+      "const [a,b]=w[0].split('-').map(x=>BigInt('0x'+x));return{a,b,anon:!w[5]}});let k=0;" +
+      "for(let i=0;i<m.length;i++){if(!m[i].anon||m[i].a%M!==0n)continue;let e=m[i].b;" +
+      "for(let j=i+1;j<m.length&&m[j].anon&&m[j].a===e&&e-m[i].a<M;j++)e=m[j].b;if(e-m[i].a===M)k++}" +
+      "console.log(k)})";
+    const arenas = (file: string, args: string[]) =>
+      Number(
+        execFileSync(file, [...args, "-e", script], {
+          encoding: "utf8",
+          env: { ...process.env, MALLOC_ARENA_MAX: undefined },
+        }),
+      );
+    expect(arenas("/usr/bin/env", [shebang.slice("#!/usr/bin/env ".length)])).toBeLessThanOrEqual(1);
+    expect(arenas(process.execPath, [])).toBeGreaterThan(1);
+  });
+
   it("the flags are accepted by this node and take effect", () => {
     // new_space is two semi-spaces; it never grows past twice the cap.
     const script =
@@ -71,5 +94,22 @@ describe("ocp launcher", () => {
     const sparkplug = (flags: readonly string[]) => printed([...flags, "--allow-natives-syntax"], script);
     expect(sparkplug([])).toBe("true");
     expect(sparkplug(NODE_RUNTIME_FLAGS)).toBe("false");
+  });
+
+  it("optimizes hot functions without Maglev code", () => {
+    // Hot enough for V8's optimizing tiers; the loop stops once any optimized
+    // code is there (bounded). Where V8 has Maglev on by default (Node 24),
+    // the function reaches it first unless told not to; where it is off
+    // (Node 20 and 22), both runs go to TurboFan.
+    const script =
+      "function f(x){let s=0;for(let i=0;i<x;i++)s+=i;return s}" +
+      "(async()=>{for(let b=0;b<200&&!%ActiveTierIsMaglev(f)&&!%ActiveTierIsTurbofan(f);b++){" +
+      "for(let i=0;i<1000;i++)f(100);await new Promise(r=>setImmediate(r))}" +
+      "console.log(%ActiveTierIsMaglev(f),%ActiveTierIsTurbofan(f))})()";
+    const tiers = (flags: readonly string[]) => printed([...flags, "--allow-natives-syntax"], script);
+    const v8Options = execFileSync(process.execPath, ["--v8-options"], { encoding: "utf8" });
+    const maglevByDefault = /--maglev \(.*\)\s+type: bool\s+default: --maglev\b/.test(v8Options);
+    expect(tiers([])).toBe(maglevByDefault ? "true false" : "false true");
+    expect(tiers(NODE_RUNTIME_FLAGS)).toBe("false true");
   });
 });
