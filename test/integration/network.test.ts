@@ -25,6 +25,7 @@ import {
   GossipKind,
   generatePeerKey,
   gossipTopic,
+  INBOUND_STREAM_BURST,
   Network,
   type NetworkOptionsInput,
   peerIdFromPeerKey,
@@ -830,6 +831,50 @@ describe("peers", () => {
       // Held, it would be 3 MiB (up to the muxer's 4 MiB per stream); dropped, a few buffers.
       expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(1024 * 1024);
       expect(stream.writeStatus).toBe("writable");
+    } finally {
+      await attacker.stop();
+    }
+  });
+
+  it("negotiates on few new streams per peer, and on few proposals per stream", async () => {
+    // Every stream a peer opens costs a negotiation, and during one the node
+    // answers each protocol it is offered: a peer offering them as fast as it
+    // could, or opening streams as fast as it could, held the event loop for
+    // 0.5-1 s at a time and used more than a core.
+    const target = nodes[5]!;
+    const attacker = await bareLibp2p();
+    const events = (event: string) => metricValue(target.metrics?.peerEvents, { event });
+    const [bytesBefore, rateBefore, bannedBefore] = await Promise.all(
+      ["negotiation_bytes", "stream_rate", "banned"].map(events),
+    );
+    try {
+      const conn = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!));
+      // 1,000 protocols the node does not speak, offered one after the other on one stream:
+      // answered all, the offer ends in UnsupportedProtocolError.
+      const offers = Array.from({ length: 1000 }, (_, i) => `/x/${i}`);
+      const offered = await conn.newStream(offers).then(
+        () => "agreed",
+        (e: Error) => e.name,
+      );
+      expect(offered).not.toBe("UnsupportedProtocolError");
+      expect((await events("negotiation_bytes")) - bytesBefore).toBe(1);
+      // 100 streams at once, each offering one protocol the node does not speak.
+      const opened = await Promise.allSettled(Array.from({ length: 100 }, () => conn.newStream("/nope/1")));
+      const answered = opened.filter(
+        (r) => r.status === "rejected" && (r.reason as Error).name === "UnsupportedProtocolError",
+      ).length;
+      // Answered only within the bucket; the rest reset as they opened (or cut off by the ban below).
+      expect(answered).toBeLessThanOrEqual(INBOUND_STREAM_BURST);
+      expect((await events("stream_rate")) - rateBefore).toBeGreaterThan(0);
+      // Ten resets within a half-life graylist the peer: disconnected, banned, refused on reconnect.
+      await waitFor(() => conn.status !== "open" || undefined, 5000, "attacker disconnected");
+      expect((await events("banned")) - bannedBefore).toBe(1);
+      const again = await attacker.dial(multiaddr(target.getMultiaddrs()[0]!)).then(
+        (c) => waitFor(() => c.status !== "open" || undefined, 5000, "redial refused").then(() => "closed"),
+        () => "refused",
+      );
+      expect(["closed", "refused"]).toContain(again);
+      expect(target.getPeers().some((p) => p.peerId === attacker.peerId.toString())).toBe(false);
     } finally {
       await attacker.stop();
     }

@@ -37,6 +37,7 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
 import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
+import { type InboundStreamAbuse, InboundStreamGuard, type NegotiatingStream } from "./inboundStreams.js";
 import { LinkActivity, type LivenessLink, LivenessMonitor, type LivenessResult } from "./liveness.js";
 import { MIN_SEND_BACKLOG_BYTES, type NetworkOptions } from "./options.js";
 import { answerPings, PING_BYTES, type PingAbuse } from "./pingResponder.js";
@@ -163,6 +164,8 @@ export interface HostModules {
   onSendBacklogOverflow?(peer: string | undefined, where: SendBacklogLayer): void;
   /** A ping stream was reset: more than two pings at once, or none for a minute (network/pingResponder.ts). */
   onPingAbuse?(peer: string, reason: PingAbuse): void;
+  /** A stream the peer opened was reset before negotiation (docs/spec.md §5.5): too many, or too many bytes. */
+  onStreamAbuse?(peer: string, reason: InboundStreamAbuse): void;
 }
 
 /** A new Ed25519 libp2p identity, protobuf-encoded (persist it to keep the peer id). */
@@ -565,6 +568,11 @@ class SendBacklogGuard {
     this.watch(session, link, "session");
   }
 
+  /** The peer at the other end of `session` (known once its handshake is done). */
+  peerOf(session: MessageStream): string | undefined {
+    return this.links.get(session)?.peer;
+  }
+
   /** Every stream the muxer over `session` opens is watched (the ones this node writes to unasked). */
   muxed(session: MessageStream, muxer: StreamMuxer): void {
     const link = this.links.get(session) ?? { peer: undefined, reported: false };
@@ -592,6 +600,37 @@ class SendBacklogGuard {
   }
 }
 
+type StreamListener = Parameters<StreamMuxer["addEventListener"]>[1];
+
+/**
+ * Each stream the peer opens on `muxer` goes past `guard` before libp2p
+ * negotiates on it (docs/spec.md §5.5, "Streams a peer opens"): libp2p's
+ * listener for new streams is wrapped as it is added, so the muxer's own
+ * handling of streams that arrive before any listener is unchanged.
+ */
+function guardInboundStreams(muxer: StreamMuxer, guard: InboundStreamGuard): void {
+  const wrapped = new WeakMap<object, StreamListener>();
+  const add = muxer.addEventListener.bind(muxer);
+  const remove = muxer.removeEventListener.bind(muxer);
+  muxer.addEventListener = ((type: string, listener: StreamListener, options?: unknown) => {
+    if (type !== "stream" || listener == null) return add(type as "stream", listener, options as never);
+    let w = wrapped.get(listener);
+    if (w === undefined) {
+      w = (evt: CustomEvent<Stream>) => {
+        if (!guard.admit(evt.detail as unknown as NegotiatingStream)) return;
+        if (typeof listener === "function") listener.call(muxer, evt);
+        else listener.handleEvent(evt);
+      };
+      wrapped.set(listener, w);
+    }
+    return add("stream", w, options as never);
+  }) as StreamMuxer["addEventListener"];
+  muxer.removeEventListener = ((type: string, listener: StreamListener, options?: unknown) => {
+    const w = type === "stream" && listener != null ? (wrapped.get(listener) ?? listener) : listener;
+    return remove(type as "stream", w, options as never);
+  }) as StreamMuxer["removeEventListener"];
+}
+
 /** Writes joined in one job go out at up to this size; a larger batch is written at once. */
 export const COALESCE_MAX_BYTES = 64 * 1024;
 
@@ -609,6 +648,7 @@ function coalescingMuxer<C>(
   factory: (components: C) => StreamMuxerFactory,
   windowMs: number,
   backlog: SendBacklogGuard,
+  onStreamAbuse: (peer: string | undefined, reason: InboundStreamAbuse) => void,
 ): (components: C) => StreamMuxerFactory {
   return (components) => {
     const inner = factory(components);
@@ -618,6 +658,8 @@ function coalescingMuxer<C>(
         const joined = coalescingStream(conn, COALESCE_MAX_BYTES, windowMs);
         const muxer = inner.createStreamMuxer(joined.stream);
         backlog.muxed(conn, muxer);
+        const peer = backlog.peerOf(conn);
+        guardInboundStreams(muxer, new InboundStreamGuard((reason) => onStreamAbuse(peer, reason)));
         // A connection closes its muxer (the streams' last frames, a GoAway)
         // and then the socket under it: what the window still holds goes out
         // in between, not lost with the socket.
@@ -955,6 +997,9 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         yamux({ enableKeepAlive: false, streamOptions: { maxWriteBufferLength: opts.maxSendBacklogBytes } }),
         opts.writeCoalesceMs,
         backlog,
+        (peer, reason) => {
+          if (peer !== undefined) modules.onStreamAbuse?.(peer, reason);
+        },
       ),
     ],
     connectionManager: {

@@ -30,6 +30,12 @@ export {
   peerIdFromPeerKey,
   peerIdOfMultiaddr,
 } from "./host.js";
+export {
+  INBOUND_STREAM_BURST,
+  INBOUND_STREAMS_PER_SECOND,
+  type InboundStreamAbuse,
+  MAX_NEGOTIATION_BYTES,
+} from "./inboundStreams.js";
 export { Network, type NetworkEvents, type NetworkModules } from "./network.js";
 export {
   defaultNetworkOptions,

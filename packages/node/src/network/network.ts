@@ -156,6 +156,14 @@ export class Network {
         logger.debug({ peer, reason }, "ping stream reset");
         penalties.penalize(peer, opts.scoring.rateLimitPenalty);
       },
+      // Too many new streams, or too many bytes before a protocol was agreed (docs/spec.md §5.5):
+      // that stream is reset already. Honest peers do neither; ten within a half-life graylist.
+      onStreamAbuse: (peer, reason) => {
+        metrics?.peerEvents.inc({ event: reason });
+        logger.debug({ peer, reason }, "inbound stream reset");
+        penalties.penalize(peer, opts.scoring.badRpcPenalty);
+        peers?.checkPeerScore(peer, penalties.score(peer));
+      },
       // It stopped reading what it is sent (docs/spec.md §5.5): its connection is closed already.
       onSendBacklogOverflow: (peer, where) => {
         metrics?.peerEvents.inc({ event: "send_backlog_overflow" });
