@@ -322,7 +322,11 @@ export const ScoringSchema = section("peer scoring rates and penalties", {
     num(0, "application score per rate-limited request", { default: scoring.rateLimitPenalty }),
   ),
   badRpcPenalty: opt(
-    num(0, "application score per RPC frame dropped unread", { default: scoring.badRpcPenalty }),
+    num(
+      0,
+      "application score per RPC frame dropped unread, and per stream reset before its protocol is agreed",
+      { default: scoring.badRpcPenalty },
+    ),
   ),
   ignorePenalty: opt(
     num(0, "application score per gossip message IGNOREd beyond the peer's allowance", {

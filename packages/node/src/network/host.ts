@@ -635,7 +635,8 @@ function guardInboundStreams(muxer: StreamMuxer, guard: InboundStreamGuard): voi
 export const COALESCE_MAX_BYTES = 64 * 1024;
 
 /**
- * The muxer factory with every connection's frames joined for
+ * The muxer factory with every connection's inbound streams guarded
+ * (guardInboundStreams) and its frames joined for
  * `writeCoalesceMs` (with 0, per job: until the microtask queue drains).
  * Each gossip RPC to each peer is its own muxer frame, and each frame
  * would be its own noise frame (an AEAD seal with a 16-byte tag) and socket

@@ -45,7 +45,9 @@ export interface ScoringOptions {
   /**
    * Application score taken per gossip RPC frame dropped unread (undecodable,
    * over the RPC limits, a message on a topic we do not subscribe to, a signed
-   * message). Honest peers send none; 10 in a half-life graylist. @default 1600
+   * message), and per stream reset before its protocol was agreed (too many
+   * new streams, or too many bytes while negotiating: network/inboundStreams.ts).
+   * Honest peers send none; 10 in a half-life graylist. @default 1600
    */
   badRpcPenalty: number;
   /**
