@@ -34,7 +34,7 @@
  *   per slot ratio 0.995; with `MALLOC_ARENA_MAX=2` (NODE_RUNTIME_ENV) as
  *   well, 139–140 against 146–149 MiB, ratio 1.005. `--minor-ms` (young
  *   generation mark-sweep) cost 23 % more CPU for no memory;
- *   `--max-semi-space-size=6` and `--bytecode-old-age=2` saved 1–2 MiB,
+ *   `--max-semi-space-size=6` and `--bytecode-old-age=2` saved 0–2 MiB,
  *   within the noise.
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = [
@@ -67,7 +67,7 @@ export const NODE_RUNTIME_FLAGS: readonly string[] = [
  *   the odd half with it against the even half without: Node 24 peak RSS
  *   142–143 against 148–150 MiB, CPU per slot ratio 0.996; Node 22 (with
  *   `--no-maglev`, which changes nothing there) 138–140 against 145–149,
- *   ratio 1.011; Node 20 124–125 against 124–126, ratio 1.008.
+ *   ratio 1.011; Node 20 123–125 against 124–126, ratio 1.008.
  */
 export const NODE_RUNTIME_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: "131072",
