@@ -96,7 +96,13 @@ export class InboundStreamGuard {
     const onMessage = (evt: { data: { byteLength: number } }): void => {
       if (stream.protocol !== "") {
         stream.removeEventListener("message", onMessage);
-        if (stream.listenerCount("message") === 0) stream.unshift(evt.data as never);
+        if (stream.listenerCount("message") === 0) {
+          try {
+            stream.unshift(evt.data as never);
+          } catch {
+            // Its read side closed meanwhile: there is nobody to hand the bytes to.
+          }
+        }
         return;
       }
       bytes += evt.data.byteLength;

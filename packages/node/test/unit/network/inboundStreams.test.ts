@@ -107,6 +107,18 @@ describe("InboundStreamGuard", () => {
     expect(abuse).toEqual([]);
   });
 
+  it("drops, without throwing, bytes it cannot hand back because the read side closed", () => {
+    const { g } = guard({ t: 0 });
+    const s = new FakeStream();
+    g.admit(s);
+    s.protocol = "/ipfs/id/1.0.0";
+    s.unshift = () => {
+      throw new Error("Cannot push data onto a stream that is closed");
+    };
+    expect(() => s.arrive(100)).not.toThrow();
+    expect(s.listeners.size).toBe(0);
+  });
+
   it("does not put back what a handler already listening received", () => {
     const { g } = guard({ t: 0 });
     const s = new FakeStream();
