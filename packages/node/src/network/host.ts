@@ -649,7 +649,7 @@ function coalescingMuxer<C>(
   factory: (components: C) => StreamMuxerFactory,
   windowMs: number,
   backlog: SendBacklogGuard,
-  onStreamAbuse: (peer: string | undefined, reason: InboundStreamAbuse) => void,
+  onStreamAbuse: (peer: string, reason: InboundStreamAbuse) => void,
 ): (components: C) => StreamMuxerFactory {
   return (components) => {
     const inner = factory(components);
@@ -660,7 +660,12 @@ function coalescingMuxer<C>(
         const muxer = inner.createStreamMuxer(joined.stream);
         backlog.muxed(conn, muxer);
         const peer = backlog.peerOf(conn);
-        guardInboundStreams(muxer, new InboundStreamGuard((reason) => onStreamAbuse(peer, reason)));
+        guardInboundStreams(
+          muxer,
+          new InboundStreamGuard((reason) => {
+            if (peer !== undefined) onStreamAbuse(peer, reason);
+          }),
+        );
         // A connection closes its muxer (the streams' last frames, a GoAway)
         // and then the socket under it: what the window still holds goes out
         // in between, not lost with the socket.
@@ -998,9 +1003,7 @@ export async function createHost(opts: NetworkOptions, modules: HostModules): Pr
         yamux({ enableKeepAlive: false, streamOptions: { maxWriteBufferLength: opts.maxSendBacklogBytes } }),
         opts.writeCoalesceMs,
         backlog,
-        (peer, reason) => {
-          if (peer !== undefined) modules.onStreamAbuse?.(peer, reason);
-        },
+        (peer, reason) => modules.onStreamAbuse?.(peer, reason),
       ),
     ],
     connectionManager: {

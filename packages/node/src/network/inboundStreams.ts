@@ -5,6 +5,7 @@
 // answers every protocol it is offered, one at a time, for as long as the
 // peer keeps offering. Both are bounded here, per connection, before any of
 // it runs. No libp2p import: host.ts hands each inbound stream over.
+import { type RateLimit, type TokenBucketState, takeToken } from "./reqresp/rateLimiter.js";
 
 /** Why a stream was reset before the node would negotiate or answer on it. */
 export type InboundStreamAbuse = "stream_rate" | "negotiation_bytes";
@@ -56,30 +57,26 @@ export class InboundStreamAbuseError extends Error {
  * reset and reported through `onAbuse`.
  */
 export class InboundStreamGuard {
-  private tokens: number;
-  private updatedMs: number;
+  private readonly bucket: TokenBucketState;
 
   constructor(
     private readonly onAbuse: (reason: InboundStreamAbuse) => void,
     private readonly now: () => number = () => performance.now(),
-    private readonly burst = INBOUND_STREAM_BURST,
-    private readonly perSecond = INBOUND_STREAMS_PER_SECOND,
+    private readonly limit: RateLimit = {
+      burst: INBOUND_STREAM_BURST,
+      perSecond: INBOUND_STREAMS_PER_SECOND,
+    },
     private readonly maxNegotiationBytes = MAX_NEGOTIATION_BYTES,
   ) {
-    this.tokens = burst;
-    this.updatedMs = now();
+    this.bucket = { tokens: limit.burst, updatedMs: now() };
   }
 
   /** True if the node may negotiate on `stream`; false if it was reset. */
   admit(stream: NegotiatingStream): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.updatedMs) / 1000) * this.perSecond);
-    this.updatedMs = t;
-    if (this.tokens < 1) {
+    if (!takeToken(this.bucket, this.limit, this.now())) {
       this.refuse(stream, "stream_rate");
       return false;
     }
-    this.tokens -= 1;
     this.watchNegotiation(stream);
     return true;
   }

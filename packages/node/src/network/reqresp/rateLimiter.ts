@@ -8,10 +8,26 @@ export interface RateLimit {
   burst: number;
 }
 
-interface Bucket {
+/** A token bucket's state: tokens left as of `updatedMs`. */
+export interface TokenBucketState {
   tokens: number;
   updatedMs: number;
+}
+
+interface Bucket extends TokenBucketState {
   limit: RateLimit;
+}
+
+/** Refills `bucket` under `limit` up to `nowMs`, then takes one token; false means none was left. */
+export function takeToken(bucket: TokenBucketState, limit: RateLimit, nowMs: number): boolean {
+  bucket.tokens = Math.min(
+    limit.burst,
+    bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * limit.perSecond,
+  );
+  bucket.updatedMs = nowMs;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
 }
 
 /** Buckets held at once. @default 4096: 64 connections × 3 protocols, many times over */
@@ -36,14 +52,8 @@ export class PeerRateLimiter {
       if (this.buckets.size >= this.maxBuckets) this.makeRoom();
       bucket = { tokens: limit.burst, updatedMs: now, limit };
       this.buckets.set(key, bucket);
-    } else {
-      const refill = ((now - bucket.updatedMs) / 1000) * limit.perSecond;
-      bucket.tokens = Math.min(limit.burst, bucket.tokens + refill);
-      bucket.updatedMs = now;
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return takeToken(bucket, limit, now);
   }
 
   /**
