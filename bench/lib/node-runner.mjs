@@ -46,7 +46,7 @@ node.events.on("certificate", (c, info) => {
   const slot = c.observation.slot.toString();
   if (certified.has(slot)) return;
   certified.add(slot);
-  out({ event: "cert", slot, source: info.source, maxRssKb: process.resourceUsage().maxRSS });
+  out({ event: "cert", slot, source: info.source });
   if (certified.size > 256) certified.delete(certified.values().next().value);
 });
 node.events.on("commitment", (s) => out({ event: "commitment", slot: s.commitment.observation.slot.toString() }));

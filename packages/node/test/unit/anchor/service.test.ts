@@ -1,7 +1,12 @@
 import { OcpAnchor } from "@ocp/contracts";
 import { encodeAbiParameters, encodeEventTopics, type Hex, type Log } from "viem";
 import { describe, expect, it } from "vitest";
-import { anchorTiming, outcomeFromReceipt } from "../../../src/anchor/service.js";
+import {
+  anchorTiming,
+  type BlockTimestamps,
+  measureBlockTimeMs,
+  outcomeFromReceipt,
+} from "../../../src/anchor/service.js";
 
 const CONTRACT = "0x00000000000000000000000000000000000a0c4e" as Hex;
 const OTHER = "0x00000000000000000000000000000000000b0b0b" as Hex;
@@ -71,5 +76,57 @@ describe("anchorTiming", () => {
     expect(t.fallbackDelayMs).toBe(4000);
     expect(t.receiptTimeoutMs).toBe(6000);
     expect(t.warnings).toHaveLength(2);
+  });
+});
+
+describe("measureBlockTimeMs", () => {
+  /** A chain whose block b has timestamp stamp(b), counting the blocks read. */
+  function chain(stamp: (b: bigint) => bigint) {
+    const c = {
+      head: 0n,
+      reads: 0,
+      getBlockNumber: async () => c.head,
+      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => {
+        c.reads++;
+        return { timestamp: stamp(blockNumber) };
+      },
+    };
+    return c;
+  }
+  const client = (c: ReturnType<typeof chain>) => c as unknown as Parameters<typeof measureBlockTimeMs>[0];
+
+  it("takes the median gap of the last n blocks, in ms within [1 s, 60 s], none on a short chain", async () => {
+    // Gaps of 12 s, one of 40 s: the median ignores it.
+    const c = chain((b) => b * 12n + (b > 50n ? 28n : 0n));
+    c.head = 1n;
+    expect(await measureBlockTimeMs(client(c))).toBeUndefined();
+    c.head = 60n;
+    expect(await measureBlockTimeMs(client(c))).toBe(12_000);
+    const fast = chain((b) => b / 3n);
+    fast.head = 90n;
+    expect(await measureBlockTimeMs(client(fast))).toBe(1000);
+  });
+
+  it("reads only the blocks it has not read before, and holds the window's blocks only", async () => {
+    const c = chain((b) => b * (b < 100n ? 12n : 6n));
+    const seen: BlockTimestamps = new Map();
+    c.head = 90n;
+    expect(await measureBlockTimeMs(client(c), 16, seen)).toBe(12_000);
+    expect(c.reads).toBe(17);
+    c.head = 93n;
+    expect(await measureBlockTimeMs(client(c), 16, seen)).toBe(12_000);
+    expect(c.reads).toBe(20);
+    expect([...seen.keys()].sort((a, b) => Number(a - b))).toEqual(
+      Array.from({ length: 17 }, (_, i) => 77n + BigInt(i)),
+    );
+    // The chain changes pace: once most of the window is past it, the median follows.
+    c.head = 120n;
+    expect(await measureBlockTimeMs(client(c), 16, seen)).toBe(6000);
+    expect(c.reads).toBe(37);
+    expect(seen.size).toBe(17);
+    // Without a record every block is read again.
+    c.reads = 0;
+    expect(await measureBlockTimeMs(client(c), 16)).toBe(6000);
+    expect(c.reads).toBe(17);
   });
 });
