@@ -710,7 +710,8 @@ export const AnchorSchema = section("the anchorer role (`anchor.*` below); absen
   count: opt(int(1, "anchorers taking turns", { default: 1 })),
   blockTimeMs: opt(
     int(1, "anchor chain block time", {
-      defaultText: "measured from the last 16 blocks at start (12 s if the RPC does not answer)",
+      defaultText:
+        "measured from the last 16 blocks at start and every `anchor.reconcileIntervalMs` after (only blocks not read before are fetched; 12 s if the RPC does not answer)",
     }),
   ),
   fallbackDelayMs: opt(
