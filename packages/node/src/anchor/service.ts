@@ -297,7 +297,7 @@ export class AnchorService {
     let blockTimeMs = this.opts.blockTimeMs;
     if (blockTimeMs === undefined) {
       try {
-        blockTimeMs = await measureBlockTimeMs(this.client, undefined, this.blockTimestamps);
+        blockTimeMs = await this.measureBlockTime();
       } catch (e) {
         this.modules.logger.warn({ err: String(e) }, "anchor chain block time not measurable");
       }
@@ -323,11 +323,16 @@ export class AnchorService {
    */
   async remeasureBlockTime(): Promise<void> {
     if (this.opts.blockTimeMs !== undefined || this.stopped) return;
-    const blockTimeMs = await measureBlockTimeMs(this.client, undefined, this.blockTimestamps);
+    const blockTimeMs = await this.measureBlockTime();
     if (blockTimeMs === undefined || blockTimeMs === this.timing.blockTimeMs) return;
     const { warnings: _, ...timing } = anchorTiming(this.opts, blockTimeMs);
     this.timing = timing;
     this.modules.logger.info(timing, "anchoring timing");
+  }
+
+  /** The anchor chain's block time now, reading only blocks not read before. */
+  private measureBlockTime(): Promise<number | undefined> {
+    return measureBlockTimeMs(this.client, undefined, this.blockTimestamps);
   }
 
   /** Anchor root of (stream, slot) at `blockTag`, or undefined when not anchored. */
