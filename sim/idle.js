@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SimCluster } from "./harness/cluster.js";
-import { cpuMs } from "./harness/measure.js";
+import { cpuMs, gcCounts, gcInWindow } from "./harness/measure.js";
 import { makeLinks } from "./harness/scenario.js";
 import { SCENARIOS } from "./scenarios.js";
 
@@ -19,15 +19,25 @@ const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "2,4,6" },
     seconds: { type: "string", default: "20" },
+    // Seconds from the last host's start to the window. V8's memory reducer runs
+    // three full collections once, when a process first goes quiet after start
+    // (about 30–80 s in): a short settle puts them inside the window for some hosts.
+    settle: { type: "string", default: "5" },
     profile: { type: "string" },
     // A node.json fragment merged into every host's config, e.g. '{"sync":{"intervalMs":60000}}'.
     // Given more than once, each size runs once per fragment, one after the other (a before/after
     // comparison under the same load).
     config: { type: "string", multiple: true },
+    // Extra Node.js flags for every host, e.g. --node-flags="--trace-gc" (the output goes to each host's node.log).
+    "node-flags": { type: "string", default: "" },
+    // Keeps every host's directory (node.log, config, database) and prints where.
+    keep: { type: "boolean", default: false },
   },
 });
 const sizes = values.hosts.split(",").map(Number);
 const seconds = Number(values.seconds);
+const settle = Number(values.settle);
+
 const log = (m) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 let current;
 for (const sig of ["SIGINT", "SIGTERM"])
@@ -77,11 +87,16 @@ function originTimes(profile, fromUs, toUs) {
   return out;
 }
 
+/** The monotonic clock in µs, the clock of a V8 CPU profile's timestamps. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 const results = [];
 const configs = values.config?.length ? values.config : [undefined];
 for (const hosts of sizes)
   for (const config of configs) {
     const dir = await mkdtemp(join(tmpdir(), "ocp-sim-idle-"));
+    /** The idle window, [start, end] in monotonic µs. */
+    let windowUs = [];
     const profDir = values.profile
       ? join(values.profile, `h${hosts}-c${configs.indexOf(config)}`)
       : undefined;
@@ -98,18 +113,27 @@ for (const hosts of sizes)
       dir,
       log,
       configOverride: config ? JSON.parse(config) : undefined,
-      nodeFlags: profDir ? () => ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined,
+      // Sampling every 4 ms, not 1: at 1 ms the profiler alone cost ~50 ms/s per idle node.
+      nodeFlags: () => [
+        ...values["node-flags"].split(" ").filter(Boolean),
+        ...(profDir ? ["--cpu-prof", "--cpu-prof-interval=4000", `--cpu-prof-dir=${profDir}`] : []),
+      ],
     });
     current = cluster;
     try {
       await cluster.start();
       // Let start-up work (connections, status exchanges, JIT) settle first.
-      await new Promise((r) => setTimeout(r, 5000));
+      await new Promise((r) => setTimeout(r, settle * 1000));
+      const g0 = await gcCounts(cluster.nodes);
       const c0 = cluster.nodes.map((n) => cpuMs(n.pid));
       const t0 = Date.now();
+      // V8 stamps profile samples with the monotonic clock, in µs, as hrtime.
+      windowUs = [monotonicUs()];
       await new Promise((r) => setTimeout(r, seconds * 1000));
+      windowUs.push(monotonicUs());
       const s = (Date.now() - t0) / 1000;
       const per = cluster.nodes.map((n, i) => (cpuMs(n.pid) - c0[i]) / s);
+      const gc = gcInWindow(g0, await gcCounts(cluster.nodes), s);
       const peers = await cluster.peerCounts();
       const mean = per.reduce((a, b) => a + b, 0) / per.length;
       const r = {
@@ -119,22 +143,25 @@ for (const hosts of sizes)
         max: Math.max(...per),
         per_host: per.map((x) => Math.round(x * 10) / 10),
         peers,
+        // Full collections in the window per host, and the main thread's GC pauses
+        // (all kinds) in ms/s; concurrent marking on V8's worker threads adds to the CPU.
+        major_gcs: gc.map((g) => g.majors),
+        gc_pause_ms_per_s: gc.map((g) => g.pauseMsPerS),
       };
       log(JSON.stringify(r));
       results.push(r);
     } finally {
       await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (values.keep) log(`host directories kept in ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     }
     if (profDir) {
-      // The idle window: after the first 40 % of each profile (start-up), before its last 2 s (shutdown).
+      // The idle window's samples only: neither start-up nor shutdown.
       const total = new Map();
       const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
       for (const f of files) {
         const p = JSON.parse(readFileSync(join(profDir, f), "utf8"));
-        const dur = p.endTime - p.startTime;
-        const from = dur - (seconds + 2) * 1e6;
-        for (const [k, v] of originTimes(p, Math.max(from, 0.4 * dur), dur - 2e6))
+        for (const [k, v] of originTimes(p, windowUs[0] - p.startTime, windowUs[1] - p.startTime))
           total.set(k, (total.get(k) ?? 0) + v);
       }
       const top = [...total.entries()]

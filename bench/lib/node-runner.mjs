@@ -7,7 +7,7 @@ import "@ocp/node/polyfill";
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { GossipKind, OcpNode } from "@ocp/node";
+import { applyRuntimeV8Flags, GossipKind, OcpNode } from "@ocp/node";
 import { fromHex, getBls, parseSignedCommitmentJson, parseVerifierSetJson } from "@ocp/protocol";
 import { pino } from "pino";
 
@@ -15,6 +15,8 @@ const now = () => performance.timeOrigin + performance.now();
 const out = (o) => process.stdout.write(`${JSON.stringify({ ...o, t: o.t ?? now() })}\n`);
 
 const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+// As `ocp node start` does.
+applyRuntimeV8Flags();
 const bls = getBls();
 // OCP_BENCH_NETWORK: JSON network options over the cluster's (with
 // OCP_BENCH_PAIRED_ENV, for the odd-numbered nodes only: an option's A/B in one run).

@@ -197,6 +197,45 @@ export async function sumNodeMetrics(nodes, sums) {
   return out;
 }
 
+/**
+ * Per node: full (major) garbage collections so far and the seconds its main
+ * thread spent in collections of any kind, from /metrics (prom-client's GC
+ * histogram); `undefined` fields for a node that is down or did not answer.
+ * @param {{ up: boolean, api: string }[]} nodes
+ */
+export function gcCounts(nodes) {
+  return Promise.all(
+    nodes.map(async (n) => {
+      const text = n.up
+        ? await fetch(`${n.api}/metrics`, { signal: AbortSignal.timeout(5000) })
+            .then((r) => r.text())
+            .catch(() => "")
+        : "";
+      if (!text.includes("nodejs_gc_duration_seconds_count"))
+        return { majors: undefined, gcSeconds: undefined };
+      return {
+        majors: sumMetric(text, "nodejs_gc_duration_seconds_count", (l) => l.kind === "major"),
+        gcSeconds: sumMetric(text, "nodejs_gc_duration_seconds_sum", () => true),
+      };
+    }),
+  );
+}
+
+/**
+ * Per node, over a window between two `gcCounts` readings `seconds` apart:
+ * full collections, and main-thread GC pauses in ms/s (null where unknown).
+ */
+export function gcInWindow(before, after, seconds) {
+  return after.map((g, i) => {
+    const b = before[i];
+    const known = g.majors !== undefined && b?.majors !== undefined;
+    return {
+      majors: known ? g.majors - b.majors : null,
+      pauseMsPerS: known ? Math.round(((g.gcSeconds - b.gcSeconds) * 1e4) / seconds) / 10 : null,
+    };
+  });
+}
+
 export function percentile(xs, p) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);

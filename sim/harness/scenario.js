@@ -29,6 +29,8 @@ import { SimCluster, STREAM_NAME } from "./cluster.js";
 import {
   cpuMs,
   cpuSplitMs,
+  gcCounts,
+  gcInWindow,
   HeadWatcher,
   NodeWatcher,
   peakRssMb,
@@ -53,15 +55,23 @@ const IDLE_SETTLE_MS = 10_000;
  */
 const IDLE_STEADY_AFTER_MS = 50_000;
 
-/** CPU (ms/s per node), peers and bytes of the hosts over `seconds` of idle. */
+/**
+ * CPU (ms/s per node), peers, bytes and full garbage collections of the hosts
+ * over `seconds` of idle. A full collection of a node's ~40 MiB heap costs
+ * ~100–200 ms of CPU (its main thread and V8's marking threads): a 30 s window
+ * that holds one shows it at ~3–7 ms/s for that host (`node sim/idle.js`,
+ * `major_gcs`).
+ */
 async function idleWindow(cluster, seconds) {
   const n = cluster.nodes.length;
+  const gc0 = await gcCounts(cluster.nodes);
   const cpu0 = cluster.nodes.map((nd) => cpuMs(nd.pid));
   const bytes0 = cluster.net.dataCounters();
   const start = Date.now();
   await sleep(seconds * 1000);
   const s = (Date.now() - start) / 1000;
   const perNode = cluster.nodes.map((nd, i) => (cpuMs(nd.pid) - cpu0[i]) / s);
+  const gc = gcInWindow(gc0, await gcCounts(cluster.nodes), s);
   const peers = await cluster.peerCounts();
   const bytesPerS =
     cluster.net
@@ -69,7 +79,7 @@ async function idleWindow(cluster, seconds) {
       .reduce((a, c, i) => a + (c.txBytes - bytes0[i].txBytes + c.rxBytes - bytes0[i].rxBytes), 0) /
     n /
     s;
-  return { perNode, peers, fit: fitLine(peers, perNode), bytesPerS };
+  return { perNode, peers, fit: fitLine(peers, perNode), bytesPerS, gc };
 }
 
 /** Each host's access link from the scenario's path figures (seeded, so a run can be repeated). */
@@ -596,6 +606,14 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     idle_peers_max: Math.max(...idle.peers),
     idle_cpu_ms_per_s_per_peer: round(idle.fit?.slope, 3),
     idle_cpu_ms_per_s_at_zero_peers: round(idle.fit?.intercept, 2),
+    // Full garbage collections in the steady idle window, per node (V8's memory
+    // reducer runs them once a process goes quiet), and main-thread GC pauses.
+    // Null when no node's /metrics had the GC histogram.
+    idle_major_gcs_per_node: round(mean(idle.gc.filter((g) => g.majors !== null).map((g) => g.majors)), 2),
+    idle_gc_pause_ms_per_s: round(
+      mean(idle.gc.filter((g) => g.pauseMsPerS !== null).map((g) => g.pauseMsPerS)),
+      2,
+    ),
     peak_rss_mb: round(Math.max(...rss), 1),
     peak_rss_mb_mean: round(mean(rss), 1),
     double_signs: doubleSigners.size + conflicts,

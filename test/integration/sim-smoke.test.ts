@@ -80,6 +80,9 @@ describe("npm run sim -- smoke", () => {
     expect(fig.idle_cpu_ms_per_s).toBeGreaterThan(0);
     // The smoke run has no steady window: both figures come from its one window.
     expect(fig.idle_cpu_ms_per_s_after_start).toBe(fig.idle_cpu_ms_per_s);
+    // Every node's GC histogram was read at both ends of the idle window.
+    expect(fig.idle_major_gcs_per_node).toBeGreaterThanOrEqual(0);
+    expect(fig.idle_gc_pause_ms_per_s).toBeGreaterThanOrEqual(0);
     expect(fig.peak_rss_mb).toBeGreaterThan(50);
     expect(leftovers(r.pid)).toEqual({ namespaces: [], links: [], processes: [] });
   });

@@ -1,6 +1,6 @@
 // `ocp node start`: loads node.json (flags override it), runs an OcpNode until
 // SIGINT/SIGTERM, then stops it gracefully. Logs go to stderr, facts to stdout.
-import { OcpNode } from "@ocp/node";
+import { applyRuntimeV8Flags, OcpNode } from "@ocp/node";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { ConfigError, loadNodeConfig } from "../config.js";
@@ -59,6 +59,7 @@ async function start(opts: StartOpts): Promise<void> {
     }
 
     const logger = pino({ level: opts.logLevel, base: { pid: process.pid } }, pino.destination(2));
+    applyRuntimeV8Flags();
     let node: OcpNode;
     try {
       node = new OcpNode(loaded.options, { ...loaded.modules, logger });
