@@ -131,8 +131,9 @@ describe("ocp launcher", () => {
     expect(tiers(NODE_RUNTIME_FLAGS)).toBe("false true");
   });
   it("the flags a node sets at start are known to this runtime's V8", () => {
-    // Their names differ between V8 versions (runtime.ts); V8 ignores a name
-    // it does not know when set at run time, so only this can catch a rename.
+    // Their names differ between V8 versions (runtime.ts); a name V8 does not
+    // know, set at run time, only prints an error on stderr and changes
+    // nothing, so only this can catch a rename.
     // (Their effect on the memory reducer is measured by the idle benchmarks:
     // when it runs in a small script depends on timing, too loosely to test.)
     const known = execFileSync(process.execPath, ["--v8-options"], { encoding: "utf8" });
