@@ -20,15 +20,16 @@ const { values } = parseArgs({
     hosts: { type: "string", default: "2,4,6" },
     seconds: { type: "string", default: "20" },
     // Seconds from the last host's start to the window. V8's memory reducer runs
-    // three full collections once, when a process first goes quiet after start
-    // (about 30–80 s in): a short settle puts them inside the window for some hosts.
+    // full collections when a process goes quiet, first some 30–80 s after start
+    // (later for some hosts): the window of a short settle holds them for some hosts.
     settle: { type: "string", default: "5" },
     profile: { type: "string" },
     // A node.json fragment merged into every host's config, e.g. '{"sync":{"intervalMs":60000}}'.
     // Given more than once, each size runs once per fragment, one after the other (a before/after
     // comparison under the same load).
     config: { type: "string", multiple: true },
-    // Extra Node.js flags for every host, e.g. --node-flags="--trace-gc" (the output goes to each host's node.log).
+    // Extra Node.js flags for every host, e.g. --node-flags="--no-memory-reducer" (what a
+    // flag prints on stdout is dropped by the harness; stderr goes to each host's node.log).
     "node-flags": { type: "string", default: "" },
     // Keeps every host's directory (node.log, config, database) and prints where.
     keep: { type: "boolean", default: false },
