@@ -179,6 +179,14 @@ export function sumMetric(text, name, where = () => true) {
   return sum;
 }
 
+/** A node's `/metrics` text; empty when it is down or does not answer within 5 s. */
+function metricsText(nd) {
+  if (!nd.up) return Promise.resolve("");
+  return fetch(`${nd.api}/metrics`, { signal: AbortSignal.timeout(5000) })
+    .then((r) => r.text())
+    .catch(() => "");
+}
+
 /**
  * Sums, over the `/metrics` of every node in `nodes` that is up, the samples
  * of each named metric whose labels pass its filter.
@@ -189,9 +197,7 @@ export function sumMetric(text, name, where = () => true) {
 export async function sumNodeMetrics(nodes, sums) {
   const out = Object.fromEntries(Object.keys(sums).map((k) => [k, 0]));
   for (const nd of nodes.filter((x) => x.up)) {
-    const text = await fetch(`${nd.api}/metrics`, { signal: AbortSignal.timeout(5000) })
-      .then((r) => r.text())
-      .catch(() => "");
+    const text = await metricsText(nd);
     for (const [k, [name, where]] of Object.entries(sums)) out[k] += sumMetric(text, name, where);
   }
   return out;
@@ -200,19 +206,15 @@ export async function sumNodeMetrics(nodes, sums) {
 /**
  * Per node: full (major) garbage collections so far and the seconds its main
  * thread spent in collections of any kind, from /metrics (prom-client's GC
- * histogram); `undefined` fields for a node that is down or did not answer.
+ * histogram); null fields for a node that is down, did not answer or has no
+ * such histogram.
  * @param {{ up: boolean, api: string }[]} nodes
  */
 export function gcCounts(nodes) {
   return Promise.all(
-    nodes.map(async (n) => {
-      const text = n.up
-        ? await fetch(`${n.api}/metrics`, { signal: AbortSignal.timeout(5000) })
-            .then((r) => r.text())
-            .catch(() => "")
-        : "";
-      if (!text.includes("nodejs_gc_duration_seconds_count"))
-        return { majors: undefined, gcSeconds: undefined };
+    nodes.map(async (nd) => {
+      const text = await metricsText(nd);
+      if (!text.includes("nodejs_gc_duration_seconds_count")) return { majors: null, gcSeconds: null };
       return {
         majors: sumMetric(text, "nodejs_gc_duration_seconds_count", (l) => l.kind === "major"),
         gcSeconds: sumMetric(text, "nodejs_gc_duration_seconds_sum", () => true),
@@ -228,10 +230,10 @@ export function gcCounts(nodes) {
 export function gcInWindow(before, after, seconds) {
   return after.map((g, i) => {
     const b = before[i];
-    const known = g.majors !== undefined && b?.majors !== undefined;
+    if (g.majors === null || b.majors === null) return { majors: null, pauseMsPerS: null };
     return {
-      majors: known ? g.majors - b.majors : null,
-      pauseMsPerS: known ? Math.round(((g.gcSeconds - b.gcSeconds) * 1e4) / seconds) / 10 : null,
+      majors: g.majors - b.majors,
+      pauseMsPerS: Math.round(((g.gcSeconds - b.gcSeconds) * 1e4) / seconds) / 10,
     };
   });
 }
