@@ -242,6 +242,9 @@ type Receipt = Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
 
 const ZERO_ROOT = /^0x0+$/;
 
+/** Longest wait of the queue's timer (armWake): bounds the effect of a wall-clock step. */
+const WAKE_MAX_MS = 5_000;
+
 export class AnchorService {
   readonly opts: Omit<AnchorOptions, "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs"> &
     Pick<AnchorOptions, "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs">;
@@ -252,7 +255,9 @@ export class AnchorService {
   private readonly wallet: WalletClient<Transport, Chain, Account>;
   private readonly queue = new Map<string, QueueEntry>();
   private readonly inFlight = new Map<string, Promise<AnchorOutcome>>();
-  private tickTimer: NodeJS.Timeout | undefined;
+  /** Fires when the earliest waiting entry falls due (armWake); unset with nothing waiting. */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   /** Block timestamps the block-time measurement has read (see BlockTimestamps). */
@@ -307,8 +312,7 @@ export class AnchorService {
     for (const w of warnings) this.modules.logger.warn(w);
     this.modules.logger.info(timing, "anchoring timing");
     await this.reconcile(true);
-    this.tickTimer = setInterval(() => this.drain(), 250);
-    this.tickTimer.unref();
+    this.drain();
     this.reconcileTimer = setInterval(() => {
       void this.reconcile(false).catch((e) => this.modules.logger.warn({ err: String(e) }, "reconcile"));
       void this.remeasureBlockTime().catch(() => undefined);
@@ -433,7 +437,39 @@ export class AnchorService {
       .catch((e) => this.modules.logger.error({ err: String(e) }, "anchoring queue failed"))
       .finally(() => {
         this.draining = undefined;
+        this.armWake();
       });
+  }
+
+  /**
+   * Arms one timer for the earliest entry not yet due, instead of polling:
+   * an idle node's every timer wakeup costs CPU (README, "Idle CPU"), and an
+   * entry runs when it falls due rather than up to a polling period later.
+   * The wait is capped at WAKE_MAX_MS so that a step of the wall clock, on
+   * which `dueMs` is kept, delays an entry by at most that.
+   */
+  private armWake(): void {
+    if (this.stopped) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.queue.values()) if (e.dueMs < next) next = e.dueMs;
+    const at = Math.min(next, Date.now() + WAKE_MAX_MS);
+    if (this.wakeTimer !== undefined) {
+      if (next !== Number.POSITIVE_INFINITY && at >= this.wakeAt) return;
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        this.drain();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.wakeTimer.unref();
   }
 
   private async process(e: QueueEntry): Promise<void> {
@@ -687,7 +723,7 @@ export class AnchorService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await Promise.allSettled([...this.inFlight.values(), this.draining]);
   }

@@ -1,12 +1,16 @@
 import { OcpAnchor } from "@ocp/contracts";
+import { type Certificate, VerifierSetRegistry } from "@ocp/protocol";
+import { pino } from "pino";
 import { encodeAbiParameters, encodeEventTopics, type Hex, type Log } from "viem";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  AnchorService,
   anchorTiming,
   type BlockTimestamps,
   measureBlockTimeMs,
   outcomeFromReceipt,
 } from "../../../src/anchor/service.js";
+import { certificate, stream } from "../db/fixtures.js";
 
 const CONTRACT = "0x00000000000000000000000000000000000a0c4e" as Hex;
 const OTHER = "0x00000000000000000000000000000000000b0b0b" as Hex;
@@ -128,5 +132,73 @@ describe("measureBlockTimeMs", () => {
     c.reads = 0;
     expect(await measureBlockTimeMs(client(c), 16)).toBe(6000);
     expect(c.reads).toBe(17);
+  });
+});
+
+describe("AnchorService queue timer", () => {
+  // A node's every timer wakeup costs CPU when it is idle (README, "Idle CPU"):
+  // the queue arms one timer for its earliest waiting entry instead of polling.
+  const build = () =>
+    new AnchorService(
+      {
+        // Nothing listens there; `process` is replaced below, so nothing is sent.
+        rpcUrl: "http://127.0.0.1:9",
+        chainId: 31337,
+        contract: CONTRACT,
+        index: 0,
+        count: 2,
+        blockTimeMs: 1000,
+        fallbackDelayMs: 4000,
+      },
+      {
+        privateKey: `0x${"01".repeat(32)}`,
+        sets: new VerifierSetRegistry([]),
+        logger: pino({ level: "silent" }),
+      },
+    );
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("holds no timer but its reconcile interval while nothing waits, and runs an entry when it falls due", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const s = build();
+    const ran: [bigint, number][] = [];
+    // Records when each entry runs and takes it off the queue, as a mined anchoring does.
+    (s as unknown as { process: (e: { id: string; cert: Certificate }) => Promise<void> }).process = async (
+      e,
+    ) => {
+      ran.push([e.cert.observation.slot, Date.now()]);
+      (s as unknown as { queue: Map<string, unknown> }).queue.delete(e.id);
+    };
+    await s.start();
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ran).toEqual([]);
+
+    // Slot 1 is the other anchorer's (index 1 of 2): this one waits the fallback delay.
+    s.onCertificate(certificate(stream(1), 1n));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(2);
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(ran).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual([[1n, 1_014_000]]);
+    expect(vi.getTimerCount()).toBe(1);
+
+    // Its own slot runs at once; a later-due entry re-arms the timer for its own time.
+    s.onCertificate(certificate(stream(1), 3n));
+    s.onCertificate(certificate(stream(1), 2n));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual([
+      [1n, 1_014_000],
+      [2n, 1_014_000],
+    ]);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(ran.at(-1)).toEqual([3n, 1_018_000]);
+    expect(vi.getTimerCount()).toBe(1);
+    await s.stop();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
