@@ -244,6 +244,8 @@ const ZERO_ROOT = /^0x0+$/;
 
 /** Longest wait of the queue's timer (armWake): bounds the effect of a wall-clock step. */
 const WAKE_MAX_MS = 5_000;
+/** After a drain that failed outright, the timer waits this long before the next one. */
+const DRAIN_FAILURE_PAUSE_MS = 1_000;
 
 export class AnchorService {
   readonly opts: Omit<AnchorOptions, "blockTimeMs" | "fallbackDelayMs" | "receiptTimeoutMs"> &
@@ -258,6 +260,8 @@ export class AnchorService {
   /** Fires when the earliest waiting entry falls due (armWake); unset with nothing waiting. */
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Number.POSITIVE_INFINITY;
+  /** No timer-driven drain before this (a drain failed outright; see drain). */
+  private pauseUntil = 0;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   /** Block timestamps the block-time measurement has read (see BlockTimestamps). */
@@ -434,7 +438,11 @@ export class AnchorService {
       }
     };
     this.draining = run()
-      .catch((e) => this.modules.logger.error({ err: String(e) }, "anchoring queue failed"))
+      .catch((e) => {
+        this.modules.logger.error({ err: String(e) }, "anchoring queue failed");
+        // An entry left due would otherwise be retried by a 0 ms timer, in a loop.
+        this.pauseUntil = Date.now() + DRAIN_FAILURE_PAUSE_MS;
+      })
       .finally(() => {
         this.draining = undefined;
         this.armWake();
@@ -442,19 +450,21 @@ export class AnchorService {
   }
 
   /**
-   * Arms one timer for the earliest entry not yet due, instead of polling:
-   * an idle node's every timer wakeup costs CPU (README, "Idle CPU"), and an
-   * entry runs when it falls due rather than up to a polling period later.
-   * The wait is capped at WAKE_MAX_MS so that a step of the wall clock, on
-   * which `dueMs` is kept, delays an entry by at most that.
+   * Arms one timer for the earliest entry not yet due (docs/spec.md §6,
+   * "Anchoring") instead of polling: each timer wakeup of an idle node costs
+   * CPU (the README's idle-CPU figures), and an entry runs when it falls due
+   * rather than up to a polling period later. The wait is capped at
+   * WAKE_MAX_MS so that a step of the wall clock, on which `dueMs` is kept,
+   * delays an entry by at most that.
    */
   private armWake(): void {
     if (this.stopped) return;
     let next = Number.POSITIVE_INFINITY;
     for (const e of this.queue.values()) if (e.dueMs < next) next = e.dueMs;
-    const at = Math.min(next, Date.now() + WAKE_MAX_MS);
+    const at = Math.max(Math.min(next, Date.now() + WAKE_MAX_MS), this.pauseUntil);
     if (this.wakeTimer !== undefined) {
-      if (next !== Number.POSITIVE_INFINITY && at >= this.wakeAt) return;
+      // The armed timer stays if it is not later than needed nor inside a pause.
+      if (next !== Number.POSITIVE_INFINITY && at >= this.wakeAt && this.wakeAt >= this.pauseUntil) return;
       clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
       this.wakeAt = Number.POSITIVE_INFINITY;

@@ -136,9 +136,9 @@ describe("measureBlockTimeMs", () => {
 });
 
 describe("AnchorService queue timer", () => {
-  // A node's every timer wakeup costs CPU when it is idle (README, "Idle CPU"):
+  // Each timer wakeup of an idle node costs CPU (the README's idle-CPU figures):
   // the queue arms one timer for its earliest waiting entry instead of polling.
-  const build = () =>
+  const build = (fallbackDelayMs = 4000) =>
     new AnchorService(
       {
         // Nothing listens there; `process` is replaced below, so nothing is sent.
@@ -148,7 +148,7 @@ describe("AnchorService queue timer", () => {
         index: 0,
         count: 2,
         blockTimeMs: 1000,
-        fallbackDelayMs: 4000,
+        fallbackDelayMs,
       },
       {
         privateKey: `0x${"01".repeat(32)}`,
@@ -200,5 +200,46 @@ describe("AnchorService queue timer", () => {
     expect(vi.getTimerCount()).toBe(1);
     await s.stop();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("looks at the wall clock at least every 5 s while an entry waits, so a clock step cannot hold it longer", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const s = build(60_000);
+    const ran: number[] = [];
+    (s as unknown as { process: (e: { id: string }) => Promise<void> }).process = async (e) => {
+      ran.push(Date.now());
+      (s as unknown as { queue: Map<string, unknown> }).queue.delete(e.id);
+    };
+    await s.start();
+    s.onCertificate(certificate(stream(1), 1n));
+    await vi.advanceTimersByTimeAsync(1000);
+    // The wall clock steps 59 s ahead (an NTP correction): the entry is due
+    // now, and runs when the timer armed at the start (5 s, not 60) fires.
+    vi.setSystemTime(1_060_000);
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(ran).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual([1_064_000]);
+    await s.stop();
+  });
+
+  it("waits a second after a drain that failed outright instead of retrying in a loop", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const s = build();
+    const ran: number[] = [];
+    // The entry stays on the queue and due: as if the database refused to drop it.
+    (s as unknown as { process: () => Promise<void> }).process = async () => {
+      ran.push(Date.now());
+      throw new Error("database closed");
+    };
+    await s.start();
+    s.onCertificate(certificate(stream(1), 2n));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual([1_000_000]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(ran).toEqual([1_000_000]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran).toEqual([1_000_000, 1_001_000]);
+    await s.stop();
   });
 });
