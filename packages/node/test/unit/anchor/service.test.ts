@@ -141,7 +141,7 @@ describe("AnchorService queue timer", () => {
   const build = (fallbackDelayMs = 4000) =>
     new AnchorService(
       {
-        // Nothing listens there; `process` is replaced below, so nothing is sent.
+        // Nothing listens there; `process` is replaced (record), so nothing is sent.
         rpcUrl: "http://127.0.0.1:9",
         chainId: 31337,
         contract: CONTRACT,
@@ -157,6 +157,26 @@ describe("AnchorService queue timer", () => {
       },
     );
 
+  /**
+   * Replaces the service's `process` (which would send a transaction) and
+   * records [slot, time] of each run. The entry then leaves the queue, as
+   * once anchored, or with `fail` the run throws and leaves it due (as if the
+   * database refused to drop it).
+   */
+  const record = (s: AnchorService, fail = false): [bigint, number][] => {
+    const ran: [bigint, number][] = [];
+    const inner = s as unknown as {
+      process: (e: { id: string; cert: Certificate }) => Promise<void>;
+      queue: Map<string, unknown>;
+    };
+    inner.process = async (e) => {
+      ran.push([e.cert.observation.slot, Date.now()]);
+      if (fail) throw new Error("database closed");
+      inner.queue.delete(e.id);
+    };
+    return ran;
+  };
+
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -164,14 +184,7 @@ describe("AnchorService queue timer", () => {
   it("holds no timer but its reconcile interval while nothing waits, and runs an entry when it falls due", async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const s = build();
-    const ran: [bigint, number][] = [];
-    // Records when each entry runs and takes it off the queue, as a mined anchoring does.
-    (s as unknown as { process: (e: { id: string; cert: Certificate }) => Promise<void> }).process = async (
-      e,
-    ) => {
-      ran.push([e.cert.observation.slot, Date.now()]);
-      (s as unknown as { queue: Map<string, unknown> }).queue.delete(e.id);
-    };
+    const ran = record(s);
     await s.start();
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -205,11 +218,7 @@ describe("AnchorService queue timer", () => {
   it("looks at the wall clock at least every 5 s while an entry waits, so a clock step cannot hold it longer", async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const s = build(60_000);
-    const ran: number[] = [];
-    (s as unknown as { process: (e: { id: string }) => Promise<void> }).process = async (e) => {
-      ran.push(Date.now());
-      (s as unknown as { queue: Map<string, unknown> }).queue.delete(e.id);
-    };
+    const ran = record(s);
     await s.start();
     s.onCertificate(certificate(stream(1), 1n));
     await vi.advanceTimersByTimeAsync(1000);
@@ -219,27 +228,25 @@ describe("AnchorService queue timer", () => {
     await vi.advanceTimersByTimeAsync(3999);
     expect(ran).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(ran).toEqual([1_064_000]);
+    expect(ran).toEqual([[1n, 1_064_000]]);
     await s.stop();
   });
 
   it("waits a second after a drain that failed outright instead of retrying in a loop", async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const s = build();
-    const ran: number[] = [];
-    // The entry stays on the queue and due: as if the database refused to drop it.
-    (s as unknown as { process: () => Promise<void> }).process = async () => {
-      ran.push(Date.now());
-      throw new Error("database closed");
-    };
+    const ran = record(s, true);
     await s.start();
     s.onCertificate(certificate(stream(1), 2n));
     await vi.advanceTimersByTimeAsync(0);
-    expect(ran).toEqual([1_000_000]);
+    expect(ran).toEqual([[2n, 1_000_000]]);
     await vi.advanceTimersByTimeAsync(999);
-    expect(ran).toEqual([1_000_000]);
+    expect(ran).toEqual([[2n, 1_000_000]]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(ran).toEqual([1_000_000, 1_001_000]);
+    expect(ran).toEqual([
+      [2n, 1_000_000],
+      [2n, 1_001_000],
+    ]);
     await s.stop();
   });
 });
