@@ -196,7 +196,7 @@ function metricsText(nd) {
  */
 export async function sumNodeMetrics(nodes, sums) {
   const out = Object.fromEntries(Object.keys(sums).map((k) => [k, 0]));
-  for (const nd of nodes.filter((x) => x.up)) {
+  for (const nd of nodes) {
     const text = await metricsText(nd);
     for (const [k, [name, where]] of Object.entries(sums)) out[k] += sumMetric(text, name, where);
   }

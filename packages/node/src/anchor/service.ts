@@ -257,9 +257,8 @@ export class AnchorService {
   private readonly wallet: WalletClient<Transport, Chain, Account>;
   private readonly queue = new Map<string, QueueEntry>();
   private readonly inFlight = new Map<string, Promise<AnchorOutcome>>();
-  /** Fires when the earliest waiting entry falls due (armWake); unset with nothing waiting. */
+  /** Fires when the earliest waiting entry falls due; re-armed at the end of each drain (armWake). */
   private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeAt = Number.POSITIVE_INFINITY;
   /** No timer-driven drain before this (a drain failed outright; see drain). */
   private pauseUntil = 0;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -458,23 +457,16 @@ export class AnchorService {
    * delays an entry by at most that.
    */
   private armWake(): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     if (this.stopped) return;
     let next = Number.POSITIVE_INFINITY;
     for (const e of this.queue.values()) if (e.dueMs < next) next = e.dueMs;
-    const at = Math.max(Math.min(next, Date.now() + WAKE_MAX_MS), this.pauseUntil);
-    if (this.wakeTimer !== undefined) {
-      // The armed timer stays if it is not later than needed nor inside a pause.
-      if (next !== Number.POSITIVE_INFINITY && at >= this.wakeAt && this.wakeAt >= this.pauseUntil) return;
-      clearTimeout(this.wakeTimer);
-      this.wakeTimer = undefined;
-      this.wakeAt = Number.POSITIVE_INFINITY;
-    }
     if (next === Number.POSITIVE_INFINITY) return;
-    this.wakeAt = at;
+    const at = Math.max(Math.min(next, Date.now() + WAKE_MAX_MS), this.pauseUntil);
     this.wakeTimer = setTimeout(
       () => {
         this.wakeTimer = undefined;
-        this.wakeAt = Number.POSITIVE_INFINITY;
         this.drain();
       },
       Math.max(0, at - Date.now()),
