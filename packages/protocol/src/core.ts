@@ -181,6 +181,7 @@ export {
   SetErrorCode,
   VerifierSetRegistry,
   validateQuorum,
+  verifierIndexOf,
 } from "./sets.js";
 export type {
   SszCertificatesByRangeRequest,

@@ -234,6 +234,25 @@ function checkPops(
   for (const i of pending) verifiedPops.add(cacheKeys[i]!);
 }
 
+/** Per set, the index of each pubkey (hex): built on the first lookup, dropped with the set. */
+const indexByPubkey = new WeakMap<VerifierSet, Map<string, number>>();
+
+/**
+ * The index of `pubkey` in `set.verifiers`, or -1 if it is not a member.
+ * The set's index is built once (one pass over its keys); every later lookup
+ * is a hash of the key, where a scan of a 4,096-key set compared up to 4,096
+ * keys for each of a node's keys, each slot and each certificate.
+ */
+export function verifierIndexOf(set: VerifierSet, pubkey: Uint8Array): number {
+  let index = indexByPubkey.get(set);
+  if (index === undefined) {
+    index = new Map();
+    for (let i = 0; i < set.verifiers.length; i++) index.set(toHex(set.verifiers[i]!.pubkey), i);
+    indexByPubkey.set(set, index);
+  }
+  return index.get(toHex(pubkey)) ?? -1;
+}
+
 /**
  * The set governing `slot`: greatest activationSlot ≤ slot. Throws
  * SET_ERROR_DUPLICATE_ACTIVATION_SLOT if two sets tie for it.

@@ -4,7 +4,6 @@
 // governing set, gossiped and ingested locally.
 import {
   type Attestation,
-  bytesEqual,
   type Domain,
   encodeAttestationSsz,
   fromHex,
@@ -12,6 +11,7 @@ import {
   observationRoot,
   toHex,
   type VerifierSetRegistry,
+  verifierIndexOf,
 } from "@ocp/protocol";
 import type { ChainPipeline } from "../chain/pipeline.js";
 import type { PooledCommitment } from "../chain/pools/commitmentPool.js";
@@ -270,9 +270,11 @@ export class SlotDuties {
       return;
     }
     // Only keys of the governing set sign: a removed key, or one that joins later, signs nothing.
-    const members = new Set(set.verifiers.map((v) => toHex(v.pubkey)));
-    const results = await m.validators.signObservationAll(m.domain, st.observation, ops, (pk) =>
-      members.has(toHex(pk)),
+    const results = await m.validators.signObservationAll(
+      m.domain,
+      st.observation,
+      ops,
+      (pk) => verifierIndexOf(set, pk) >= 0,
     );
     const own: Attestation[] = [];
     for (const r of results) {
@@ -281,7 +283,7 @@ export class SlotDuties {
         m.logger.warn({ slot: st.slot.toString(), code: r.error?.code }, "signature refused");
         continue;
       }
-      const index = set.verifiers.findIndex((v) => bytesEqual(v.pubkey, r.pubkey));
+      const index = verifierIndexOf(set, r.pubkey);
       if (index < 0) continue;
       own.push({
         domain: m.domain,

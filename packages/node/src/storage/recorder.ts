@@ -9,6 +9,7 @@ import {
   encodeEvidenceSsz,
   signedWeightOf,
   toHex,
+  verifierIndexOf,
 } from "@ocp/protocol";
 import type { CertificateTurn, ChainPipeline, EvidenceEvent } from "../chain/pipeline.js";
 import type { PooledCertificate } from "../chain/pools/certificatePool.js";
@@ -62,7 +63,7 @@ export class Recorder {
     m.metrics?.certificates.inc({ source });
     let ownMissing = 0;
     for (const pk of m.validators.pubkeys) {
-      const i = c.set.verifiers.findIndex((v) => bytesEqual(v.pubkey, pk));
+      const i = verifierIndexOf(c.set, pk);
       if (i >= 0 && ((cert.signers[i >> 3]! >> (i & 7)) & 1) === 0) ownMissing++;
     }
     m.metrics?.health.onCertificate(c.slot, c.signedWeight, c.set, ownMissing);

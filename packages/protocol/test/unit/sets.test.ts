@@ -9,6 +9,7 @@ import {
   toHex,
   type VerifierSetData,
   VerifierSetRegistry,
+  verifierIndexOf,
 } from "@ocp/protocol";
 import fc from "fast-check";
 import { concat, encodeAbiParameters, keccak256 } from "viem";
@@ -196,6 +197,31 @@ describe("verifier set validation", () => {
     );
     expect(quorumReached(even, 6n)).toBe(false);
     expect(quorumReached(even, 7n)).toBe(true);
+  });
+});
+
+describe("verifierIndexOf", () => {
+  it("finds each member by value, in order, and answers -1 for any other key", () => {
+    const set = buildVerifierSet(setData(four));
+    four.forEach((v, i) => {
+      // a copy: the lookup is by the key's bytes, not by the array that holds them
+      expect(verifierIndexOf(set, v.entry.pubkey.slice())).toBe(i);
+    });
+    const outsider = testVerifier(9);
+    expect(verifierIndexOf(set, outsider.entry.pubkey)).toBe(-1);
+    const mangled = four[2]!.entry.pubkey.slice();
+    mangled[47]! ^= 1;
+    expect(verifierIndexOf(set, mangled)).toBe(-1);
+    expect(verifierIndexOf(set, new Uint8Array(0))).toBe(-1);
+  });
+
+  it("answers per set: the same key at another index in another set", () => {
+    const a = buildVerifierSet(setData(four));
+    const b = buildVerifierSet(setData([...four].reverse(), { epoch: 1n, activationSlot: 10n }));
+    expect(verifierIndexOf(a, four[0]!.entry.pubkey)).toBe(0);
+    expect(verifierIndexOf(b, four[0]!.entry.pubkey)).toBe(3);
+    expect(verifierIndexOf(a, four[3]!.entry.pubkey)).toBe(3);
+    expect(verifierIndexOf(b, four[3]!.entry.pubkey)).toBe(0);
   });
 });
 

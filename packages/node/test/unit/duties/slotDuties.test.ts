@@ -64,7 +64,7 @@ const sign = (slot: bigint): Decision => ({
 });
 const rootHexAt = (slot: bigint): string => toHex(observationRoot(domain, observationAt(slot)));
 
-function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
+function setup(decisions: Map<bigint, Decision>, keys = [sk], governing = set) {
   const state = {
     /** Public keys the signer was asked to sign with. */
     signedWith: [] as string[],
@@ -108,7 +108,7 @@ function setup(decisions: Map<bigint, Decision>, keys = [sk]) {
         });
       },
     },
-    sets: { governing: () => set },
+    sets: { governing: () => governing },
     chain: {
       pools: { commitments: { forRoot: (root: string) => state.commitments.get(root) } },
       attestation: { accept: () => void state.accepted++ },
@@ -184,6 +184,34 @@ describe("slot duties", () => {
     expect(none.state.signedWith).toEqual([]);
     expect(none.state.published).toHaveLength(0);
     expect(await none.value("ocp_attestations_signed_total")).toBe(0);
+  });
+
+  it("votes under each key's own index in the governing set", async () => {
+    const [a, b, mine] = [11, 12, 13].map((f) => bls.keygen(new Uint8Array(32).fill(f)));
+    const entry = (k: typeof sk) => ({
+      pubkey: bls.publicKeyToBytes(bls.publicKey(k)),
+      weight: 1n,
+      pop: bls.popProve(k),
+    });
+    // our keys at indices 1 and 3, others' at 0 and 2
+    const wide = buildVerifierSet(
+      {
+        epoch: 0n,
+        activationSlot: 0n,
+        quorum: { numerator: 2, denominator: 3 },
+        verifiers: [entry(a!), entry(sk), entry(b!), entry(mine!)],
+      },
+      { bls },
+    );
+    const { duties, state } = setup(new Map([[9n, sign(9n)]]), [mine!, sk], wide);
+    state.commitments.set(rootHexAt(9n), { slot: 9n, rootHex: rootHexAt(9n) } as PooledCommitment);
+    duties.onSlot(10n);
+    await settle();
+    const votes = state.published.map((p) => decodeAttestationSsz(p.bytes));
+    expect(votes.map((a) => [toHex(a.setId), a.verifierIndex])).toEqual([
+      [wide.setIdHex, 3],
+      [wide.setIdHex, 1],
+    ]);
   });
 
   it("without a commitment, attests to its own observation at the self-proposal deadline", async () => {
