@@ -200,6 +200,17 @@ function profileFlags(dir) {
 }
 
 /**
+ * Node flags per host from the environment: OCP_SIM_NODE_FLAGS (for every host, e.g. V8 options to
+ * compare) and the CPU profiles of OCP_SIM_PROF_DIR.
+ */
+function nodeFlagsFromEnv() {
+  const all = process.env.OCP_SIM_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const prof = process.env.OCP_SIM_PROF_DIR ? profileFlags(process.env.OCP_SIM_PROF_DIR) : undefined;
+  if (all.length === 0 && prof === undefined) return {};
+  return { nodeFlags: (i) => [...all, ...(prof?.(i) ?? [])] };
+}
+
+/**
  * @param {object} sc scenario preset (scenarios.js)
  * @param {{log(msg: string): void, signal?: AbortSignal, keep?: boolean, onCluster?(c: SimCluster): void}} io
  */
@@ -220,7 +231,7 @@ export async function runScenario(sc, io) {
     ...(process.env.OCP_SIM_CONFIG ? { configOverride: JSON.parse(process.env.OCP_SIM_CONFIG) } : {}),
     // OCP_SIM_PROF_DIR=<dir>: V8 CPU profiles of hosts 0 and 1 (a busy host and a quiet one), or of the
     // hosts listed in OCP_SIM_PROF_HOSTS (e.g. "5,17"), for profiling.
-    ...(process.env.OCP_SIM_PROF_DIR ? { nodeFlags: profileFlags(process.env.OCP_SIM_PROF_DIR) } : {}),
+    ...nodeFlagsFromEnv(),
     ...(rotation
       ? {
           joining: rotation.joining,
