@@ -239,9 +239,9 @@ const indexByPubkey = new WeakMap<VerifierSet, Map<string, number>>();
 
 /**
  * The index of `pubkey` in `set.verifiers`, or -1 if it is not a member.
- * The set's index is built once (one pass over its keys); every later lookup
- * is a hash of the key, where a scan of a 4,096-key set compared up to 4,096
- * keys for each of a node's keys, each slot and each certificate.
+ * A node looks up each of its keys at each signing and each certificate, so
+ * the set's index is built once (one pass over its keys) and every lookup is
+ * one hash of the key, not a scan of up to 4,096 keys.
  */
 export function verifierIndexOf(set: VerifierSet, pubkey: Uint8Array): number {
   let index = indexByPubkey.get(set);
