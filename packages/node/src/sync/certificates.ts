@@ -46,6 +46,8 @@ export class CertificateSync {
   private again = false;
   private lastRoundAt = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** The last round asked for: rounds run one after another, never side by side. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly m: CertificateSyncModules) {}
 
@@ -97,8 +99,20 @@ export class CertificateSync {
    * forming. Only the span of gaps is asked for, and nothing at all when there
    * are none (the usual case for a node that keeps up). Returns the
    * certificates added.
+   *
+   * A round asked for while another is under way (the periodic one, one after
+   * a peer connected, an operator's) starts when that one ends and looks for
+   * gaps only then: two rounds side by side would ask the same peers for the
+   * same slots twice (against their per-peer request allowance, spec §5.4),
+   * and the later one would find its answers already taken in.
    */
-  async sync(): Promise<number> {
+  sync(): Promise<number> {
+    const round = this.tail.then(() => this.round());
+    this.tail = round.catch(() => undefined);
+    return round;
+  }
+
+  private async round(): Promise<number> {
     const { m } = this;
     const head = m.clock.currentSlot();
     if (head === null) return 0;

@@ -10,8 +10,11 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** A sync with one gap (slot 8) whose peers answer as `answer` says. */
-function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
+/**
+ * A sync with one gap (slot 8) whose peers answer as `answer` says. With
+ * `fills`, an accepted certificate is held afterwards (the gap closes).
+ */
+function setup(answer: (peer: string) => Promise<Uint8Array[]>, fills = false) {
   const asked: string[] = [];
   const accepted: bigint[] = [];
   let peers: string[] = [];
@@ -34,7 +37,7 @@ function setup(answer: (peer: string) => Promise<Uint8Array[]>) {
         validate: async (bytes: Uint8Array) => ({ slot: decodeCertificateSsz(bytes).observation.slot }),
         accept: (v: { slot: bigint }) => accepted.push(v.slot),
       },
-      pools: { certificates: { best: () => undefined } },
+      pools: { certificates: { best: () => (fills && accepted.length > 0 ? {} : undefined) } },
     },
     db: { certificates: { getBestSync: () => undefined } },
     knownEmpty: (_stream: Uint8Array, slot: bigint) => slot !== 8n,
@@ -114,6 +117,30 @@ describe("certificate sync", () => {
     s.sync.start();
     s.connect("silent", "a");
     await vi.advanceTimersByTimeAsync(600);
+    expect(s.accepted).toEqual([8n]);
+  });
+
+  it("a round asked for during another waits for it and looks for gaps only then", async () => {
+    const stream = new Uint8Array(32);
+    let answer: () => void = () => undefined;
+    const s = setup(
+      () =>
+        new Promise((resolve) => {
+          answer = () => resolve([encodeCertificatesByRangeResponseSsz([certificate(stream, 8n)])]);
+        }),
+      true,
+    );
+    s.connect("a");
+    // The periodic round is under way when an operator asks for one.
+    const periodic = s.sync.sync();
+    const asked = s.sync.sync();
+    await Promise.resolve();
+    expect(s.asked).toEqual(["a"]);
+    answer();
+    expect(await periodic).toBe(1);
+    // The gap was filled meanwhile: nothing left to ask for.
+    expect(await asked).toBe(0);
+    expect(s.asked).toEqual(["a"]);
     expect(s.accepted).toEqual([8n]);
   });
 });
