@@ -12,11 +12,14 @@ import {
   gossipTopic,
   Network,
   type OcpNode,
+  ReqRespProtocolName,
 } from "@ocp/node";
 import {
   type Attestation,
+  decodeCertificatesByRangeRequestSsz,
   encodeAttestationSsz,
   encodeCertificateSsz,
+  encodeCertificatesByRangeResponseSsz,
   encodeSignedCommitmentSsz,
   fromHex,
   getBls,
@@ -434,6 +437,92 @@ describe("node under attack", () => {
     // Every pool, cache and queue stayed within its bound the whole time.
     expect(violations).toEqual([]);
     for (const node of nodes) expect(boundsExceeded(node.bounds())).toEqual([]);
+  }, 90_000);
+
+  it("a peer answering certificate sync with forged certificates: one check per answer, charged, banned; honest peers fill the gap", async () => {
+    const node = nodes[1]!;
+    const { slot, observation } = await c.post([randomBatch(rng, { maxEntries: 2 })], "direct");
+    await c.commit(observation, 0);
+    await c.mine(1);
+    await certifiedEverywhere(slot, rootHex(observation));
+
+    // Every verifier "signed" another table for the slot: 64 such certificates
+    // per answer, each with a valid G2 point that is nobody's signature.
+    const lie = { ...observation, tableDigest: randomBytes(32) };
+    const stranger = bls.keygen(randomBytes(32));
+    const forged = encodeCertificatesByRangeResponseSsz(
+      Array.from({ length: 64 }, () => ({
+        domain: c.domain,
+        observation: lie,
+        setId: setIdOf(c),
+        signers: Uint8Array.of((1 << c.keys.length) - 1),
+        aggregateSignature: bls.sign(stranger, observationRoot(c.domain, lie)),
+      })),
+    );
+    const attacker = new Network({ network: NETWORK, localNetwork: true });
+    let answers = 0;
+    await attacker.registerHandler(ReqRespProtocolName.certificatesByRange, async function* (req) {
+      const asked = decodeCertificatesByRangeRequestSsz(req.data);
+      if (asked.startSlot > slot || asked.startSlot + BigInt(asked.count) <= slot) return;
+      answers++;
+      yield forged;
+    });
+    await attacker.start();
+    const attackerId = attacker.peerId;
+    try {
+      await attacker.dial(node.multiaddrs[0]!);
+      await waitFor(
+        () => node.network.getPeers().some((p) => p.peerId === attackerId) || undefined,
+        10_000,
+        "attacker connected",
+      );
+      const syncSeries = series(node.registry, "ocp_sync_certificates_total");
+      const before = {
+        rejected: await metricValue(syncSeries, { result: "rejected" }),
+        dropped: await metricValue(syncSeries, { result: "dropped" }),
+        charged: await metricValue(series(node.registry, "ocp_peer_events_total"), { event: "bad_response" }),
+      };
+      // The node keeps losing the slot's certificate and asks peers for it
+      // (three of its four at random each time) until the attacker is banned.
+      for (let round = 0; round < 40 && !node.network.peers.isBanned(attackerId); round++) {
+        node.chain.pools.certificates.prune(slot + 1n);
+        await node.db.certificates.delete({ stream: c.stream, slot });
+        await node.syncCertificates();
+        // Its honest peers gave it back.
+        const back = await waitFor(
+          () => node.db.certificates.getBest(c.stream, slot),
+          10_000,
+          "certificate back",
+        );
+        expect(rootHex(back.observation)).toBe(rootHex(observation));
+        // Under the peers' request allowance (2 per second).
+        await new Promise((r) => setTimeout(r, 600));
+      }
+      expect(answers).toBeGreaterThan(0);
+      // One failed check per answer, and that answer's other 63 left unread.
+      expect((await metricValue(syncSeries, { result: "rejected" })) - before.rejected).toBe(answers);
+      expect((await metricValue(syncSeries, { result: "dropped" })) - before.dropped).toBe(63 * answers);
+      expect(
+        (await metricValue(series(node.registry, "ocp_peer_events_total"), { event: "bad_response" })) -
+          before.charged,
+      ).toBe(answers);
+      // Charged like gossip REJECTs: banned after about ten, disconnected, and kept out.
+      expect(node.network.peers.isBanned(attackerId)).toBe(true);
+      expect(answers).toBeLessThanOrEqual(12);
+      await waitFor(
+        () => !node.network.getPeers().some((p) => p.peerId === attackerId) || undefined,
+        10_000,
+        "attacker disconnected",
+      );
+      // Coming back does not get it in: the dial fails, or the node closes it at once.
+      await attacker.dial(node.multiaddrs[0]!).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(node.network.getPeers().some((p) => p.peerId === attackerId)).toBe(false);
+      // Honest peers were not charged.
+      for (const p of node.network.getPeers()) expect(p.score).toBeGreaterThanOrEqual(0);
+    } finally {
+      await attacker.stop();
+    }
   }, 90_000);
 });
 

@@ -188,6 +188,7 @@ export function createNodeComponents(
   const certSync = new CertificateSync({
     ...shared,
     opts: { ...opts.sync, confirmations },
+    metrics: metrics.sync,
     knownEmpty: (stream, slot) => slotDuties.knownEmpty(stream, slot),
   });
   return {

@@ -25,6 +25,12 @@ export interface RecorderMetrics {
   node: NodeMetrics;
 }
 
+/** Certificate sync's series (sync/certificates.ts). */
+export interface SyncMetrics {
+  /** Certificates of certificates_by_range answers, by what became of them (SyncCertificateResult). */
+  certificates: Counter<"result">;
+}
+
 export interface ApiMetricsSeries {
   registry: Registry;
   requests: Counter<"route" | "status">;
@@ -36,6 +42,7 @@ export interface Metrics {
   readonly network: NetworkMetrics;
   readonly duties: DutiesMetrics;
   readonly recorder: RecorderMetrics;
+  readonly sync: SyncMetrics;
   readonly api: ApiMetricsSeries;
   /** BLS, anchoring, certificate latency, peers, db size, process series. */
   readonly node: NodeMetrics;
@@ -104,6 +111,14 @@ export function createMetrics(
         { registry, anchorBacklog: () => sources.anchorBacklog() },
       ),
       node,
+    },
+    sync: {
+      certificates: new Counter({
+        name: "ocp_sync_certificates_total",
+        help: "Certificates of certificates_by_range answers: added, ignored, rejected, out_of_range, or dropped unread after a bad one",
+        labelNames: ["result"],
+        registers,
+      }),
     },
     api: {
       registry,

@@ -92,7 +92,14 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
   };
   // Exposed at 0 from the start: the alert on misbehaving peers
   // (deploy/prometheus/ocp-alerts.yml) sees a series before the first event.
-  for (const event of ["banned", "send_backlog_overflow", "ping_abuse", "stream_rate", "negotiation_bytes"])
+  for (const event of [
+    "banned",
+    "send_backlog_overflow",
+    "ping_abuse",
+    "stream_rate",
+    "negotiation_bytes",
+    "bad_response",
+  ])
     m.peerEvents.inc({ event }, 0);
   for (const kind of GOSSIP_KINDS) m.gossipIgnoreOverBudget.inc({ kind }, 0);
   return m;

@@ -380,6 +380,18 @@ export class Network {
     this.peers_?.checkPeerScore(peer, this.penalties.score(peer));
   }
 
+  /**
+   * Charges a peer whose req/resp answer carried what an honest peer never
+   * sends: a certificate that fails validation, one outside the range asked
+   * for, bytes that do not decode (sync/certificates.ts). As much as a gossip
+   * REJECT; enough of them graylist and ban the peer.
+   */
+  penalizeBadResponse(peer: string): void {
+    this.metrics?.peerEvents.inc({ event: "bad_response" });
+    this.penalties.penalize(peer, this.opts.scoring.rejectPenalty);
+    this.peers_?.checkPeerScore(peer, this.penalties.score(peer));
+  }
+
   /** A raw stream on any protocol: for tests and diagnostics of hostile peers. */
   openRawStream(peer: string, protocolId: string): Promise<HostStream> {
     return this.host.newStream(peer, protocolId, AbortSignal.timeout(this.opts.reqResp.dialTimeoutMs));

@@ -1,6 +1,8 @@
 // Certificate sync: fills the certificate gaps of the last `lookbackSlots`
 // from connected peers with certificates_by_range, periodically and when a
-// peer connects; every answer goes through the same validation as gossip.
+// peer connects; every answer goes through the same validation as gossip, and
+// an answer that carries what an honest peer never sends is charged to its
+// peer and read no further (docs/spec.md §6, "Certificate sync").
 import {
   type Certificate,
   type Domain,
@@ -10,10 +12,12 @@ import {
   MAX_CERTIFICATES_PER_RANGE,
   toHex,
 } from "@ocp/protocol";
+import type { Counter } from "prom-client";
 import type { ChainPipeline } from "../chain/pipeline.js";
 import { domainKey, slotKey } from "../chain/pools/keys.js";
 import type { StreamContext } from "../checkers/types.js";
 import type { NodeDb } from "../db/nodeDb.js";
+import { GossipAction } from "../network/errors.js";
 import type { Network } from "../network/network.js";
 import { ReqRespProtocolName } from "../network/reqresp/protocols.js";
 import type { SyncOptions } from "../options.js";
@@ -24,13 +28,31 @@ export interface CertificateSyncModules {
   domain: Domain;
   streams: readonly StreamContext[];
   clock: { currentSlot(): bigint | null };
-  network: Pick<Network, "getPeers" | "request" | "events">;
+  network: Pick<Network, "getPeers" | "request" | "events" | "penalizeBadResponse">;
   chain: Pick<ChainPipeline, "certificate" | "pools">;
   db: { certificates: Pick<NodeDb["certificates"], "getBestSync"> };
   /** Slots decided "nothing": no certificate can exist (duties/slotDuties.ts). */
   knownEmpty(stream: Uint8Array, slot: bigint): boolean;
   logger: Logger;
+  /** Certificates of the answers, by what became of them (`SyncCertificateResult`). */
+  metrics?: { certificates: Counter<"result"> } | null;
 }
+
+/** What became of a certificate a peer sent in a certificates_by_range answer. */
+export type SyncCertificateResult =
+  /** Taken in: this node holds it (or it upgraded the one held). */
+  | "added"
+  /** IGNOREd: already held, no more weight, a set not known here. */
+  | "ignored"
+  /** Failed validation (REJECT): its peer is charged and the rest of the answer is dropped. */
+  | "rejected"
+  /** Outside the range asked for: its peer is charged and the rest of the answer is dropped. */
+  | "out_of_range"
+  /** Left unread after its peer's answer was found bad. */
+  | "dropped";
+
+/** Peers asked per round: up to this many, drawn afresh each round. */
+const PEERS_PER_ROUND = 3;
 
 /**
  * Rounds start at least this far apart whatever connects: a peer that
@@ -120,7 +142,9 @@ export class CertificateSync {
     const from = head > lookback ? head - lookback : 0n;
     const confirmed = head - BigInt(m.opts.confirmations);
     let added = 0;
-    const peers = m.network.getPeers().slice(0, 3);
+    // Drawn at random each round, not the first connected: peers that came
+    // first (or reconnect in a loop) must not be the only ones ever asked.
+    const peers = pickRandom(m.network.getPeers(), PEERS_PER_ROUND);
     for (const stream of m.streams) {
       const gaps = this.gaps(stream, from, confirmed);
       if (gaps === undefined) continue;
@@ -128,47 +152,85 @@ export class CertificateSync {
         const left = gaps.last - start + 1n;
         const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
-        const round = { failed: 0, received: 0, added: 0, refused: {} as Record<string, number> };
+        const round = {
+          failed: 0,
+          received: 0,
+          added: 0,
+          badAnswers: 0,
+          refused: {} as Record<string, number>,
+        };
+        const countResult = (result: SyncCertificateResult, n = 1): void => {
+          if (n > 0) m.metrics?.certificates.inc({ result }, n);
+        };
+        // An answer an honest peer never sends: charged once, the rest unread.
+        const bad = (peer: string, why: string, unread: number): void => {
+          round.badAnswers++;
+          countResult("dropped", unread);
+          m.network.penalizeBadResponse(peer);
+          m.logger.debug({ peer, why, unread }, "certificates_by_range answer refused");
+        };
         // Asked all at once: one peer that never answers costs its timeout
         // once, not per peer, and each answer is taken in as it arrives
         // (one at a time), not after the slowest.
-        const take = async (certs: Certificate[]): Promise<void> => {
-          for (const cert of certs) {
-            if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) continue;
+        const take = async (peer: string, certs: Certificate[]): Promise<void> => {
+          for (let i = 0; i < certs.length; i++) {
+            const cert = certs[i]!;
             round.received++;
+            if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) {
+              countResult("out_of_range");
+              return bad(peer, "slot outside the range asked for", certs.length - i - 1);
+            }
+            // Each check its own turn of the event loop: an answer of 64
+            // certificates, each a pairing, must not hold off I/O meanwhile.
+            if (i > 0) await new Promise<void>((r) => setImmediate(r));
             try {
               // Through the same validation as gossip: a peer's range answer is untrusted.
               const v = await m.chain.certificate.validate(encodeCertificateSsz(cert));
               const before = m.chain.pools.certificates.best(v.slotKey);
               m.chain.certificate.accept(v);
-              if (m.chain.pools.certificates.best(v.slotKey) !== before) round.added++;
+              if (m.chain.pools.certificates.best(v.slotKey) !== before) {
+                round.added++;
+                countResult("added");
+              } else countResult("ignored");
             } catch (e) {
-              // IGNORE (already held) or REJECT (bad certificate): nothing to add.
               const code = (e as { code?: string }).code ?? "ERROR";
               round.refused[code] = (round.refused[code] ?? 0) + 1;
+              // IGNORE (already held, no more weight, a set not known here): nothing to add.
+              if ((e as { action?: GossipAction }).action !== GossipAction.REJECT) {
+                countResult("ignored");
+                continue;
+              }
+              // REJECT: an honest peer serves only certificates it verified. One
+              // failed pairing per answer, not one per certificate it carries.
+              countResult("rejected");
+              return bad(peer, code, certs.length - i - 1);
             }
           }
         };
         let taking = Promise.resolve();
         await Promise.all(
           peers.map((peer) =>
-            m.network
-              .request(peer.peerId, ReqRespProtocolName.certificatesByRange, payload)
-              .then((chunks) => chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c)))
-              .then(
-                (certs) => {
-                  taking = taking.then(() => take(certs));
-                  return taking;
-                },
-                (e: unknown) => {
-                  round.failed++;
-                  m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
-                },
-              ),
+            m.network.request(peer.peerId, ReqRespProtocolName.certificatesByRange, payload).then(
+              (chunks) => {
+                let certs: Certificate[];
+                try {
+                  certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
+                } catch (e) {
+                  return bad(peer.peerId, `undecodable: ${String(e)}`, 0);
+                }
+                taking = taking.then(() => take(peer.peerId, certs));
+                return taking;
+              },
+              (e: unknown) => {
+                // Timeouts, refusals (rate limit), resets: the request failed, nothing was served.
+                round.failed++;
+                m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
+              },
+            ),
           ),
         );
         added += round.added;
-        m.logger[round.added > 0 || round.failed > 0 ? "info" : "debug"](
+        m.logger[round.added > 0 || round.failed > 0 || round.badAnswers > 0 ? "info" : "debug"](
           { stream: stream.name, startSlot: start.toString(), count, peers: peers.length, ...round },
           "certificate gaps asked for",
         );
@@ -194,4 +256,17 @@ export class CertificateSync {
     }
     return first === undefined || last === undefined ? undefined : { first, last };
   }
+}
+
+/** Up to `n` of `items`, drawn at random without repeats. */
+function pickRandom<T>(items: readonly T[], n: number): T[] {
+  const pool = [...items];
+  const out: T[] = [];
+  while (out.length < n && pool.length > 0) {
+    const i = Math.floor(Math.random() * pool.length);
+    out.push(pool[i]!);
+    pool[i] = pool[pool.length - 1]!;
+    pool.pop();
+  }
+  return out;
 }

@@ -1,8 +1,9 @@
 import { EventEmitter } from "node:events";
-import { decodeCertificateSsz, encodeCertificatesByRangeResponseSsz } from "@ocp/protocol";
+import { type Certificate, decodeCertificateSsz, encodeCertificatesByRangeResponseSsz } from "@ocp/protocol";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StreamContext } from "../../../src/checkers/types.js";
+import { GossipAction, GossipActionError } from "../../../src/network/errors.js";
 import { CertificateSync, type CertificateSyncModules } from "../../../src/sync/certificates.js";
 import { certificate } from "../db/fixtures.js";
 
@@ -17,6 +18,8 @@ afterEach(() => {
 function setup(answer: (peer: string) => Promise<Uint8Array[]>, fills = false) {
   const asked: string[] = [];
   const accepted: bigint[] = [];
+  const charged: string[] = [];
+  let validated = 0;
   let peers: string[] = [];
   const events = new EventEmitter();
   const m = {
@@ -31,10 +34,18 @@ function setup(answer: (peer: string) => Promise<Uint8Array[]>, fills = false) {
         return answer(peer);
       },
       events,
+      penalizeBadResponse: (peer: string) => charged.push(peer),
     },
     chain: {
       certificate: {
-        validate: async (bytes: Uint8Array) => ({ slot: decodeCertificateSsz(bytes).observation.slot }),
+        // A certificate whose signature starts with 0xee fails verification.
+        validate: async (bytes: Uint8Array) => {
+          validated++;
+          const cert = decodeCertificateSsz(bytes);
+          if (cert.aggregateSignature[0] === 0xee)
+            throw new GossipActionError(GossipAction.REJECT, "CERTIFICATE_ERROR_INVALID");
+          return { slot: cert.observation.slot };
+        },
         accept: (v: { slot: bigint }) => accepted.push(v.slot),
       },
       pools: { certificates: { best: () => (fills && accepted.length > 0 ? {} : undefined) } },
@@ -48,6 +59,10 @@ function setup(answer: (peer: string) => Promise<Uint8Array[]>, fills = false) {
     sync,
     asked,
     accepted,
+    charged,
+    get validated() {
+      return validated;
+    },
     connect(...ids: string[]) {
       peers = ids;
       events.emit("peer:connected");
@@ -142,5 +157,69 @@ describe("certificate sync", () => {
     expect(await asked).toBe(0);
     expect(s.asked).toEqual(["a"]);
     expect(s.accepted).toEqual([8n]);
+  });
+
+  describe("answers an honest peer never sends", () => {
+    const stream = new Uint8Array(32);
+    const forged = (slot: bigint): Certificate => ({
+      ...certificate(stream, slot),
+      aggregateSignature: new Uint8Array(96).fill(0xee),
+    });
+    const answer = (certs: Certificate[]) => Promise.resolve([encodeCertificatesByRangeResponseSsz(certs)]);
+
+    it("a certificate that fails validation: its peer is charged once and the rest of its answer is not read", async () => {
+      const s = setup(
+        (peer) =>
+          peer === "evil"
+            ? answer(Array.from({ length: 64 }, () => forged(8n)))
+            : answer([certificate(stream, 8n)]),
+        true,
+      );
+      s.connect("evil", "a");
+      expect(await s.sync.sync()).toBe(1);
+      // One check of the forged answer (not 64), one of the honest one.
+      expect(s.validated).toBe(2);
+      expect(s.charged).toEqual(["evil"]);
+      expect(s.accepted).toEqual([8n]);
+    });
+
+    it("a certificate outside the range asked for: charged, and not checked at all", async () => {
+      const s = setup(() => answer([certificate(stream, 3n), forged(8n)]));
+      s.connect("evil");
+      expect(await s.sync.sync()).toBe(0);
+      expect(s.validated).toBe(0);
+      expect(s.charged).toEqual(["evil"]);
+    });
+
+    it("bytes that do not decode: charged", async () => {
+      const s = setup(() => Promise.resolve([Uint8Array.of(1, 2, 3)]));
+      s.connect("evil");
+      expect(await s.sync.sync()).toBe(0);
+      expect(s.charged).toEqual(["evil"]);
+    });
+
+    it("an IGNOREd certificate is no fault: nobody is charged and the answer is read on", async () => {
+      let calls = 0;
+      const s = setup(() => answer([certificate(stream, 8n), certificate(stream, 8n)]), true);
+      const inner = s.sync as unknown as { m: { chain: { certificate: { validate: unknown } } } };
+      const validate = inner.m.chain.certificate.validate as (b: Uint8Array) => Promise<unknown>;
+      inner.m.chain.certificate.validate = async (b: Uint8Array) => {
+        if (calls++ === 0) throw new GossipActionError(GossipAction.IGNORE, "CERTIFICATE_ERROR_NOT_BETTER");
+        return validate(b);
+      };
+      s.connect("a");
+      expect(await s.sync.sync()).toBe(1);
+      expect(s.charged).toEqual([]);
+    });
+  });
+
+  it("asks peers drawn at random, not always the first ones connected", async () => {
+    const s = setup(() => Promise.resolve([]));
+    const peers = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    s.connect(...peers);
+    for (let round = 0; round < 20; round++) await s.sync.sync();
+    // 3 per round; the first three alone would be 3 distinct peers.
+    expect(s.asked).toHaveLength(60);
+    expect(new Set(s.asked).size).toBeGreaterThan(6);
   });
 });
