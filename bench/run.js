@@ -7,6 +7,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import "@ocp/node/polyfill";
 
+// Ctrl-C or SIGTERM: exit through process.exit, so that the exit hooks run
+// (each anvil a bench area started is killed by one; node processes of a
+// bench cluster end when their stdin closes). Without a handler Node dies on
+// the signal and runs no hook, leaving anvil behind.
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    console.error(`bench: ${sig}: stopping`);
+    process.exit(130);
+  });
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here)

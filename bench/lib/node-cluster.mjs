@@ -127,6 +127,11 @@ export async function startProcessCluster({
   const bls = getBls();
   const anvil = await startAnvil();
   const dirs = [];
+  // Also when the bench exits early (a signal: bench/run.js): its nodes end as their stdin closes.
+  const removeDirs = () => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  process.once("exit", removeDirs);
   const children = [];
   const stop = async () => {
     await Promise.all(
@@ -140,7 +145,8 @@ export async function startProcessCluster({
       }),
     );
     await anvil.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    removeDirs();
+    process.off("exit", removeDirs);
   };
   try {
     const transport = http(anvil.rpcUrl);
