@@ -1,15 +1,7 @@
 import { createPublicClient, http } from "viem";
 import { describe, expect, it } from "vitest";
 import { startAnvil } from "../../packages/node/src/devnet/anvil.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../utils/process.js";
 
 describe("anvil helper", () => {
   it("starts on a free port with EIP-2537 and stops without leaving a process", async () => {

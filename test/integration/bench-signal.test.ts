@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { alive } from "../utils/process.js";
 import { waitFor } from "./helpers/cluster.js";
 
 /** Pids of the anvil processes whose parent is `ppid`. */
@@ -20,15 +21,6 @@ function anvilChildren(ppid: number): number[] {
     }
   }
   return out;
-}
-
-/** Running (a zombie waiting to be reaped has stopped already). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
 }
 
 describe("bench harness", () => {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { alive } from "../utils/process.js";
 
 const BIN = fileURLToPath(new URL("../../packages/cli/bin/ocp.js", import.meta.url));
 
@@ -61,15 +62,6 @@ function devnet(
       resolve({ code, lines, stderr: err });
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("ocp devnet up", () => {

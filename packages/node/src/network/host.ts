@@ -35,6 +35,7 @@ import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { concatBytes, ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
+import { yieldToIo } from "../util/yield.js";
 import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
 import { type InboundStreamAbuse, InboundStreamGuard, type NegotiatingStream } from "./inboundStreams.js";
@@ -499,7 +500,7 @@ export class GatedGossipStream extends EventTarget {
       let first = true;
       while (this.queue.length > 0 && this.raw.status === "open") {
         // A turn for everyone else between this peer's slices of frames.
-        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!first) await yieldToIo();
         first = false;
         if (this.control.backlog(this.peer) >= GOSSIP_PEER_BACKLOG_PAUSE) {
           // Backpressure: stop the window until this peer's validations drain.

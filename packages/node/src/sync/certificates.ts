@@ -22,6 +22,7 @@ import type { Network } from "../network/network.js";
 import { ReqRespProtocolName } from "../network/reqresp/protocols.js";
 import type { SyncOptions } from "../options.js";
 import type { Logger } from "../util/logger.js";
+import { yieldToIo } from "../util/yield.js";
 
 export interface CertificateSyncModules {
   opts: SyncOptions & { confirmations: number };
@@ -50,6 +51,15 @@ export type SyncCertificateResult =
   | "out_of_range"
   /** Left unread after its peer's answer was found bad. */
   | "dropped";
+
+/** What one range request of a round got back, for its log line. */
+interface RoundStats {
+  failed: number;
+  received: number;
+  added: number;
+  badAnswers: number;
+  refused: Record<string, number>;
+}
 
 /** Peers asked per round: up to this many, drawn afresh each round. */
 const PEERS_PER_ROUND = 3;
@@ -129,9 +139,9 @@ export class CertificateSync {
    * and the later one would find its answers already taken in.
    */
   sync(): Promise<number> {
-    const round = this.tail.then(() => this.round());
-    this.tail = round.catch(() => undefined);
-    return round;
+    const next = this.tail.then(() => this.round());
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
   private async round(): Promise<number> {
@@ -152,61 +162,11 @@ export class CertificateSync {
         const left = gaps.last - start + 1n;
         const count = Number(left < 64n ? left : 64n);
         const payload = encodeCertificatesByRangeRequestSsz({ stream: stream.id, startSlot: start, count });
-        const round = {
-          failed: 0,
-          received: 0,
-          added: 0,
-          badAnswers: 0,
-          refused: {} as Record<string, number>,
-        };
-        const countResult = (result: SyncCertificateResult, n = 1): void => {
-          if (n > 0) m.metrics?.certificates.inc({ result }, n);
-        };
-        // An answer an honest peer never sends: charged once, the rest unread.
-        const bad = (peer: string, why: string, unread: number): void => {
-          round.badAnswers++;
-          countResult("dropped", unread);
-          m.network.penalizeBadResponse(peer);
-          m.logger.debug({ peer, why, unread }, "certificates_by_range answer refused");
-        };
+        const range = { start, end: start + BigInt(count) };
+        const stats: RoundStats = { failed: 0, received: 0, added: 0, badAnswers: 0, refused: {} };
         // Asked all at once: one peer that never answers costs its timeout
         // once, not per peer, and each answer is taken in as it arrives
         // (one at a time), not after the slowest.
-        const take = async (peer: string, certs: Certificate[]): Promise<void> => {
-          for (let i = 0; i < certs.length; i++) {
-            const cert = certs[i]!;
-            round.received++;
-            if (cert.observation.slot < start || cert.observation.slot >= start + BigInt(count)) {
-              countResult("out_of_range");
-              return bad(peer, "slot outside the range asked for", certs.length - i - 1);
-            }
-            // Each check its own turn of the event loop: an answer of 64
-            // certificates, each a pairing, must not hold off I/O meanwhile.
-            if (i > 0) await new Promise<void>((r) => setImmediate(r));
-            try {
-              // Through the same validation as gossip: a peer's range answer is untrusted.
-              const v = await m.chain.certificate.validate(encodeCertificateSsz(cert));
-              const before = m.chain.pools.certificates.best(v.slotKey);
-              m.chain.certificate.accept(v);
-              if (m.chain.pools.certificates.best(v.slotKey) !== before) {
-                round.added++;
-                countResult("added");
-              } else countResult("ignored");
-            } catch (e) {
-              const code = (e as { code?: string }).code ?? "ERROR";
-              round.refused[code] = (round.refused[code] ?? 0) + 1;
-              // IGNORE (already held, no more weight, a set not known here): nothing to add.
-              if ((e as { action?: GossipAction }).action !== GossipAction.REJECT) {
-                countResult("ignored");
-                continue;
-              }
-              // REJECT: an honest peer serves only certificates it verified. One
-              // failed pairing per answer, not one per certificate it carries.
-              countResult("rejected");
-              return bad(peer, code, certs.length - i - 1);
-            }
-          }
-        };
         let taking = Promise.resolve();
         await Promise.all(
           peers.map((peer) =>
@@ -216,27 +176,84 @@ export class CertificateSync {
                 try {
                   certs = chunks.flatMap((c) => decodeCertificatesByRangeResponseSsz(c));
                 } catch (e) {
-                  return bad(peer.peerId, `undecodable: ${String(e)}`, 0);
+                  return this.refuseAnswer(peer.peerId, `undecodable: ${String(e)}`, 0, stats);
                 }
-                taking = taking.then(() => take(peer.peerId, certs));
+                taking = taking.then(() => this.takeAnswer(peer.peerId, certs, range, stats));
                 return taking;
               },
               (e: unknown) => {
                 // Timeouts, refusals (rate limit), resets: the request failed, nothing was served.
-                round.failed++;
+                stats.failed++;
                 m.logger.debug({ peer: peer.peerId, err: String(e) }, "certificates_by_range failed");
               },
             ),
           ),
         );
-        added += round.added;
-        m.logger[round.added > 0 || round.failed > 0 || round.badAnswers > 0 ? "info" : "debug"](
-          { stream: stream.name, startSlot: start.toString(), count, peers: peers.length, ...round },
+        added += stats.added;
+        m.logger[stats.added > 0 || stats.failed > 0 || stats.badAnswers > 0 ? "info" : "debug"](
+          { stream: stream.name, startSlot: start.toString(), count, peers: peers.length, ...stats },
           "certificate gaps asked for",
         );
       }
     }
     return added;
+  }
+
+  /**
+   * Takes in one peer's answer for slots [range.start, range.end), through the
+   * same validation as gossip (a peer's range answer is untrusted), one
+   * certificate per turn of the event loop: an answer of 64 certificates,
+   * each a pairing, must not hold off I/O meanwhile.
+   */
+  private async takeAnswer(
+    peer: string,
+    certs: readonly Certificate[],
+    range: { start: bigint; end: bigint },
+    stats: RoundStats,
+  ): Promise<void> {
+    const { m } = this;
+    for (let i = 0; i < certs.length; i++) {
+      const cert = certs[i]!;
+      stats.received++;
+      const unread = certs.length - i - 1;
+      if (cert.observation.slot < range.start || cert.observation.slot >= range.end) {
+        this.count("out_of_range");
+        return this.refuseAnswer(peer, "slot outside the range asked for", unread, stats);
+      }
+      if (i > 0) await yieldToIo();
+      try {
+        const v = await m.chain.certificate.validate(encodeCertificateSsz(cert));
+        const before = m.chain.pools.certificates.best(v.slotKey);
+        m.chain.certificate.accept(v);
+        const upgraded = m.chain.pools.certificates.best(v.slotKey) !== before;
+        if (upgraded) stats.added++;
+        this.count(upgraded ? "added" : "ignored");
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "ERROR";
+        stats.refused[code] = (stats.refused[code] ?? 0) + 1;
+        // IGNORE (already held, no more weight, a set not known here): nothing to add.
+        if ((e as { action?: GossipAction }).action !== GossipAction.REJECT) {
+          this.count("ignored");
+          continue;
+        }
+        // REJECT: an honest peer serves only certificates it verified. One
+        // failed pairing per answer, not one per certificate it carries.
+        this.count("rejected");
+        return this.refuseAnswer(peer, code, unread, stats);
+      }
+    }
+  }
+
+  /** An answer an honest peer never sends: its peer is charged once, and `unread` certificates are dropped. */
+  private refuseAnswer(peer: string, why: string, unread: number, stats: RoundStats): void {
+    stats.badAnswers++;
+    this.count("dropped", unread);
+    this.m.network.penalizeBadResponse(peer);
+    this.m.logger.debug({ peer, why, unread }, "certificates_by_range answer refused");
+  }
+
+  private count(result: SyncCertificateResult, n = 1): void {
+    if (n > 0) this.m.metrics?.certificates.inc({ result }, n);
   }
 
   /** First and last slot in [from, to] without a certificate held and not known empty. */

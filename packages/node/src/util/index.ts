@@ -1,3 +1,4 @@
 export * from "./logger.js";
 export * from "./mutex.js";
 export * from "./timeout.js";
+export * from "./yield.js";

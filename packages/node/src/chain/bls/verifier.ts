@@ -6,6 +6,7 @@
 // run one per turn of the event loop, in the order they were asked for, so
 // I/O runs between any two of them however many batches are waiting.
 import { type BlsBackend, type BlsSignatureSet, getBls, toHex } from "@ocp/protocol";
+import { yieldToIo } from "../../util/yield.js";
 import { type BlsVerifierMetrics, BlsVerifierStats, type BlsVerifyKind } from "./metrics.js";
 import { VerifiedSameMessageSets, verifySameMessage } from "./sameMessage.js";
 
@@ -130,11 +131,6 @@ interface Job {
   sets: readonly BlsSignatureSet[];
   peer: string | undefined;
   resolve: (verdict: BlsVerdict) => void;
-}
-
-/** Resolves after pending I/O callbacks had their turn (not just microtasks). */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 const noop = (): void => {};
