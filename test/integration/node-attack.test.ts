@@ -10,9 +10,12 @@ import {
   GOSSIP_MAX_BYTES,
   GossipKind,
   gossipTopic,
+  type HostStream,
   Network,
   type OcpNode,
   ReqRespProtocolName,
+  ResponseCode,
+  reqRespProtocolId,
 } from "@ocp/node";
 import {
   type Attestation,
@@ -21,6 +24,7 @@ import {
   encodeCertificateSsz,
   encodeCertificatesByRangeResponseSsz,
   encodeSignedCommitmentSsz,
+  encodeTableByDigestRequestSsz,
   fromHex,
   getBls,
   type Observation,
@@ -36,6 +40,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainKey, slotKey } from "../../packages/node/src/chain/pools/keys.js";
 import { ANVIL_PRIVATE_KEYS } from "../../packages/node/src/devnet/anvil.js";
 import { makeRng, randomBatch } from "../../packages/protocol/test/unit/schemas/eezGen.js";
+import { arrayBufferGrowth } from "../utils/gc.js";
 import { metricSum, metricValue, series } from "../utils/metrics.js";
 import { BUILDER_KEY, type Cluster, startCluster, waitFor } from "./helpers/cluster.js";
 
@@ -524,6 +529,89 @@ describe("node under attack", () => {
       await attacker.stop();
     }
   }, 90_000);
+
+  it("peers asking for a large table and not reading it: one response per peer, four in all; nothing is lost", async () => {
+    // Each response holds its table until the peer has read it or the
+    // response times out (20 s), read or not: 32 bytes asked, 8 MiB held.
+    const node = nodes[2]!;
+    const table = randomBytes(8 * 1024 * 1024);
+    const digest = randomBytes(32);
+    const { slot } = await c.post([randomBatch(rng, { maxEntries: 1 })], "direct");
+    await node.db.tables.put(c.stream, slot, digest, table);
+    const request = lp.encode.single(
+      encodeTableByDigestRequestSsz({ stream: c.stream, tableDigest: digest }),
+    );
+    const inbound = series(node.registry, "ocp_reqresp_inbound_total");
+    const busyBefore = await metricValue(inbound, { protocol: "table_by_digest", result: "busy" });
+    const attackers = Array.from({ length: 6 }, () => new Network({ network: NETWORK, localNetwork: true }));
+    const open: HostStream[] = [];
+    try {
+      for (const a of attackers) await a.start();
+      for (const a of attackers) await a.dial(node.multiaddrs[0]!);
+      await waitFor(
+        () => attackers.every((a) => node.network.getPeers().some((p) => p.peerId === a.peerId)) || undefined,
+        10_000,
+        "attackers connected",
+      );
+      const grownSince = arrayBufferGrowth();
+      // Three requests from each peer at once (within its burst of 4), and
+      // then only the first 4 bytes of each answer read: the frame's length
+      // prefix and its code.
+      const protocolId = reqRespProtocolId(ReqRespProtocolName.tableByDigest);
+      for (const a of attackers)
+        for (let k = 0; k < 3; k++) open.push(await a.openRawStream(node.network.peerId, protocolId));
+      const codes = await Promise.all(
+        open.map(async (stream) => {
+          stream.sink([request.subarray()]).catch(() => undefined);
+          const reader = stream.source[Symbol.asyncIterator]();
+          let head = new Uint8Array(0);
+          while (head.length < 4) {
+            const next = await reader.next();
+            if (next.done) break;
+            head = Uint8Array.from([...head, ...next.value.subarray(0, 4 - head.length)]);
+          }
+          // Frame = varint(length) ‖ code ‖ payload; a 1 MiB frame's length takes 3 bytes.
+          return head[0]! & 0x80 ? head[3] : head[1];
+        }),
+      );
+      const grown = grownSince();
+      const served = codes.filter((code) => code === ResponseCode.SUCCESS).length;
+      expect(served).toBe(4);
+      expect(codes.filter((code) => code === ResponseCode.RATE_LIMITED)).toHaveLength(open.length - 4);
+      // A peer's second and third request, while its first is in progress,
+      // are charged; those refused only because four were in progress are
+      // not (the peer did nothing wrong).
+      expect(
+        (await metricValue(inbound, { protocol: "table_by_digest", result: "busy" })) - busyBefore,
+      ).toBeGreaterThan(0);
+      attackers.forEach((a, j) => {
+        const servedTo = codes.slice(3 * j, 3 * j + 3).filter((code) => code === ResponseCode.SUCCESS).length;
+        const penalty = node.network.penalties.score(a.peerId);
+        if (servedTo === 0) expect(penalty).toBeGreaterThanOrEqual(0);
+        else expect(penalty).toBeLessThan(0);
+      });
+      // Held by the node: four tables (and their frames in flight) at most;
+      // unlimited, all 18 (over 144 MiB).
+      expect(grown, `buffers grew by ${grown} bytes`).toBeLessThan(8 * table.length);
+    } finally {
+      for (const s of open) s.abort(new Error("test over"));
+      for (const a of attackers) await a.stop();
+    }
+    // The responses held end with the attackers' streams; an honest peer is served the whole table.
+    const chunks = await waitFor(
+      () =>
+        nodes[0]!.network
+          .request(
+            node.network.peerId,
+            ReqRespProtocolName.tableByDigest,
+            encodeTableByDigestRequestSsz({ stream: c.stream, tableDigest: digest }),
+          )
+          .catch(() => undefined),
+      10_000,
+      "honest table request served",
+    );
+    expect(Buffer.concat(chunks).equals(table)).toBe(true);
+  }, 60_000);
 });
 
 function setIdOf(c: Cluster): Uint8Array {

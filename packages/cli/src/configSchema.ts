@@ -284,6 +284,11 @@ export const ReqRespSchema = section("req/resp timeouts, concurrency and rate li
   maxConcurrentInboundPerPeer: opt(
     int(1, "concurrent inbound streams per peer", { default: reqResp.maxConcurrentInboundPerPeer }),
   ),
+  maxConcurrentTableResponses: opt(
+    int(1, "`table_by_digest` responses in progress at once over all peers (one per peer)", {
+      default: reqResp.maxConcurrentTableResponses,
+    }),
+  ),
   rateLimits: opt(
     section("per-peer rate limits by protocol", {
       [ReqRespProtocolName.status]: rateLimit(ReqRespProtocolName.status),

@@ -2,7 +2,7 @@
 // NodeOptions embeds these; the CLI deep-merges flags over defaultNetworkOptions.
 import type { PeerScoreParams, PeerScoreThresholds } from "@libp2p/gossipsub/score";
 import { defaultGossipRpcLimits, type GossipRpcLimits } from "./gossipRpc.js";
-import type { ReqRespProtocolName } from "./reqresp/protocols.js";
+import { DEFAULT_MAX_CONCURRENT_TABLE_RESPONSES, type ReqRespProtocolName } from "./reqresp/protocols.js";
 import type { RateLimit } from "./reqresp/rateLimiter.js";
 import { defaultScoringOptions, type ScoringOptions } from "./scoring.js";
 
@@ -120,6 +120,12 @@ export interface ReqRespOptions {
   requestTimeoutMs: number;
   /** Server: concurrent inbound streams per peer, over all protocols. @default 8 */
   maxConcurrentInboundPerPeer: number;
+  /**
+   * Server: `table_by_digest` responses in progress at once over all peers
+   * (each holds its table, up to 16 MiB, until read or timed out); one per
+   * peer. @default 4
+   */
+  maxConcurrentTableResponses: number;
   /** Per-peer token buckets per protocol, overriding `defaultRateLimits`. */
   rateLimits: Partial<Record<ReqRespProtocolName, RateLimit>>;
 }
@@ -294,6 +300,7 @@ export const defaultNetworkOptions: NetworkOptions = {
     respTimeoutMs: 20_000,
     requestTimeoutMs: 5_000,
     maxConcurrentInboundPerPeer: 8,
+    maxConcurrentTableResponses: DEFAULT_MAX_CONCURRENT_TABLE_RESPONSES,
     rateLimits: {},
   },
   scoring: defaultScoringOptions,

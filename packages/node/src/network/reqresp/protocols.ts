@@ -10,6 +10,9 @@ import {
 } from "@ocp/protocol";
 import type { RateLimit } from "./rateLimiter.js";
 
+/** `table_by_digest` responses in progress at once over all peers: 4 × 16 MiB at most. */
+export const DEFAULT_MAX_CONCURRENT_TABLE_RESPONSES = 4;
+
 export enum ReqRespProtocolName {
   status = "status",
   tableByDigest = "table_by_digest",
@@ -34,6 +37,16 @@ export interface ReqRespProtocolSpec {
   maxResponseBytes: number;
   /** Default per-peer limit for inbound requests. */
   rateLimit: RateLimit;
+  /**
+   * Responses to one peer in progress at once; more are refused as rate
+   * limited (and charged). Unset: only `maxConcurrentInboundPerPeer` applies.
+   */
+  maxInProgressPerPeer?: number;
+  /**
+   * Responses in progress at once over all peers; more are refused as busy
+   * (not charged: the peer did nothing wrong). Unset: no total cap.
+   */
+  maxInProgress?: number;
 }
 
 // Caps are the SSZ types' maximum sizes (packages/protocol/src/ssz/types.ts).
@@ -63,6 +76,13 @@ export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProt
     maxResponseBytes: MAX_TABLE_BYTES,
     // Up to 16 MiB each: a table per slot is the normal need.
     rateLimit: { perSecond: 0.5, burst: 4 },
+    // A response holds its whole table (up to 16 MiB) until the peer has read
+    // it or the response times out (20 s), whether or not the peer reads: one
+    // at a time per peer, and `ReqRespOptions.maxConcurrentTableResponses`
+    // over all peers, bound what requests can make this node hold
+    // (docs/spec.md §5.4).
+    maxInProgressPerPeer: 1,
+    maxInProgress: DEFAULT_MAX_CONCURRENT_TABLE_RESPONSES,
   },
   [ReqRespProtocolName.certificatesByRange]: {
     name: ReqRespProtocolName.certificatesByRange,

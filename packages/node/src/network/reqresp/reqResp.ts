@@ -17,7 +17,7 @@ import {
   isResponseCode,
   responseFrameHeader,
 } from "./framing.js";
-import { REQRESP_PROTOCOLS, type ReqRespProtocolName, type ReqRespProtocolSpec } from "./protocols.js";
+import { REQRESP_PROTOCOLS, ReqRespProtocolName, type ReqRespProtocolSpec } from "./protocols.js";
 import { PeerRateLimiter } from "./rateLimiter.js";
 import { type ReqRespHandler, ResponseCode, ResponseError } from "./types.js";
 
@@ -48,6 +48,8 @@ const RATE_LIMITER_PRUNE_MS = 60_000;
 export class ReqResp {
   private readonly handlers = new Map<ReqRespProtocolName, ReqRespHandler>();
   private readonly inboundPerPeer = new Map<string, number>();
+  /** Responses in progress by protocol, and by peer and protocol (`peer\0protocol`). */
+  private readonly inProgress = new Map<string, number>();
   private readonly openStreams = new Set<HostStream>();
   private readonly rateLimiter = new PeerRateLimiter();
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -62,8 +64,12 @@ export class ReqResp {
   /** The protocol's caps and limits, with configured rate-limit overrides applied. */
   spec(protocol: ReqRespProtocolName): ReqRespProtocolSpec {
     const base = REQRESP_PROTOCOLS[protocol];
-    const rateLimit = this.opts.rateLimits[protocol];
-    return rateLimit === undefined ? base : { ...base, rateLimit };
+    const rateLimit = this.opts.rateLimits[protocol] ?? base.rateLimit;
+    const maxInProgress =
+      protocol === ReqRespProtocolName.tableByDigest
+        ? this.opts.maxConcurrentTableResponses
+        : base.maxInProgress;
+    return { ...base, rateLimit, maxInProgress };
   }
 
   /** Serves `protocol` with `handler`; replaces a previous handler. May be called before or after start. */
@@ -140,6 +146,13 @@ export class ReqResp {
         count(ResponseCode[ResponseCode.RATE_LIMITED]);
         return;
       }
+      const peerKey = `${peer}\u0000${protocol}`;
+      if ((this.inProgress.get(peerKey) ?? 0) >= (spec.maxInProgressPerPeer ?? Infinity)) {
+        this.modules.onRateLimited?.(peer, protocol);
+        await this.sendError(stream, ResponseCode.RATE_LIMITED, `one ${protocol} response at a time`);
+        count(ResponseCode[ResponseCode.RATE_LIMITED]);
+        return;
+      }
       // [rate limit] per peer and protocol, before reading anything.
       if (!this.rateLimiter.tryTake(peer, protocol, spec.rateLimit)) {
         this.modules.onRateLimited?.(peer, protocol);
@@ -147,61 +160,22 @@ export class ReqResp {
         count(ResponseCode[ResponseCode.RATE_LIMITED]);
         return;
       }
-
-      let timedOut = false;
-      const requestTimer = setTimeout(() => {
-        timedOut = true;
-        stream.abort(new Error("request timeout"));
-      }, this.opts.requestTimeoutMs);
-      let data: Uint8Array;
-      try {
-        data = await readOneFrame(stream.source, spec.maxRequestBytes);
-        // One request per stream: anything the peer sends after it is dropped
-        // on arrival, not kept until the stream ends (docs/spec.md §5.4).
-        stream.closeRead();
-      } catch (e) {
-        if (timedOut) {
-          count("request_timeout");
-          return;
-        }
-        const fault = framingFault(e);
-        if (fault === undefined) {
-          count("stream_error");
-          stream.abort(e as Error);
-          return;
-        }
-        const why =
-          fault === "too_large"
-            ? `request over ${spec.maxRequestBytes} bytes`
-            : `malformed request framing (${fault})`;
-        await this.sendError(stream, ResponseCode.INVALID_REQUEST, why);
-        count(ResponseCode[ResponseCode.INVALID_REQUEST]);
-        return;
-      } finally {
-        clearTimeout(requestTimer);
-      }
-
-      const handler = this.handlers.get(protocol);
-      if (handler === undefined) {
-        await this.sendError(stream, ResponseCode.SERVER_ERROR, "no handler");
-        count(ResponseCode[ResponseCode.SERVER_ERROR]);
+      // Over all peers: the peer did nothing wrong, so it is not charged.
+      if ((this.inProgress.get(protocol) ?? 0) >= (spec.maxInProgress ?? Infinity)) {
+        await this.sendError(stream, ResponseCode.RATE_LIMITED, "busy: try later");
+        count("busy");
         return;
       }
-      let respTimedOut = false;
-      const respTimer = setTimeout(() => {
-        respTimedOut = true;
-        stream.abort(new Error("response timeout"));
-      }, this.opts.respTimeoutMs);
-      const outcome = { code: ResponseCode.SUCCESS };
+      const held = [protocol, peerKey];
+      for (const k of held) this.inProgress.set(k, (this.inProgress.get(k) ?? 0) + 1);
       try {
-        await stream.sink(responseFrames(spec, handler, { protocol, data, peer }, outcome));
-        count(ResponseCode[outcome.code]);
-        stream.close().catch(() => undefined);
-      } catch (e) {
-        count(respTimedOut ? "response_timeout" : "stream_error");
-        stream.abort(e as Error);
+        await this.serve(protocol, spec, stream, peer, count);
       } finally {
-        clearTimeout(respTimer);
+        for (const k of held) {
+          const n = (this.inProgress.get(k) ?? 1) - 1;
+          if (n <= 0) this.inProgress.delete(k);
+          else this.inProgress.set(k, n);
+        }
       }
     } catch (e) {
       // Defensive: nothing above should throw, but a handler must never crash the node.
@@ -212,6 +186,71 @@ export class ReqResp {
       if (n <= 0) this.inboundPerPeer.delete(peer);
       else this.inboundPerPeer.set(peer, n);
       this.openStreams.delete(stream);
+    }
+  }
+
+  /** Reads the request of an admitted stream and writes the handler's response. */
+  private async serve(
+    protocol: ReqRespProtocolName,
+    spec: ReqRespProtocolSpec,
+    stream: HostStream,
+    peer: string,
+    count: (result: string) => void,
+  ): Promise<void> {
+    let timedOut = false;
+    const requestTimer = setTimeout(() => {
+      timedOut = true;
+      stream.abort(new Error("request timeout"));
+    }, this.opts.requestTimeoutMs);
+    let data: Uint8Array;
+    try {
+      data = await readOneFrame(stream.source, spec.maxRequestBytes);
+      // One request per stream: anything the peer sends after it is dropped
+      // on arrival, not kept until the stream ends (docs/spec.md §5.4).
+      stream.closeRead();
+    } catch (e) {
+      if (timedOut) {
+        count("request_timeout");
+        return;
+      }
+      const fault = framingFault(e);
+      if (fault === undefined) {
+        count("stream_error");
+        stream.abort(e as Error);
+        return;
+      }
+      const why =
+        fault === "too_large"
+          ? `request over ${spec.maxRequestBytes} bytes`
+          : `malformed request framing (${fault})`;
+      await this.sendError(stream, ResponseCode.INVALID_REQUEST, why);
+      count(ResponseCode[ResponseCode.INVALID_REQUEST]);
+      return;
+    } finally {
+      clearTimeout(requestTimer);
+    }
+
+    const handler = this.handlers.get(protocol);
+    if (handler === undefined) {
+      await this.sendError(stream, ResponseCode.SERVER_ERROR, "no handler");
+      count(ResponseCode[ResponseCode.SERVER_ERROR]);
+      return;
+    }
+    let respTimedOut = false;
+    const respTimer = setTimeout(() => {
+      respTimedOut = true;
+      stream.abort(new Error("response timeout"));
+    }, this.opts.respTimeoutMs);
+    const outcome = { code: ResponseCode.SUCCESS };
+    try {
+      await stream.sink(responseFrames(spec, handler, { protocol, data, peer }, outcome));
+      count(ResponseCode[outcome.code]);
+      stream.close().catch(() => undefined);
+    } catch (e) {
+      count(respTimedOut ? "response_timeout" : "stream_error");
+      stream.abort(e as Error);
+    } finally {
+      clearTimeout(respTimer);
     }
   }
 
