@@ -187,6 +187,7 @@ beforeAll(async () => {
     const over: NetworkOptionsInput = { bootstrapPeers };
     if (i === 2) over.reqResp = { rateLimits: { certificates_by_range: { perSecond: 0.05, burst: 3 } } };
     if (i === 4) over.reqResp = { requestTimeoutMs: 400 };
+    if (i === 6) over.reqResp = { totalRateLimits: { certificates_by_range: { perSecond: 0.05, burst: 4 } } };
     nodes.push(await startNode(i, over));
   }
   // Everyone has exchanged status with every neighbour, and the meshes are grafted.
@@ -394,6 +395,28 @@ describe("req/resp", () => {
     // Another peer has its own bucket.
     const other = await nodes[1]!.request(target.peerId, ReqRespProtocolName.certificatesByRange, req());
     expect(other).toEqual([Uint8Array.of(0, 0, 0, 0)]);
+  });
+
+  it("bounds the requests of all peers together: over it, each is answered busy and nobody is charged", async () => {
+    // Peer ids are free: per-peer buckets alone do not bound what a party with many asks for.
+    const target = nodes[6]!;
+    const requesters = [nodes[3]!, nodes[4]!, nodes[7]!];
+    const results = await Promise.allSettled(
+      requesters.flatMap((r) =>
+        [0, 1, 2].map(() => r.request(target.peerId, ReqRespProtocolName.certificatesByRange, req())),
+      ),
+    );
+    // burst 4 over all peers at 0.05/s; each peer's own bucket (burst 8) is far from empty.
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason as RequestError] : []));
+    expect(refused.map((e) => e.code)).toEqual(Array(5).fill(RequestErrorCode.RATE_LIMITED));
+    expect(
+      await metricValue(target.metrics?.reqRespInbound, {
+        protocol: "certificates_by_range",
+        result: "busy",
+      }),
+    ).toBe(5);
+    for (const r of requesters) expect(target.penalties.score(r.peerId)).toBeGreaterThanOrEqual(0);
   });
 
   it("refuses a request above the cap, on both sides", async () => {

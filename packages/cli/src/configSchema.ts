@@ -92,15 +92,17 @@ const thresholds = defaultGossipScoreThresholds;
 const reqResp = net.reqResp;
 const scoring = defaultScoringOptions;
 
-const rateLimit = (name: ReqRespProtocolName) => {
-  const d = REQRESP_PROTOCOLS[name].rateLimit;
-  return opt(
-    section(`per-peer token bucket of \`${name}\` requests (both fields when set)`, {
-      perSecond: num(0, "sustained requests per second", { default: d.perSecond }),
-      burst: num(1, "requests allowed back to back", { default: d.burst }),
+const bucket = (what: string, d: { perSecond: number; burst: number } | undefined) =>
+  opt(
+    section(`${what} (both fields when set)`, {
+      perSecond: num(0, "sustained requests per second", { default: d?.perSecond }),
+      burst: num(1, "requests allowed back to back", { default: d?.burst }),
     }),
   );
-};
+const rateLimit = (name: ReqRespProtocolName) =>
+  bucket(`per-peer token bucket of \`${name}\` requests`, REQRESP_PROTOCOLS[name].rateLimit);
+const totalRateLimit = (name: ReqRespProtocolName) =>
+  bucket(`token bucket of \`${name}\` requests over all peers`, REQRESP_PROTOCOLS[name].totalRateLimit);
 
 export const GossipSchema = section(
   "gossipsub degrees, limits and score overrides (`packages/node/src/network/options.ts`)",
@@ -294,6 +296,12 @@ export const ReqRespSchema = section("req/resp timeouts, concurrency and rate li
       [ReqRespProtocolName.status]: rateLimit(ReqRespProtocolName.status),
       [ReqRespProtocolName.tableByDigest]: rateLimit(ReqRespProtocolName.tableByDigest),
       [ReqRespProtocolName.certificatesByRange]: rateLimit(ReqRespProtocolName.certificatesByRange),
+    }),
+  ),
+  totalRateLimits: opt(
+    section("rate limits over all peers by protocol (more requests are answered busy, uncharged)", {
+      [ReqRespProtocolName.tableByDigest]: totalRateLimit(ReqRespProtocolName.tableByDigest),
+      [ReqRespProtocolName.certificatesByRange]: totalRateLimit(ReqRespProtocolName.certificatesByRange),
     }),
   ),
 });

@@ -128,6 +128,8 @@ export interface ReqRespOptions {
   maxConcurrentTableResponses: number;
   /** Per-peer token buckets per protocol, overriding `defaultRateLimits`. */
   rateLimits: Partial<Record<ReqRespProtocolName, RateLimit>>;
+  /** Token buckets over all peers per protocol, overriding the protocols' `totalRateLimit`. */
+  totalRateLimits: Partial<Record<ReqRespProtocolName, RateLimit>>;
 }
 
 export interface NetworkOptions {
@@ -302,6 +304,7 @@ export const defaultNetworkOptions: NetworkOptions = {
     maxConcurrentInboundPerPeer: 8,
     maxConcurrentTableResponses: DEFAULT_MAX_CONCURRENT_TABLE_RESPONSES,
     rateLimits: {},
+    totalRateLimits: {},
   },
   scoring: defaultScoringOptions,
 };
@@ -329,6 +332,7 @@ export function resolveNetworkOptions(over: NetworkOptionsInput = {}): NetworkOp
       ...d.reqResp,
       ...over.reqResp,
       rateLimits: { ...d.reqResp.rateLimits, ...over.reqResp?.rateLimits },
+      totalRateLimits: { ...d.reqResp.totalRateLimits, ...over.reqResp?.totalRateLimits },
     } as ReqRespOptions,
     scoring: { ...d.scoring, ...over.scoring } as ScoringOptions,
   };

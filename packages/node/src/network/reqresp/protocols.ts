@@ -38,6 +38,12 @@ export interface ReqRespProtocolSpec {
   /** Default per-peer limit for inbound requests. */
   rateLimit: RateLimit;
   /**
+   * Default limit for inbound requests over all peers: peer ids are free, so
+   * a per-peer limit alone does not bound the work a party with many of them
+   * asks for. Requests over it are refused as busy (not charged).
+   */
+  totalRateLimit?: RateLimit;
+  /**
    * Responses to one peer in progress at once; more are refused as rate
    * limited (and charged). Unset: only `maxConcurrentInboundPerPeer` applies.
    */
@@ -76,6 +82,8 @@ export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProt
     maxResponseBytes: MAX_TABLE_BYTES,
     // Up to 16 MiB each: a table per slot is the normal need.
     rateLimit: { perSecond: 0.5, burst: 4 },
+    // The node itself never asks peers for tables; tools that do, rarely.
+    totalRateLimit: { perSecond: 1, burst: 8 },
     // A response holds its whole table (up to 16 MiB) until the peer has read
     // it or the response times out (20 s), whether or not the peer reads: one
     // at a time per peer, and `ReqRespOptions.maxConcurrentTableResponses`
@@ -94,5 +102,9 @@ export const REQRESP_PROTOCOLS: Readonly<Record<ReqRespProtocolName, ReqRespProt
     maxResponseBytes: CERTIFICATES_RESPONSE_MAX_BYTES,
     // 2 × 64 certificates a second lets a peer catch up on a day of slots in minutes.
     rateLimit: { perSecond: 2, burst: 8 },
+    // An answer costs about 1 ms of CPU (a 64-slot read, decode and encode);
+    // honest peers ask during catch-up only, each round three peers at
+    // random, at most one round a second (docs/spec.md §6).
+    totalRateLimit: { perSecond: 16, burst: 64 },
   },
 };

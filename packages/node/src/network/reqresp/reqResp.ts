@@ -18,7 +18,7 @@ import {
   responseFrameHeader,
 } from "./framing.js";
 import { REQRESP_PROTOCOLS, ReqRespProtocolName, type ReqRespProtocolSpec } from "./protocols.js";
-import { PeerRateLimiter } from "./rateLimiter.js";
+import { PeerRateLimiter, type RateLimit, type TokenBucketState, takeToken } from "./rateLimiter.js";
 import { type ReqRespHandler, ResponseCode, ResponseError } from "./types.js";
 
 export interface ReqRespModules {
@@ -52,6 +52,8 @@ export class ReqResp {
   private readonly inProgress = new Map<string, number>();
   private readonly openStreams = new Set<HostStream>();
   private readonly rateLimiter = new PeerRateLimiter();
+  /** Token buckets over all peers, by protocol (kept apart: the per-peer ones may be evicted). */
+  private readonly totalBuckets = new Map<ReqRespProtocolName, TokenBucketState>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
@@ -65,11 +67,12 @@ export class ReqResp {
   spec(protocol: ReqRespProtocolName): ReqRespProtocolSpec {
     const base = REQRESP_PROTOCOLS[protocol];
     const rateLimit = this.opts.rateLimits[protocol] ?? base.rateLimit;
+    const totalRateLimit = this.opts.totalRateLimits[protocol] ?? base.totalRateLimit;
     const maxInProgress =
       protocol === ReqRespProtocolName.tableByDigest
         ? this.opts.maxConcurrentTableResponses
         : base.maxInProgress;
-    return { ...base, rateLimit, maxInProgress };
+    return { ...base, rateLimit, totalRateLimit, maxInProgress };
   }
 
   /** Serves `protocol` with `handler`; replaces a previous handler. May be called before or after start. */
@@ -161,7 +164,10 @@ export class ReqResp {
         return;
       }
       // Over all peers: the peer did nothing wrong, so it is not charged.
-      if ((this.inProgress.get(protocol) ?? 0) >= (spec.maxInProgress ?? Infinity)) {
+      if (
+        (this.inProgress.get(protocol) ?? 0) >= (spec.maxInProgress ?? Infinity) ||
+        (spec.totalRateLimit !== undefined && !this.takeTotal(protocol, spec.totalRateLimit))
+      ) {
         await this.sendError(stream, ResponseCode.RATE_LIMITED, "busy: try later");
         count("busy");
         return;
@@ -187,6 +193,17 @@ export class ReqResp {
       else this.inboundPerPeer.set(peer, n);
       this.openStreams.delete(stream);
     }
+  }
+
+  /** Takes one token from the bucket of `protocol` over all peers; false means none was left. */
+  private takeTotal(protocol: ReqRespProtocolName, limit: RateLimit): boolean {
+    const now = Date.now();
+    let bucket = this.totalBuckets.get(protocol);
+    if (bucket === undefined) {
+      bucket = { tokens: limit.burst, updatedMs: now };
+      this.totalBuckets.set(protocol, bucket);
+    }
+    return takeToken(bucket, limit, now);
   }
 
   /** Reads the request of an admitted stream and writes the handler's response. */
