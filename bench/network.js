@@ -29,7 +29,10 @@ export async function run() {
       network: "bench",
       localNetwork: true,
       // Measuring transfer, not the limiter.
-      reqResp: { rateLimits: { table_by_digest: { perSecond: 1000, burst: 1000 } } },
+      reqResp: {
+        rateLimits: { table_by_digest: { perSecond: 1000, burst: 1000 } },
+        totalRateLimits: { table_by_digest: { perSecond: 1000, burst: 1000 } },
+      },
       bootstrapPeers: nodes.slice(Math.max(0, i - 2)).map((n) => n.getMultiaddrs()[0]),
     });
     net.subscribe(
