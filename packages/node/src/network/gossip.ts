@@ -5,6 +5,7 @@ import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import { isProtocolError } from "@ocp/protocol";
 import type { Logger } from "pino";
 import type { NetworkMetrics } from "../metrics/network.js";
+import { decrement } from "../util/counts.js";
 import {
   GossipAction,
   GossipActionError,
@@ -147,14 +148,6 @@ const UNCHARGED_IGNORES: ReadonlySet<string> = new Set([
 
 /** Peers whose IGNORE allowance is tracked at once; the least recently charged is forgotten first. */
 const IGNORE_BUDGET_PEERS = 1024;
-
-/** Counts one less for `key` (the entry goes at 0); returns what is left. */
-function decrement(counts: Map<string, number>, key: string): number {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
-  return left;
-}
 
 /** The single conversion point from our verdict to gossipsub's. */
 function toTopicValidatorResult(outcome: GossipOutcome): TopicValidatorResult {

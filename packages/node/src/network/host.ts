@@ -35,6 +35,7 @@ import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { concatBytes, ProtocolError } from "@ocp/protocol";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Registry } from "prom-client";
+import { decrement, increment } from "../util/counts.js";
 import { yieldToIo } from "../util/yield.js";
 import { NetworkErrorCode } from "./errors.js";
 import { ControlIdBudget, FrameSplitter, type GossipRpcDropReason, inspectGossipRpc } from "./gossipRpc.js";
@@ -344,18 +345,9 @@ export function inboundConnectionGate(
     const ip = ipOfMultiaddr(conn.remoteAddr.toString());
     if (ip === undefined) return false;
     if (isIpDenied?.(ip)) return true;
-    const n = byIp.get(ip) ?? 0;
-    if (n >= maxPerIp) return true;
-    byIp.set(ip, n + 1);
-    conn.addEventListener(
-      "close",
-      () => {
-        const left = (byIp.get(ip) ?? 1) - 1;
-        if (left > 0) byIp.set(ip, left);
-        else byIp.delete(ip);
-      },
-      { once: true },
-    );
+    if ((byIp.get(ip) ?? 0) >= maxPerIp) return true;
+    increment(byIp, ip);
+    conn.addEventListener("close", () => decrement(byIp, ip), { once: true });
     return false;
   };
 }

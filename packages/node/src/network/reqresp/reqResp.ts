@@ -1,10 +1,12 @@
 // Request/response over libp2p streams: one length-prefixed request, then
-// response frames `code ‖ payload`. Caps, time limits, per-peer rate limits and
-// concurrency limits are enforced here, so handlers only produce payloads.
+// response frames `code ‖ payload`. Caps, time limits, rate and concurrency
+// limits (per peer and over all peers) are enforced here, so handlers only
+// produce payloads.
 import { isProtocolError } from "@ocp/protocol";
 import * as lp from "it-length-prefixed";
 import type { BoundSnapshot } from "../../metrics/bounds.js";
 import type { NetworkMetrics } from "../../metrics/network.js";
+import { decrement, increment } from "../../util/counts.js";
 import { abortAfter } from "../../util/timeout.js";
 import { RequestError, RequestErrorCode } from "../errors.js";
 import type { Host, HostStream } from "../host.js";
@@ -139,8 +141,7 @@ export class ReqResp {
       return;
     }
     const spec = this.spec(protocol);
-    const concurrent = this.inboundPerPeer.get(peer) ?? 0;
-    this.inboundPerPeer.set(peer, concurrent + 1);
+    const concurrent = increment(this.inboundPerPeer, peer) - 1;
     this.openStreams.add(stream);
     try {
       if (concurrent >= this.opts.maxConcurrentInboundPerPeer) {
@@ -172,25 +173,20 @@ export class ReqResp {
         count("busy");
         return;
       }
-      const held = [protocol, peerKey];
-      for (const k of held) this.inProgress.set(k, (this.inProgress.get(k) ?? 0) + 1);
+      increment(this.inProgress, protocol);
+      increment(this.inProgress, peerKey);
       try {
         await this.serve(protocol, spec, stream, peer, count);
       } finally {
-        for (const k of held) {
-          const n = (this.inProgress.get(k) ?? 1) - 1;
-          if (n <= 0) this.inProgress.delete(k);
-          else this.inProgress.set(k, n);
-        }
+        decrement(this.inProgress, protocol);
+        decrement(this.inProgress, peerKey);
       }
     } catch (e) {
       // Defensive: nothing above should throw, but a handler must never crash the node.
       count("stream_error");
       stream.abort(e as Error);
     } finally {
-      const n = (this.inboundPerPeer.get(peer) ?? 1) - 1;
-      if (n <= 0) this.inboundPerPeer.delete(peer);
-      else this.inboundPerPeer.set(peer, n);
+      decrement(this.inboundPerPeer, peer);
       this.openStreams.delete(stream);
     }
   }
