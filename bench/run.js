@@ -6,6 +6,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import "@ocp/node/polyfill";
+// biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
+import { runtimeWarning } from "./lib/runtime.mjs";
 
 // Ctrl-C or SIGTERM: exit through process.exit, so that the exit hooks run
 // (each anvil a bench area started is killed by one; node processes of a
@@ -19,11 +21,23 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
-const files = readdirSync(here)
+const areas = readdirSync(here)
   .filter((f) => f.endsWith(".js") && f !== "run.js")
-  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
+const only = process.argv.slice(2);
+const usage = `usage: npm run bench [-- <area>...]   areas: ${areas.map((f) => f.slice(0, -3)).join(", ")}`;
+if (only.includes("--help") || only.includes("-h")) {
+  console.log(usage);
+  process.exit(0);
+}
+// A name that selects no area is a mistake, not a request for an empty run
+// (which would still rewrite latest.json).
+const unknown = only.filter((o) => o.startsWith("-") || !areas.some((f) => f.startsWith(o)));
+if (unknown.length > 0) {
+  console.error(`bench: no such area or option: ${unknown.join(", ")}\n${usage}`);
+  process.exit(2);
+}
+const files = areas.filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)));
 
 const outFile = join(here, "results", "latest.json");
 // A partial run keeps the other areas' last figures; a full run keeps those
@@ -43,6 +57,8 @@ if (only.length === 0) {
   );
 }
 
+const warning = runtimeWarning("bench");
+if (warning !== undefined) console.error(warning);
 const started = Date.now();
 for (const file of files) {
   const t0 = Date.now();

@@ -7,23 +7,41 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runtimeWarning } from "../bench/lib/runtime.js";
 import { runScenario } from "./harness/scenario.js";
 import { DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    hosts: { type: "string" },
-    slots: { type: "string" },
-    "slot-ms": { type: "string" },
-    "no-merge": { type: "boolean", default: false },
-    out: { type: "string" },
-    // Keep each run's directory (configs, keys, databases, node logs) for a look afterwards.
-    keep: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: npm run sim [-- <scenario>... [--hosts N] [--slots N] [--slot-ms MS] [--out DIR] [--no-merge] [--keep]]
+  scenarios: ${Object.keys(SCENARIOS).join(", ")} (default: ${DEFAULT_SCENARIOS.join(", ")}); run as root`;
+
+/** @type {ReturnType<typeof parseArgs>} */
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      hosts: { type: "string" },
+      slots: { type: "string" },
+      "slot-ms": { type: "string" },
+      "no-merge": { type: "boolean", default: false },
+      out: { type: "string" },
+      // Keep each run's directory (configs, keys, databases, node logs) for a look afterwards.
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (e) {
+  // An unknown option or a missing value: say which, and how it is used.
+  console.error(`sim: ${e.message.replace(/\. To specify.*$/s, "")}\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const resultsDir = values.out ?? join(here, "..", "bench", "results");
 const names = positionals.length ? positionals : DEFAULT_SCENARIOS;
@@ -70,6 +88,8 @@ process.on("SIGINT", () => onSignal("SIGINT"));
 process.on("SIGTERM", () => onSignal("SIGTERM"));
 
 const log = (msg) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const warning = runtimeWarning("sim");
+if (warning !== undefined) log(warning);
 const all = {};
 let failed = false;
 for (const name of names) {
@@ -92,6 +112,7 @@ for (const name of names) {
       },
     });
     fig.wall_s = Math.round((Date.now() - t0) / 1000);
+    fig.node = process.version;
     all[name] = fig;
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(
