@@ -7,7 +7,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runtimeWarning } from "../bench/lib/runtime.js";
+// biome-ignore lint/correctness/useImportExtensions: bench helpers are .mjs modules
+import { runtimeWarning } from "../bench/lib/runtime.mjs";
 import { runScenario } from "./harness/scenario.js";
 import { DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios.js";
 
