@@ -20,7 +20,7 @@ import {
   responseFrameHeader,
 } from "./framing.js";
 import { REQRESP_PROTOCOLS, ReqRespProtocolName, type ReqRespProtocolSpec } from "./protocols.js";
-import { PeerRateLimiter, type RateLimit, type TokenBucketState, takeToken } from "./rateLimiter.js";
+import { PeerRateLimiter } from "./rateLimiter.js";
 import { type ReqRespHandler, ResponseCode, ResponseError } from "./types.js";
 
 export interface ReqRespModules {
@@ -46,6 +46,8 @@ const ERROR_CODE_OF: Record<Exclude<ResponseCode, ResponseCode.SUCCESS>, Request
 
 // Buckets that refilled completely are dropped this often.
 const RATE_LIMITER_PRUNE_MS = 60_000;
+/** The key of the buckets over all peers (no peer id has this form). */
+const ALL_PEERS = "*";
 
 export class ReqResp {
   private readonly handlers = new Map<ReqRespProtocolName, ReqRespHandler>();
@@ -54,8 +56,12 @@ export class ReqResp {
   private readonly inProgress = new Map<string, number>();
   private readonly openStreams = new Set<HostStream>();
   private readonly rateLimiter = new PeerRateLimiter();
-  /** Token buckets over all peers, by protocol (kept apart: the per-peer ones may be evicted). */
-  private readonly totalBuckets = new Map<ReqRespProtocolName, TokenBucketState>();
+  /**
+   * Token buckets over all peers, one per protocol under the key ALL_PEERS. A
+   * limiter of their own: the per-peer one may evict buckets under many peer
+   * ids, and this one holds at most one per protocol, so it never does.
+   */
+  private readonly totalLimiter = new PeerRateLimiter();
   private pruneTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
@@ -167,7 +173,8 @@ export class ReqResp {
       // Over all peers: the peer did nothing wrong, so it is not charged.
       if (
         (this.inProgress.get(protocol) ?? 0) >= (spec.maxInProgress ?? Infinity) ||
-        (spec.totalRateLimit !== undefined && !this.takeTotal(protocol, spec.totalRateLimit))
+        (spec.totalRateLimit !== undefined &&
+          !this.totalLimiter.tryTake(ALL_PEERS, protocol, spec.totalRateLimit))
       ) {
         await this.sendError(stream, ResponseCode.RATE_LIMITED, "busy: try later");
         count("busy");
@@ -189,17 +196,6 @@ export class ReqResp {
       decrement(this.inboundPerPeer, peer);
       this.openStreams.delete(stream);
     }
-  }
-
-  /** Takes one token from the bucket of `protocol` over all peers; false means none was left. */
-  private takeTotal(protocol: ReqRespProtocolName, limit: RateLimit): boolean {
-    const now = Date.now();
-    let bucket = this.totalBuckets.get(protocol);
-    if (bucket === undefined) {
-      bucket = { tokens: limit.burst, updatedMs: now };
-      this.totalBuckets.set(protocol, bucket);
-    }
-    return takeToken(bucket, limit, now);
   }
 
   /** Reads the request of an admitted stream and writes the handler's response. */
