@@ -1,6 +1,7 @@
 // A verifier process must not carry viem or fastify: importing the main
 // "@ocp/node" entry, starting a node without anchor/API, and `ocp node start`
-// load neither. Runs the BUILT packages in child processes whose every module
+// load neither. Nor Node's bundled fetch implementation (undici), which Node 24
+// loads for an ES import of node:http. Runs the BUILT packages in child processes whose every module
 // resolution is logged by a loader hook; the subpath imports and a node with
 // the API on show that the hook does see those packages when they are loaded.
 import { spawnSync } from "node:child_process";
@@ -77,6 +78,25 @@ describe("lean @ocp/node entry", () => {
     const rs = resolutions([CHILD, "node-api"]);
     expect(loaded(rs, "fastify").length).toBeGreaterThan(0);
     expect(loaded(rs, "viem")).toEqual([]);
+  });
+
+  it("a started node does not load Node's bundled fetch (undici)", () => {
+    // On Node 24 `import * as http from "node:http"` evaluates every export of
+    // the module, WebSocket and MessageEvent included, and they load undici:
+    // about 13 MiB resident and 2.3 MB of heap in a bare process (docs/spec.md §9.12).
+    // Node 20 does not, so there this holds either way.
+    const r = spawnSync(process.execPath, [CHILD, "node"], {
+      cwd: ROOT,
+      env: { ...process.env, OCP_PRINT_BUILTINS: "1" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status, `child failed: ${r.stderr}`).toBe(0);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("builtins "));
+    const builtins: string[] = JSON.parse(line?.slice("builtins ".length) ?? "[]");
+    // The node did read L1 over node:http (the list is not empty or partial).
+    expect(builtins).toContain("_http_client");
+    expect(builtins.filter((m) => m.includes("undici"))).toEqual([]);
   });
 
   it("`ocp node start` loads neither viem nor fastify", () => {

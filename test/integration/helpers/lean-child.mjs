@@ -1,7 +1,8 @@
 // Child for lean-entry.test.ts, run with the built packages. argv[2]:
 // "import <specifier>": import it and exit; "node" / "node-api": start one
 // OcpNode (unreachable L1 RPC, no anchor; "node-api" also serves the HTTP API),
-// then stop it. Prints "ok" when done.
+// then stop it. Prints "ok" when done, after the built-in modules the process
+// loaded ("builtins <json>") when OCP_PRINT_BUILTINS is set.
 import "@ocp/node/polyfill";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +46,12 @@ if (mode === "import") {
   }
 } else {
   throw new Error(`unknown mode ${mode}`);
+}
+if (process.env.OCP_PRINT_BUILTINS) {
+  const builtins = process.moduleLoadList
+    .filter((m) => m.startsWith("NativeModule "))
+    .map((m) => m.slice(13));
+  console.log(`builtins ${JSON.stringify(builtins)}`);
 }
 console.log("ok");
 process.exit(0);

@@ -1,5 +1,15 @@
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as Http from "node:http";
+import type * as Https from "node:https";
+import { createRequire } from "node:module";
+
+// Loaded with require(), not `import`: on Node 24 the ES module namespace of
+// node:http evaluates every export, and some of them (WebSocket, MessageEvent)
+// load Node's bundled fetch implementation, code a node never runs: 13 MiB
+// more resident memory in a bare process, 2–4 MiB in a running node
+// (docs/spec.md §9.12; test/integration/lean-entry.test.ts).
+const requireBuiltin = createRequire(import.meta.url);
+const http = requireBuiltin("node:http") as typeof Http;
+const https = requireBuiltin("node:https") as typeof Https;
 
 // Minimal JSON-RPC client for reading L1: bounded time per call, typed
 // failures, no retries (the caller decides whether to abstain or retry later).
