@@ -101,6 +101,12 @@ async function runShape(shape, log) {
     const statsAfter = await c.stats();
     const cpu = statsAfter.map((s, j) => (s.cpuMs - statsBefore[j].cpuMs) / SLOTS);
     log(`  ${shape.name}: CPU ms per slot per node ${cpu.map((x) => Math.round(x)).join(" ")}`);
+    // Resident memory still grows over the measured slots: gossipsub keeps a
+    // record per message id for 120 s (README, "Memory over a run").
+    const mib = (xs) => xs.map((s) => Math.round(s.rss / 1048576)).join(" ");
+    log(
+      `  ${shape.name}: RSS MiB per node after the warm-up ${mib(statsBefore)}, at the end ${mib(statsAfter)}`,
+    );
     if (process.env.OCP_BENCH_PAIRED !== undefined) {
       const of = (xs, odd) => xs.filter((_, j) => j % 2 === (odd ? 1 : 0));
       const half = (odd) => of(cpu, odd);
