@@ -1,7 +1,8 @@
 // A verifier process must not carry viem or fastify: importing the main
 // "@ocp/node" entry, starting a node without anchor/API, and `ocp node start`
-// load neither. Nor Node's bundled fetch implementation (undici), which Node 24
-// loads for an ES import of node:http. Runs the BUILT packages in child processes whose every module
+// load neither; a started node does not load Node's bundled fetch
+// implementation (undici) either, which Node 24 loads for an ES import of
+// node:http. Runs the BUILT packages in child processes whose every module
 // resolution is logged by a loader hook; the subpath imports and a node with
 // the API on show that the hook does see those packages when they are loaded.
 import { spawnSync } from "node:child_process";
