@@ -110,6 +110,9 @@ const commands = {
     const gossip = {};
     for (const v of (await node.registry.getSingleMetric("ocp_gossip_validation_total")?.get())?.values ?? [])
       gossip[`${v.labels.kind}/${v.labels.result}${v.labels.code ? `/${v.labels.code}` : ""}`] = v.value;
+    // Every message copy that arrived (duplicates included), against the validations above.
+    const copies = (await node.registry.getSingleMetric("ocp_gossip_messages_received_total")?.get())?.values;
+    gossip["copies received"] = copies?.[0]?.value ?? 0;
     // libp2p's transfer counters (cumulative), by protocol and direction.
     /** @type {Record<string, number>} */
     const p2pBytes = {};

@@ -457,6 +457,9 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     // several aggregators' certificates, each circulating in full.
     certificates: ["ocp_gossip_validation_total", (l) => l.result === "accept" && l.kind === "certificate"],
     attestations: ["ocp_gossip_validation_total", (l) => l.result === "accept" && l.kind === "attestation"],
+    // Every copy that arrived, against the distinct messages validated (each once).
+    copies: ["ocp_gossip_messages_received_total", () => true],
+    validated: ["ocp_gossip_validation_total", () => true],
   });
   const counters1 = cluster.net.dataCounters();
   const endBlock = await cluster.wallet.getBlockNumber();
@@ -635,6 +638,10 @@ async function measureRun(sc, cluster, rng, io, setupS, rotation) {
     gossip_ignored_per_node_per_slot: round(gossip.ignored / n / blocks, 1),
     certificates_accepted_per_node_per_slot: round(gossip.certificates / n / slots, 2),
     attestations_accepted_per_node_per_slot: round(gossip.attestations / n / slots, 1),
+    // Copies of a message a node received beyond the first (its own published
+    // messages coming back count as duplicates too).
+    gossip_duplicates_per_message:
+      gossip.validated > 0 ? round(gossip.copies / gossip.validated - 1, 2) : null,
     gossip_ignores_charged: gossip.charged,
     peers_banned: gossip.banned,
     peers_graylisted: gossip.graylisted,

@@ -77,6 +77,10 @@ describe("npm run sim -- smoke", () => {
     expect(fig.cert_p50_slot_fraction).toBeGreaterThan(0);
     expect(fig.cert_p99_slot_fraction).toBeLessThan(1);
     expect(fig.bytes_per_node_per_slot).toBeGreaterThan(fig.unique_bytes_per_node_per_slot);
+    // Each node's own messages come back from its mesh at least: never 0; a
+    // 6-host mesh cannot bring each message more than once per peer on average.
+    expect(fig.gossip_duplicates_per_message).toBeGreaterThan(0);
+    expect(fig.gossip_duplicates_per_message).toBeLessThan(fig.hosts);
     expect(fig.idle_cpu_ms_per_s).toBeGreaterThan(0);
     // The smoke run has no steady window: both figures come from its one window.
     expect(fig.idle_cpu_ms_per_s_after_start).toBe(fig.idle_cpu_ms_per_s);

@@ -13,6 +13,12 @@ export interface NetworkMetrics {
   /** Gossip RPC frames dropped unread before gossipsub, by reason (network/gossipRpc.ts). */
   gossipRpcDropped: Counter<"reason">;
   /**
+   * Gossip messages that arrived in frames passed to gossipsub, every copy
+   * counted: over the sum of `gossipValidation` (each distinct message is
+   * validated once), one plus the duplicates per message.
+   */
+  gossipMessagesReceived: Counter;
+  /**
    * Messages for a slot not started yet (docs/spec.md §5.3): result held (waiting
    * for the slot), due (validated again), expired, full (hold bound reached) or
    * too_far (beyond futureHoldSlots); the last two are IGNOREd at once.
@@ -58,6 +64,11 @@ export function createNetworkMetrics(registry: Registry): NetworkMetrics {
       "ocp_gossip_late_rejects_total",
       "REJECTs given after the message left gossipsub's message cache",
       ["kind"],
+    ),
+    gossipMessagesReceived: counter(
+      "ocp_gossip_messages_received_total",
+      "Gossip messages in frames passed to gossipsub, every copy (duplicates included)",
+      [],
     ),
     gossipRpcDropped: counter("ocp_gossip_rpc_dropped_total", "Gossip RPC frames dropped unread, by reason", [
       "reason",

@@ -134,6 +134,11 @@ export interface GossipInboundControl {
   backlogBelow(peer: string, n: number): Promise<void>;
   /** A frame was dropped unread; the sender is charged for it. */
   onDropped(peer: string, reason: GossipRpcDropReason): void;
+  /**
+   * A frame carrying `messages` gossip messages (> 0) passed inspection and
+   * goes to gossipsub: every copy counts, duplicates included.
+   */
+  onMessages?(messages: number): void;
 }
 
 export interface HostModules {
@@ -472,6 +477,7 @@ export class GatedGossipStream extends EventTarget {
       }
       // Forwarded (gossipsub ignores topics outside allowedTopics), but charged.
       if (verdict.foreignSubscriptions > 0) this.control.onDropped(this.peer, "unknown_topic_subscription");
+      if (verdict.messages > 0) this.control.onMessages?.(verdict.messages);
       this.queue.push({ bytes: f.prefixed, messages: verdict.messages });
       this.queuedBytes += f.prefixed.length;
     }

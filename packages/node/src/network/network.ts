@@ -139,6 +139,7 @@ export class Network {
           // Banned as soon as its penalties alone pass the graylist, not at the next score check.
           peers?.checkPeerScore(peer, penalties.score(peer));
         },
+        onMessages: (n) => metrics?.gossipMessagesReceived.inc(n),
       },
       appSpecificScore: (peer) =>
         penalties.score(peer) +

@@ -31,12 +31,8 @@ class FakeStream extends EventTarget {
   }
 }
 
-/** One length-prefixed gossip RPC frame carrying `n` messages on our topic. */
-function frame(n: number, tag: number): Uint8Array {
-  const body = RPC.encode({
-    subscriptions: [],
-    messages: Array.from({ length: n }, (_, i) => ({ topic: OURS, data: Uint8Array.of(tag, i & 0xff) })),
-  });
+/** `body` behind its varint length, as a frame on the wire. */
+function lengthPrefixed(body: Uint8Array): Uint8Array {
   const prefix: number[] = [];
   for (let len = body.length; ; len >>>= 7) {
     if (len < 0x80) {
@@ -48,6 +44,16 @@ function frame(n: number, tag: number): Uint8Array {
   return Uint8Array.from([...prefix, ...body]);
 }
 
+/** One length-prefixed gossip RPC frame carrying `n` messages on our topic. */
+function frame(n: number, tag: number): Uint8Array {
+  return lengthPrefixed(
+    RPC.encode({
+      subscriptions: [],
+      messages: Array.from({ length: n }, (_, i) => ({ topic: OURS, data: Uint8Array.of(tag, i & 0xff) })),
+    }),
+  );
+}
+
 function gate() {
   const raw = new FakeStream();
   const control: GossipInboundControl = {
@@ -55,6 +61,7 @@ function gate() {
     backlog: () => 0,
     backlogBelow: async () => {},
     onDropped: vi.fn(),
+    onMessages: vi.fn(),
   };
   const gated = new GatedGossipStream(
     raw as unknown as Stream,
@@ -71,7 +78,8 @@ function gate() {
     let at = 0;
     while (bytes[at]! & 0x80) at++;
     const rpc = RPC.decode(bytes.subarray(at + 1));
-    got.push(rpc.messages[0]!.data![0]!);
+    // A frame without messages (subscriptions only) adds no tag.
+    if (rpc.messages.length > 0) got.push(rpc.messages[0]!.data![0]!);
   });
   return { raw, got, control };
 }
@@ -85,6 +93,22 @@ describe("GatedGossipStream", () => {
     // Synchronously: waiting a turn puts every gossip hop behind that turn's other I/O.
     expect(got).toEqual([7]);
     expect(control.onDropped).not.toHaveBeenCalled();
+  });
+
+  it("counts every message copy it hands on, and none of a frame it drops", () => {
+    const { raw, control } = gate();
+    raw.deliver(frame(3, 1));
+    // A frame with no message (a bare subscription) counts nothing.
+    raw.deliver(
+      lengthPrefixed(RPC.encode({ subscriptions: [{ subscribe: true, topic: OURS }], messages: [] })),
+    );
+    raw.deliver(frame(5, 2));
+    expect(control.onMessages).toHaveBeenCalledTimes(2);
+    expect(vi.mocked(control.onMessages!).mock.calls).toEqual([[3], [5]]);
+    // Undecodable (a group wire type): dropped unread and charged, not counted.
+    raw.deliver(lengthPrefixed(Uint8Array.of(0x0b)));
+    expect(control.onDropped).toHaveBeenCalledWith("peer-a", "undecodable");
+    expect(control.onMessages).toHaveBeenCalledTimes(2);
   });
 
   it("still hands a burst over in slices of 64 messages, one slice per turn", async () => {
